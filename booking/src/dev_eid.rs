@@ -1,0 +1,98 @@
+//! The development e-ID: pick a demo person from a list and be signed in as them.
+//!
+//! It proves nothing, so it refuses production: [`DevEid::allowed_in`] is false there, its routes
+//! are never mounted, and [`crate::Booking::open`] fails if configuration asks for it. Every JSON
+//! answer says `"development_only": true` so no client mistakes it for a real identification.
+
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::api::ApiError;
+use crate::config::Environment;
+use crate::identity::{IdMethod, IdentityProvider, Subject};
+use crate::{Booking, api};
+
+pub struct DevEid;
+
+impl IdentityProvider for DevEid {
+    fn name(&self) -> &'static str {
+        "dev-eid"
+    }
+
+    fn method(&self) -> IdMethod {
+        IdMethod::DevEid
+    }
+
+    fn allowed_in(&self, env: Environment) -> bool {
+        env == Environment::Development
+    }
+
+    fn routes(&self, booking: Booking) -> Router {
+        Router::new().route("/people", get(people)).route("/login", post(login)).with_state(booking)
+    }
+}
+
+#[derive(Serialize)]
+struct PersonJson {
+    person_id: String,
+    kind: &'static str,
+    display_name: String,
+    detail: String,
+    development_only: bool,
+}
+
+async fn people(State(booking): State<Booking>) -> Result<Json<Vec<PersonJson>>, ApiError> {
+    let people = booking.store().people().await?;
+    Ok(Json(
+        people
+            .into_iter()
+            .map(|p| PersonJson {
+                person_id: p.subject.id_string(),
+                kind: p.subject.kind(),
+                display_name: p.display_name,
+                detail: p.detail,
+                development_only: true,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize)]
+struct Login {
+    person_id: Uuid,
+}
+
+#[derive(Serialize)]
+struct LoginJson {
+    #[serde(flatten)]
+    identity: api::IdentityJson,
+    development_only: bool,
+}
+
+async fn login(State(booking): State<Booking>, body: Result<Json<Login>, JsonRejection>) -> Result<Response, ApiError> {
+    let Json(Login { person_id }) =
+        body.map_err(|_| ApiError::unprocessable("invalid_request", "send {\"person_id\": \"<uuid>\"}"))?;
+    let store = booking.store();
+    let mut subject = None;
+    for candidate in [
+        Subject::Citizen(crate::ids::CitizenId(person_id)),
+        Subject::Officer(crate::ids::OfficerId(person_id)),
+        Subject::Guide(crate::ids::GuideId(person_id)),
+    ] {
+        if store.display_name(&candidate).await?.is_some() {
+            subject = Some(candidate);
+            break;
+        }
+    }
+    let subject = subject.ok_or_else(|| ApiError::not_found("unknown_person", "no such person"))?;
+    let (identity, cookie) = booking.sessions().sign_in(subject, IdMethod::DevEid).await?;
+    tracing::info!(kind = subject.kind(), "signed in with the development e-ID");
+    let mut res = Json(LoginJson { identity: (&identity).into(), development_only: true }).into_response();
+    cookie.apply(res.headers_mut());
+    Ok(res)
+}

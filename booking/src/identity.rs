@@ -1,0 +1,121 @@
+//! Who someone is: [`Identity`], how they proved it ([`IdMethod`]), and the seam where identity
+//! providers plug in ([`IdentityProvider`]).
+//!
+//! A provider proves who someone is in its own way (its own routes) and then calls
+//! [`crate::sessions::Sessions::sign_in`], which is the only way a session is made. The development
+//! e-ID ([`crate::dev_eid`]) is one such provider; BankID, Freja eID and staff OIDC come beside it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Environment;
+use crate::ids::{CitizenId, GuideId, OfficerId};
+
+/// The person an identity is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Subject {
+    Citizen(CitizenId),
+    Officer(OfficerId),
+    Guide(GuideId),
+}
+
+impl Subject {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Subject::Citizen(_) => "citizen",
+            Subject::Officer(_) => "officer",
+            Subject::Guide(_) => "guide",
+        }
+    }
+
+    pub fn id_string(&self) -> String {
+        match self {
+            Subject::Citizen(id) => id.to_string(),
+            Subject::Officer(id) => id.to_string(),
+            Subject::Guide(id) => id.to_string(),
+        }
+    }
+
+    pub fn from_parts(kind: &str, id: &str) -> Option<Subject> {
+        Some(match kind {
+            "citizen" => Subject::Citizen(id.parse().ok()?),
+            "officer" => Subject::Officer(id.parse().ok()?),
+            "guide" => Subject::Guide(id.parse().ok()?),
+            _ => return None,
+        })
+    }
+
+    pub fn is_staff(&self) -> bool {
+        !matches!(self, Subject::Citizen(_))
+    }
+}
+
+/// How an identity was established. Shown to the officer ("identified with BankID").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdMethod {
+    /// The development e-ID: anyone can be anyone. Never in production.
+    DevEid,
+    BankId,
+    FrejaEid,
+    /// A guide checked an ID document, under the guide's own name.
+    AssistedByGuide,
+    /// Staff single sign-on.
+    StaffLogin,
+}
+
+impl IdMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdMethod::DevEid => "dev_eid",
+            IdMethod::BankId => "bank_id",
+            IdMethod::FrejaEid => "freja_eid",
+            IdMethod::AssistedByGuide => "assisted_by_guide",
+            IdMethod::StaffLogin => "staff_login",
+        }
+    }
+}
+
+impl fmt::Display for IdMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for IdMethod {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Ok(match s {
+            "dev_eid" => IdMethod::DevEid,
+            "bank_id" => IdMethod::BankId,
+            "freja_eid" => IdMethod::FrejaEid,
+            "assisted_by_guide" => IdMethod::AssistedByGuide,
+            "staff_login" => IdMethod::StaffLogin,
+            _ => return Err(()),
+        })
+    }
+}
+
+/// A signed-in person.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Identity {
+    pub subject: Subject,
+    pub display_name: String,
+    pub method: IdMethod,
+}
+
+/// An identity provider: proves who someone is through its own HTTP routes and then signs them in
+/// with [`crate::sessions::Sessions::sign_in`].
+pub trait IdentityProvider: Send + Sync + 'static {
+    /// Path segment under `/api/v1/`, e.g. `dev-eid`, `bankid`.
+    fn name(&self) -> &'static str;
+    /// The method recorded on identities this provider establishes.
+    fn method(&self) -> IdMethod;
+    /// Whether this provider may be mounted in `env`.
+    fn allowed_in(&self, env: Environment) -> bool;
+    /// The provider's routes, state applied, to be nested under `/api/v1/{name}`.
+    fn routes(&self, booking: crate::Booking) -> axum::Router;
+}

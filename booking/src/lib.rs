@@ -1,0 +1,253 @@
+//! Booking: the control plane of Närvaro.
+//!
+//! Owns agencies and their services, officers, service centres and their booths, guides, citizens
+//! (with personnummer encrypted at rest), bookings, identity sessions, the issuing of join tokens
+//! for meetings, and the HTTP API under `/api/v1` (plus the JWKS at `/.well-known/jwks.json`). It
+//! does not own media (the `sfu` crate), the WebSocket protocol or token verification
+//! (`signalling`), or HTML pages (the `web` crate renders pages and calls [`Booking`] to guard
+//! them). Start with [`Booking::open`]; mount [`Booking::router`].
+
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod demo;
+pub mod dev_eid;
+pub mod identity;
+pub mod ids;
+pub mod personnummer;
+pub mod sessions;
+pub mod store;
+pub mod tokens;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::http::HeaderMap;
+
+pub use crate::clock::{Clock, ManualClock, SystemClock};
+pub use crate::config::{BookingConfig, Environment, Secret};
+pub use crate::identity::{IdMethod, Identity, IdentityProvider, Subject};
+pub use crate::personnummer::Personnummer;
+pub use crate::store::Store;
+pub use crate::tokens::TokenIssuer;
+use crate::crypto::DataKey;
+use crate::sessions::Sessions;
+use crate::store::{PgStore, SqliteStore, StoreError};
+
+/// Why booking could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BookingError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("the development e-ID must not run in production")]
+    DevEidInProduction,
+    #[error("data key: {0}")]
+    DataKey(#[from] crypto::CryptoError),
+    #[error("data key file {path}: {source}")]
+    KeyFile { path: PathBuf, source: std::io::Error },
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("seeding demo data: {0}")]
+    Seed(#[source] StoreError),
+}
+
+/// The booking service: store, keys, sessions and identity providers. Cheap to clone.
+#[derive(Clone)]
+pub struct Booking {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    tokens: Arc<TokenIssuer>,
+    data_key: Arc<DataKey>,
+    sessions: Sessions,
+    clock: Arc<dyn Clock>,
+    config: BookingConfig,
+    env: Environment,
+    providers: Vec<Arc<dyn IdentityProvider>>,
+}
+
+impl Booking {
+    /// Connects to the database, runs migrations, seeds demo data into an empty database and
+    /// generates the join-token key.
+    pub async fn open(config: &BookingConfig, env: Environment) -> Result<Booking, BookingError> {
+        Self::open_with_clock(config, env, Arc::new(SystemClock)).await
+    }
+
+    /// As [`Booking::open`] with a given clock (tests move time to expire sessions).
+    pub async fn open_with_clock(
+        config: &BookingConfig,
+        env: Environment,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Booking, BookingError> {
+        config.validate(env)?;
+        let url = config.database_url.as_str();
+        let sqlite_file = sqlite_file(url);
+        let data_key = Arc::new(load_data_key(config, env, sqlite_file.as_deref())?);
+        let store: Arc<dyn Store> = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Arc::new(PgStore::connect(url, data_key.clone()).await?)
+        } else if url.starts_with("sqlite:") {
+            if let Some(dir) = sqlite_file.as_deref().and_then(Path::parent).filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|source| BookingError::KeyFile { path: dir.into(), source })?;
+            }
+            Arc::new(SqliteStore::connect(url, data_key.clone()).await?)
+        } else {
+            return Err(BookingError::Config("database_url must start with sqlite: or postgres://".into()));
+        };
+        if config.demo_data && store.is_empty().await.map_err(BookingError::Seed)? {
+            demo::seed(&store, clock.now()).await.map_err(BookingError::Seed)?;
+            tracing::info!("seeded demo data");
+        }
+        let mut providers: Vec<Arc<dyn IdentityProvider>> = Vec::new();
+        if config.dev_eid_enabled(env) {
+            let dev = Arc::new(dev_eid::DevEid);
+            if !dev.allowed_in(env) {
+                return Err(BookingError::DevEidInProduction);
+            }
+            tracing::warn!("development e-ID is enabled: anyone can sign in as anyone");
+            providers.push(dev);
+        }
+        let sessions = Sessions::new(store.clone(), clock.clone(), env == Environment::Production);
+        Ok(Booking {
+            inner: Arc::new(Inner {
+                tokens: Arc::new(TokenIssuer::generate(&config.token_issuer)),
+                store,
+                data_key,
+                sessions,
+                clock,
+                config: config.clone(),
+                env,
+                providers,
+            }),
+        })
+    }
+
+    /// The HTTP API (`/api/v1/…`, `/.well-known/jwks.json`), state applied.
+    pub fn router(&self) -> axum::Router {
+        api::router(self.clone())
+    }
+
+    /// Public keys for signalling's `JoinTokenVerifier` in the same process.
+    pub fn key_source(&self) -> Arc<dyn signalling::token::KeySource> {
+        self.inner.tokens.clone()
+    }
+
+    pub fn token_issuer(&self) -> Arc<TokenIssuer> {
+        self.inner.tokens.clone()
+    }
+
+    /// The signed-in person behind a request's session cookie, if any. Store failures are logged
+    /// and read as "not signed in", which fails closed.
+    pub async fn session_identity(&self, headers: &HeaderMap) -> Option<Identity> {
+        match self.inner.sessions.identity(headers).await {
+            Ok(identity) => identity,
+            Err(e) => {
+                tracing::error!(error = %e, "session look-up failed");
+                None
+            }
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    pub fn sessions(&self) -> &Sessions {
+        &self.inner.sessions
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    pub fn config(&self) -> &BookingConfig {
+        &self.inner.config
+    }
+
+    pub fn environment(&self) -> Environment {
+        self.inner.env
+    }
+
+    /// Identity providers mounted in this environment.
+    pub fn identity_providers(&self) -> &[Arc<dyn IdentityProvider>] {
+        &self.inner.providers
+    }
+
+    pub(crate) fn data_key(&self) -> &DataKey {
+        &self.inner.data_key
+    }
+}
+
+/// The file of a `sqlite:` URL; `None` for in-memory databases and other schemes.
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" || query.split('&').any(|kv| kv == "mode=memory") {
+        return None;
+    }
+    Some(PathBuf::from(path))
+}
+
+fn load_data_key(config: &BookingConfig, env: Environment, sqlite_file: Option<&Path>) -> Result<DataKey, BookingError> {
+    if let Some(secret) = &config.data_key {
+        return Ok(DataKey::from_secret(secret)?);
+    }
+    if env == Environment::Production {
+        return Err(BookingError::Config("data_key must be set in production".into()));
+    }
+    let dir = match sqlite_file {
+        Some(file) => file.parent().map(Path::to_path_buf).unwrap_or_default(),
+        // An in-memory database forgets its citizens on exit; so may its key.
+        None if config.database_url.starts_with("sqlite:") => {
+            return Ok(DataKey::from_secret(&DataKey::generate_secret()?)?);
+        }
+        None => PathBuf::from("data"),
+    };
+    let path = dir.join("data.key");
+    let key_file_err = |source| BookingError::KeyFile { path: path.clone(), source };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(DataKey::from_secret(&Secret::new(text))?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(&dir).map_err(key_file_err)?;
+            }
+            let secret = DataKey::generate_secret()?;
+            write_private_file(&path, secret.expose()).map_err(key_file_err)?;
+            tracing::warn!(path = %path.display(), "generated a development data key");
+            Ok(DataKey::from_secret(&secret)?)
+        }
+        Err(e) => Err(key_file_err(e)),
+    }
+}
+
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_file_is_found_in_urls() {
+        assert_eq!(sqlite_file("sqlite://data/narvaro.db?mode=rwc"), Some(PathBuf::from("data/narvaro.db")));
+        assert_eq!(sqlite_file("sqlite:x.db"), Some(PathBuf::from("x.db")));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("sqlite://x.db?mode=memory"), None);
+        assert_eq!(sqlite_file("postgres://x"), None);
+    }
+}

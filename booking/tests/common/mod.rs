@@ -1,0 +1,149 @@
+//! Shared by the integration tests: a fresh database per test (a temporary SQLite file always; a
+//! uniquely named PostgreSQL schema when `NARVARO_TEST_DATABASE_URL` is set), and request helpers
+//! that drive the router with `oneshot`, no server.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use booking::{Booking, BookingConfig, Environment, ManualClock};
+use serde_json::Value;
+use sqlx::Connection;
+use tower::ServiceExt;
+
+pub const PG_URL_VAR: &str = "NARVARO_TEST_DATABASE_URL";
+
+/// A database for one test; dropped (PostgreSQL schema) or left in the temp dir (SQLite).
+pub struct TestDb {
+    pub config: BookingConfig,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = std::env::temp_dir().join(format!("narvaro-booking-test-{}", uuid::Uuid::new_v4().simple()));
+        let config = BookingConfig {
+            database_url: format!("sqlite://{}/narvaro.db?mode=rwc", dir.display()),
+            ..Default::default()
+        };
+        TestDb { config, pg: None }
+    }
+
+    /// `None` when no PostgreSQL URL is configured.
+    pub async fn postgres() -> Option<TestDb> {
+        let Ok(url) = std::env::var(PG_URL_VAR) else {
+            eprintln!("{PG_URL_VAR} not set: skipping the PostgreSQL run");
+            return None;
+        };
+        let schema = format!("narvaro_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect to test PostgreSQL");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let config = BookingConfig {
+            database_url: format!("{url}{sep}options[search_path]={schema}"),
+            data_key: Some(booking::crypto::DataKey::generate_secret().unwrap()),
+            ..Default::default()
+        };
+        Some(TestDb { config, pg: Some((url, schema)) })
+    }
+
+    pub async fn drop(self) {
+        if let Some((url, schema)) = self.pg {
+            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut conn).await.unwrap();
+        }
+    }
+}
+
+/// 2026-06-15 08:00 UTC, 10:00 in Sweden.
+pub const T0: i64 = 1_781_510_400;
+
+pub async fn open(db: &TestDb) -> (Booking, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(T0));
+    let booking = Booking::open_with_clock(&db.config, Environment::Development, clock.clone()).await.unwrap();
+    (booking, clock)
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Answer {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+pub async fn call(app: &Router, method: Method, uri: &str, cookie: Option<&str>, body: Option<Value>) -> Answer {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    let req = match body {
+        Some(b) => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(b.to_string())),
+        None => req.body(Body::empty()),
+    }
+    .unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Answer { status, headers, body, text }
+}
+
+pub async fn get(app: &Router, uri: &str, cookie: Option<&str>) -> Answer {
+    call(app, Method::GET, uri, cookie, None).await
+}
+
+pub async fn post(app: &Router, uri: &str, cookie: Option<&str>, body: Option<Value>) -> Answer {
+    call(app, Method::POST, uri, cookie, body).await
+}
+
+/// Signs in through the development e-ID; returns the `Cookie` header value.
+pub async fn login(app: &Router, person: impl ToString) -> String {
+    let a = post(app, "/api/v1/dev-eid/login", None, Some(serde_json::json!({ "person_id": person.to_string() }))).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.body["development_only"], true);
+    let set = a.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/"), "{set}");
+    set.split(';').next().unwrap().to_owned()
+}
+
+/// RFC 3339 for `T0 + offset` seconds.
+pub fn at(offset_secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(T0 + offset_secs)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+/// Runs one async test body against SQLite, and against PostgreSQL when configured.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let db = $crate::common::TestDb::sqlite().await;
+                super::$name(&db).await;
+                db.drop().await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(db) = $crate::common::TestDb::postgres().await {
+                    super::$name(&db).await;
+                    db.drop().await;
+                }
+            }
+        }
+    };
+}

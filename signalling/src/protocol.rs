@@ -1,0 +1,269 @@
+//! The client-facing signalling protocol, version 1: JSON text frames over one WebSocket.
+//!
+//! Every frame is one object tagged by `"type"` (snake_case). `signalling/PROTOCOL.md` is the
+//! written description of the same messages; keep the two in step.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ParticipantId, RoomId};
+use crate::token::Role;
+
+/// The protocol version this server speaks; sent in [`ServerMessage::Joined`].
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Largest text frame the server accepts. An SDP offer with many codecs is about 10 KiB;
+/// anything far beyond that is a mistake or an attack.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// What a client may send.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMessage {
+    /// First message on a connection: the room to enter and a join token from booking for it.
+    /// Nothing else is accepted before it.
+    Join { room_id: RoomId, token: String },
+    /// The client's offer for what it publishes (audio, video). Sent once, after `joined`.
+    Offer { sdp: String },
+    /// The client's answer to a server [`ServerMessage::Offer`] (new tracks to receive).
+    Answer { sdp: String },
+    /// A trickled ICE candidate of the client (`candidate` line as in `RTCIceCandidate.candidate`).
+    /// Optional: the SFU is ICE-lite and also learns addresses from connectivity checks.
+    Candidate { candidate: String },
+    /// The client muted or unmuted a source; relayed to the others as `participant_updated`.
+    Mute { kind: MediaKind, muted: bool },
+    /// Leave the meeting; the server closes the connection after `left`.
+    Leave,
+    /// Keep-alive; answered with `pong`.
+    Ping,
+}
+
+/// What the server sends.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// The join token was accepted.
+    Joined {
+        protocol_version: u32,
+        room_id: RoomId,
+        participant_id: ParticipantId,
+        role: Role,
+        /// The others already in the room.
+        participants: Vec<ParticipantInfo>,
+    },
+    /// The SFU's answer to the client's `offer`.
+    Answer { sdp: String },
+    /// The SFU offers new media to receive (a participant started publishing). Answer with `answer`.
+    /// Each forwarded track's `MediaStream.id` (msid) is the publisher's `participant_id`, so the
+    /// client can put the right label on a video tile.
+    Offer { sdp: String },
+    /// Someone entered the room.
+    ParticipantJoined { participant: ParticipantInfo },
+    /// Someone's state changed (mute).
+    ParticipantUpdated { participant: ParticipantInfo },
+    /// Someone left the room (or their connection was lost).
+    ParticipantLeft { participant_id: ParticipantId },
+    /// Answer to `ping`.
+    Pong,
+    /// The server confirms `leave`; the connection closes next.
+    Left,
+    /// A request was refused. `fatal` errors close the connection; others leave it usable.
+    Error { code: ErrorCode, message: String, fatal: bool },
+}
+
+/// One participant as the others see it. Carries a display name, never a personnummer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ParticipantInfo {
+    pub participant_id: ParticipantId,
+    pub role: Role,
+    pub display_name: String,
+    pub audio_muted: bool,
+    pub video_muted: bool,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaKind {
+    Audio,
+    Video,
+}
+
+/// Numbered, stable error codes. The number is the contract; the `message` is for people.
+/// 4xxx: the client's fault (do not retry the same request); 5xxx: the server's (retry later).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u16)]
+pub enum ErrorCode {
+    /// The frame is not valid JSON, or not an object of a known shape.
+    MalformedMessage = 4000,
+    /// The `type` is not one this server knows.
+    UnknownMessageType = 4001,
+    /// The frame is larger than [`MAX_MESSAGE_BYTES`].
+    MessageTooLarge = 4002,
+    /// A message other than `join` arrived before a successful join.
+    NotJoined = 4003,
+    /// `join` arrived on a connection that has already joined.
+    AlreadyJoined = 4004,
+    /// The message is not valid in the current negotiation state (e.g. a second `offer`).
+    InvalidState = 4005,
+    /// The SDP could not be parsed or negotiated.
+    InvalidSdp = 4006,
+    /// No token, or not a parseable JWT.
+    TokenMissing = 4010,
+    /// Signature invalid, unknown key, or a disallowed algorithm (including `none`).
+    TokenInvalid = 4011,
+    /// `exp` is in the past (or `nbf` in the future) beyond the allowed leeway.
+    TokenExpired = 4012,
+    /// The token was issued for another room than the one this connection asked for.
+    TokenWrongRoom = 4013,
+    /// The token's `jti` has been used before: join tokens are single use.
+    TokenReused = 4014,
+    /// Issuer, audience, `typ` or role is not acceptable.
+    TokenClaimsInvalid = 4015,
+    /// The token's lifetime (`exp - iat`) is longer than signalling accepts.
+    TokenLifetimeTooLong = 4016,
+    /// The room is full.
+    RoomFull = 4090,
+    /// The server could not complete the request (media engine unavailable, etc.).
+    Internal = 5000,
+}
+
+impl ErrorCode {
+    pub fn number(self) -> u16 {
+        self as u16
+    }
+
+    fn from_number(n: u16) -> Option<Self> {
+        use ErrorCode::*;
+        [
+            MalformedMessage,
+            UnknownMessageType,
+            MessageTooLarge,
+            NotJoined,
+            AlreadyJoined,
+            InvalidState,
+            InvalidSdp,
+            TokenMissing,
+            TokenInvalid,
+            TokenExpired,
+            TokenWrongRoom,
+            TokenReused,
+            TokenClaimsInvalid,
+            TokenLifetimeTooLong,
+            RoomFull,
+            Internal,
+        ]
+        .into_iter()
+        .find(|c| c.number() == n)
+    }
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u16(self.number())
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = u16::deserialize(d)?;
+        ErrorCode::from_number(n).ok_or_else(|| serde::de::Error::custom(format!("unknown error code {n}")))
+    }
+}
+
+/// Why a text frame could not become a [`ClientMessage`].
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum DecodeError {
+    #[error("message larger than {MAX_MESSAGE_BYTES} bytes")]
+    TooLarge,
+    #[error("malformed message: {0}")]
+    Malformed(String),
+    #[error("unknown message type {0:?}")]
+    UnknownType(String),
+}
+
+impl DecodeError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            DecodeError::TooLarge => ErrorCode::MessageTooLarge,
+            DecodeError::Malformed(_) => ErrorCode::MalformedMessage,
+            DecodeError::UnknownType(_) => ErrorCode::UnknownMessageType,
+        }
+    }
+}
+
+const CLIENT_TYPES: &[&str] = &["join", "offer", "answer", "candidate", "mute", "leave", "ping"];
+
+impl ClientMessage {
+    /// Decodes one text frame, telling an unknown `type` apart from a malformed message so the
+    /// client gets the right error code.
+    pub fn decode(text: &str) -> Result<Self, DecodeError> {
+        if text.len() > MAX_MESSAGE_BYTES {
+            return Err(DecodeError::TooLarge);
+        }
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+        let kind = value
+            .get("type")
+            .and_then(|t| t.as_str())
+            .ok_or_else(|| DecodeError::Malformed("missing string field \"type\"".into()))?;
+        if !CLIENT_TYPES.contains(&kind) {
+            // Truncated so a hostile client cannot make us echo a large string.
+            let shown: String = kind.chars().take(32).collect();
+            return Err(DecodeError::UnknownType(shown));
+        }
+        serde_json::from_value(value).map_err(|e| DecodeError::Malformed(e.to_string()))
+    }
+}
+
+impl ServerMessage {
+    pub fn error(code: ErrorCode, message: impl Into<String>, fatal: bool) -> Self {
+        ServerMessage::Error { code, message: message.into(), fatal }
+    }
+
+    pub fn encode(&self) -> String {
+        // Serializing these plain data enums cannot fail: no maps with non-string keys, no custom
+        // serializers that error.
+        serde_json::to_string(self).expect("server messages always serialize")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_client_type_is_listed_for_decoding() {
+        for text in [
+            r#"{"type":"join","room_id":"r","token":"x"}"#,
+            r#"{"type":"offer","sdp":"v=0"}"#,
+            r#"{"type":"answer","sdp":"v=0"}"#,
+            r#"{"type":"candidate","candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host"}"#,
+            r#"{"type":"mute","kind":"audio","muted":true}"#,
+            r#"{"type":"leave"}"#,
+            r#"{"type":"ping"}"#,
+        ] {
+            ClientMessage::decode(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        }
+    }
+
+    #[test]
+    fn unknown_type_is_told_apart_from_malformed() {
+        assert_eq!(ClientMessage::decode(r#"{"type":"dance"}"#), Err(DecodeError::UnknownType("dance".into())));
+        assert!(matches!(ClientMessage::decode("{not json"), Err(DecodeError::Malformed(_))));
+        assert!(matches!(ClientMessage::decode(r#"{"type":"join"}"#), Err(DecodeError::Malformed(_))));
+        assert!(matches!(ClientMessage::decode(r#"{"type":"ping","x":1}"#), Err(DecodeError::Malformed(_))));
+    }
+
+    #[test]
+    fn oversized_frames_are_refused_before_parsing() {
+        let big = format!(r#"{{"type":"offer","sdp":"{}"}}"#, "a".repeat(MAX_MESSAGE_BYTES));
+        assert_eq!(ClientMessage::decode(&big), Err(DecodeError::TooLarge));
+    }
+
+    #[test]
+    fn error_codes_serialize_as_numbers_and_round_trip() {
+        let msg = ServerMessage::error(ErrorCode::TokenReused, "used", true);
+        let text = msg.encode();
+        assert!(text.contains(r#""code":4014"#), "{text}");
+        assert_eq!(serde_json::from_str::<ServerMessage>(&text).unwrap(), msg);
+    }
+}

@@ -1,0 +1,184 @@
+//! Närvaro in one process: composes booking (control plane and API), web (pages), signalling
+//! (WebSocket) and the SFU (media) behind one HTTP listener and one UDP port.
+//!
+//! This crate owns only the composition: configuration layering, the HTTP server with its
+//! `/healthz` and `/metrics`, logging setup and shutdown. Each service owns its own logic.
+
+pub mod config;
+mod http_metrics;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{MatchedPath, State};
+use axum::http::{Request, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use config::{Config, ConfigError, Environment, LogFormat};
+use http_metrics::HttpMetrics;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("booking: {0}")]
+    Booking(#[from] booking::BookingError),
+    #[error("media: {0}")]
+    Media(#[from] sfu::SfuError),
+    #[error("HTTP listener on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+}
+
+/// A running Närvaro. Dropping it stops the HTTP server (and with it signalling and the SFU).
+pub struct Running {
+    http_addr: SocketAddr,
+    booking: booking::Booking,
+    sfu: sfu::Sfu,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    /// The SFU's UDP socket; its port is the one every peer shares.
+    pub fn udp_addr(&self) -> SocketAddr {
+        self.sfu.udp_addr()
+    }
+
+    pub fn booking(&self) -> &booking::Booking {
+        &self.booking
+    }
+
+    pub fn sfu(&self) -> &sfu::Sfu {
+        &self.sfu
+    }
+
+    /// Serves until the process receives Ctrl-C or SIGTERM, then shuts down gracefully.
+    pub async fn until_signal(mut self) -> std::io::Result<()> {
+        let Some(mut server) = self.server.take() else { return Ok(()) };
+        tokio::select! {
+            result = &mut server => return result.unwrap_or_else(|e| Err(std::io::Error::other(e))),
+            _ = shutdown_signal() => tracing::info!("shutting down"),
+        }
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+        server.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+#[derive(Clone)]
+struct Observability {
+    sfu: sfu::Sfu,
+    http: Arc<HttpMetrics>,
+}
+
+/// Starts every service on the current tokio runtime and returns once they listen.
+pub async fn start(config: Config) -> Result<Running, StartError> {
+    let booking = booking::Booking::open(&config.booking, config.env).await?;
+    let sfu = sfu::Sfu::start(&config.media, Arc::default()).await?;
+    let verifier = signalling::token::JoinTokenVerifier::new(booking.key_source(), config.booking.token_issuer.clone());
+    let signalling = signalling::Signalling::new(verifier, sfu.clone());
+
+    let observability = Observability { sfu: sfu.clone(), http: Arc::default() };
+    let app = app(booking.clone(), &signalling, observability);
+
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .map_err(|source| StartError::Listen { addr: config.server.listen, source })?;
+    let http_addr = listener.local_addr().map_err(|source| StartError::Listen { addr: config.server.listen, source })?;
+    let (shutdown, stop) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stop.await;
+            })
+            .await
+    });
+    tracing::info!(port = http_addr.port(), env = ?config.env, "Närvaro is serving");
+    Ok(Running { http_addr, booking, sfu, shutdown: Some(shutdown), server: Some(server) })
+}
+
+/// The whole HTTP surface. Separate from [`start`] so it can be exercised without a listener.
+fn app(booking: booking::Booking, signalling: &signalling::Signalling, observability: Observability) -> Router {
+    let ops = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .with_state(observability.clone());
+    Router::new()
+        .merge(booking.router())
+        .merge(web::router(booking))
+        .merge(signalling.router())
+        .merge(ops)
+        .layer(axum::middleware::from_fn_with_state(observability.http.clone(), http_metrics::count))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                // Spans are named by the matched route: never the raw URI, whose query could carry
+                // something personal, and never headers (cookies) or the client's address.
+                .make_span_with(|request: &Request<_>| {
+                    let route = request
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map(|p| p.as_str().to_owned())
+                        .unwrap_or_else(|| "unmatched".to_owned());
+                    tracing::info_span!("http", method = %request.method(), route = %route)
+                }),
+        )
+}
+
+async fn healthz() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#)
+}
+
+async fn metrics(State(o): State<Observability>) -> impl IntoResponse {
+    let mut out = String::new();
+    o.sfu.metrics().render(&mut out);
+    o.http.render(&mut out);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+}
+
+/// Sets up logging for the binary. `RUST_LOG` overrides the default filter.
+pub fn init_tracing(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    // str0m and sqlx are chatty below warn and their debug output can carry addresses.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,str0m=warn,is=warn,dimpl=warn,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Browser end-to-end tests and the type check of the web client.
+#
+#   tests/e2e/run.sh            # needs the release binary: cargo build --release
+#
+# Uses Debian's Chromium (/usr/bin/chromium, or CHROMIUM_BIN); installs it with apt-get when it is
+# missing and we are root. The binary under test is NARVARO_BIN, else
+# ${CARGO_TARGET_DIR:-target}/release/narvaro. Logs, screenshots and SDP go to tests/e2e/artifacts/.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+chromium_bin="${CHROMIUM_BIN:-/usr/bin/chromium}"
+if [ ! -x "$chromium_bin" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing Debian's chromium" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "Chromium not found at $chromium_bin: apt-get install chromium, or set CHROMIUM_BIN" >&2
+    exit 1
+  fi
+fi
+
+npm ci --no-audit --no-fund --loglevel=error
+npx --no-install tsc -p tsconfig.json
+echo "tsc --checkJs: web/static type-checks"
+node --test --test-concurrency=1 privacy-scan.test.mjs meeting.test.mjs

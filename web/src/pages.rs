@@ -1,0 +1,355 @@
+//! Page handlers: each checks who is signed in (where the page needs someone), then renders one
+//! template. The data on a page (bookings, directory, the next meeting of a booth) is loaded by
+//! the page's script from booking's API, so the pages and the API cannot disagree about it.
+//!
+//! Sign-in is guarded here, on the server, for every page: a page that needs a person of some kind
+//! redirects to the e-ID page with itself as `return_to`. Scripts that meet a 401 later (session
+//! expired) reload the page, which lands in the same guard.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use booking::Booking;
+
+/// The kinds of person the development e-ID signs in, as named in URLs and in booking's API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PersonKind {
+    Citizen,
+    Officer,
+    Guide,
+}
+
+impl PersonKind {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        match s {
+            "citizen" => Some(Self::Citizen),
+            "officer" => Some(Self::Officer),
+            "guide" => Some(Self::Guide),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Citizen => "citizen",
+            Self::Officer => "officer",
+            Self::Guide => "guide",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Citizen => "medborgare",
+            Self::Officer => "handläggare",
+            Self::Guide => "servicevägledare",
+        }
+    }
+}
+
+/// Who is signed in, reduced to what a page shows.
+pub(crate) struct Visitor {
+    pub(crate) kind: PersonKind,
+    pub(crate) display_name: String,
+}
+
+async fn visitor(booking: &Booking, headers: &HeaderMap) -> Option<Visitor> {
+    let identity = booking.session_identity(headers).await?;
+    Some(Visitor { kind: PersonKind::parse(identity.subject.kind())?, display_name: identity.display_name })
+}
+
+/// A page for `kind` only: the visitor, or a redirect to the e-ID page that comes back here.
+async fn require(booking: &Booking, headers: &HeaderMap, kind: PersonKind, here: &str) -> Result<Visitor, Response> {
+    match visitor(booking, headers).await {
+        Some(v) if v.kind == kind => Ok(v),
+        _ => Err(Redirect::to(&dev_eid_href(kind, here)).into_response()),
+    }
+}
+
+pub(crate) fn dev_eid_href(kind: PersonKind, return_to: &str) -> String {
+    let query = serde_urlencoded::to_string([("kind", kind.as_str()), ("return_to", return_to)])
+        .unwrap_or_else(|_| format!("kind={}", kind.as_str())); // only &str pairs: cannot fail
+    format!("/dev-eid?{query}")
+}
+
+/// Whether `path` may be used as a redirect target after sign-in: a path on this origin, and
+/// nothing a browser could read as another origin (`//host`, `/\host`) or a scheme.
+pub(crate) fn is_safe_return_to(path: &str) -> bool {
+    path.len() <= 1024
+        && path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
+fn render(template: &impl Template, status: StatusCode) -> Response {
+    match template.render() {
+        Ok(body) => (
+            status,
+            // Pages name signed-in people; keep them out of shared caches and the back/forward cache
+            // of a kiosk.
+            [(header::CACHE_CONTROL, "no-store")],
+            Html(body),
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::error!(%error, "template rendering failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Sidan kunde inte visas.").into_response()
+        }
+    }
+}
+
+/// A booth as the start page links to it.
+struct BoothLink {
+    href: String,
+    name: String,
+    centre: String,
+}
+
+#[derive(Template)]
+#[template(path = "start.html")]
+struct StartPage {
+    visitor: Option<Visitor>,
+    /// `None`: the directory could not be read.
+    booths: Option<Vec<BoothLink>>,
+}
+
+/// The start page: who are you, and the booths (their names are not personal data, so they are
+/// listed without sign-in, for setting up a kiosk).
+pub(crate) async fn start(State(booking): State<Booking>, headers: HeaderMap) -> Response {
+    let booths = match booking.store().directory().await {
+        Ok(directory) => Some(
+            directory
+                .booths
+                .iter()
+                .map(|b| BoothLink {
+                    href: format!("/booth/{}", path_segment(&b.id.to_string())),
+                    name: b.name.clone(),
+                    centre: directory
+                        .centres
+                        .iter()
+                        .find(|c| c.id == b.centre_id)
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default(),
+                })
+                .collect(),
+        ),
+        Err(error) => {
+            tracing::error!(%error, "directory for the start page");
+            None
+        }
+    };
+    render(&StartPage { visitor: visitor(&booking, &headers).await, booths }, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DevEidQuery {
+    return_to: Option<String>,
+    kind: Option<String>,
+}
+
+/// One demo person on the development e-ID page.
+struct DemoPerson {
+    person_id: String,
+    display_name: String,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "dev-eid.html")]
+struct DevEidPage {
+    visitor: Option<Visitor>,
+    kind: &'static str,
+    kind_label: &'static str,
+    return_to: String,
+    people: Vec<DemoPerson>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    visitor: Option<Visitor>,
+    heading: &'static str,
+    detail: &'static str,
+}
+
+fn dev_eid_enabled(booking: &Booking) -> bool {
+    booking.config().dev_eid_enabled(booking.environment())
+}
+
+/// The development e-ID: lists demo people of one kind; the page's script signs in through
+/// booking's `/api/v1/dev-eid/login` and goes to `return_to`. Not found where booking has the
+/// development e-ID off (production).
+pub(crate) async fn dev_eid(
+    State(booking): State<Booking>,
+    headers: HeaderMap,
+    Query(query): Query<DevEidQuery>,
+) -> Response {
+    let visitor = visitor(&booking, &headers).await;
+    if !dev_eid_enabled(&booking) {
+        let page = ErrorPage {
+            visitor,
+            heading: "Utvecklingsinloggningen är avstängd",
+            detail: "Den här installationen använder inte utvecklingsinloggningen.",
+        };
+        return render(&page, StatusCode::NOT_FOUND);
+    }
+    let Some(kind) = PersonKind::parse(query.kind.as_deref().unwrap_or("citizen")) else {
+        let page = ErrorPage {
+            visitor,
+            heading: "Okänd typ av person",
+            detail: "Parametern kind måste vara citizen, officer eller guide.",
+        };
+        return render(&page, StatusCode::BAD_REQUEST);
+    };
+    let return_to = query.return_to.unwrap_or_else(|| "/".to_owned());
+    if !is_safe_return_to(&return_to) {
+        let page = ErrorPage {
+            visitor,
+            heading: "Ogiltig återgångsadress",
+            detail: "Parametern return_to måste vara en sökväg på den här webbplatsen, som börjar med ett enda snedstreck.",
+        };
+        return render(&page, StatusCode::BAD_REQUEST);
+    }
+    let people = match booking.store().people().await {
+        Ok(people) => people
+            .into_iter()
+            .filter(|p| p.subject.kind() == kind.as_str())
+            .map(|p| DemoPerson { person_id: p.subject.id_string(), display_name: p.display_name, detail: p.detail })
+            .collect(),
+        Err(error) => {
+            tracing::error!(%error, "demo people for the development e-ID");
+            Vec::new()
+        }
+    };
+    render(&DevEidPage { visitor, kind: kind.as_str(), kind_label: kind.label(), return_to, people }, StatusCode::OK)
+}
+
+/// A test personnummer offered as a hint in the booking form.
+struct PersonnummerHint {
+    number: &'static str,
+    name: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "guide.html")]
+struct GuidePage {
+    visitor: Option<Visitor>,
+    hints: Vec<PersonnummerHint>,
+}
+
+pub(crate) async fn guide(State(booking): State<Booking>, headers: HeaderMap) -> Response {
+    let visitor = match require(&booking, &headers, PersonKind::Guide, "/guide").await {
+        Ok(v) => v,
+        Err(redirect) => return redirect,
+    };
+    // The demo's test numbers (Skatteverket's, nobody's) only where the demo can be signed into.
+    let hints = if dev_eid_enabled(&booking) && booking.config().demo_data {
+        use booking::demo::*;
+        vec![
+            PersonnummerHint { number: CITIZEN_1_PERSONNUMMER, name: CITIZEN_1_NAME },
+            PersonnummerHint { number: CITIZEN_2_PERSONNUMMER, name: CITIZEN_2_NAME },
+            PersonnummerHint { number: CITIZEN_3_PERSONNUMMER, name: CITIZEN_3_NAME },
+        ]
+    } else {
+        Vec::new()
+    };
+    render(&GuidePage { visitor: Some(visitor), hints }, StatusCode::OK)
+}
+
+#[derive(Template)]
+#[template(path = "officer.html")]
+struct OfficerPage {
+    visitor: Option<Visitor>,
+}
+
+pub(crate) async fn officer(State(booking): State<Booking>, headers: HeaderMap) -> Response {
+    match require(&booking, &headers, PersonKind::Officer, "/officer").await {
+        Ok(v) => render(&OfficerPage { visitor: Some(v) }, StatusCode::OK),
+        Err(redirect) => redirect,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "booth.html")]
+struct BoothPage {
+    booth_id: String,
+    /// A citizen is signed in on this kiosk: wait for the meeting. Otherwise invite to identify.
+    identified: bool,
+    identify_href: String,
+}
+
+/// The booth kiosk. Open to anyone (it is a device in a room, not a person); what it shows depends
+/// on whether a citizen has identified on it.
+pub(crate) async fn booth(
+    State(booking): State<Booking>,
+    headers: HeaderMap,
+    Path(booth_id): Path<String>,
+) -> Response {
+    let here = format!("/booth/{}", path_segment(&booth_id));
+    let identified = matches!(visitor(&booking, &headers).await, Some(v) if v.kind == PersonKind::Citizen);
+    // A kiosk never shows who is signed in on it: the template leaves out the header.
+    let page = BoothPage {
+        identify_href: dev_eid_href(PersonKind::Citizen, &here),
+        booth_id,
+        identified,
+    };
+    render(&page, StatusCode::OK)
+}
+
+/// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
+fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_to_accepts_paths_on_this_origin() {
+        for ok in ["/", "/guide", "/booth/b-1", "/officer?x=1#y"] {
+            assert!(is_safe_return_to(ok), "{ok}");
+        }
+    }
+
+    #[test]
+    fn return_to_refuses_other_origins_and_schemes() {
+        for bad in [
+            "",
+            "guide",
+            "//evil.example",
+            "/\\evil.example",
+            "/ok\\..\\x",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            "/ /x",
+            "/\n//evil",
+            "/\t/evil.example",
+        ] {
+            assert!(!is_safe_return_to(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn dev_eid_href_encodes_the_return_path() {
+        assert_eq!(dev_eid_href(PersonKind::Citizen, "/booth/a b"), "/dev-eid?kind=citizen&return_to=%2Fbooth%2Fa+b");
+    }
+
+    #[test]
+    fn path_segment_keeps_unreserved_and_encodes_the_rest() {
+        assert_eq!(path_segment("booth-1_a.b~c"), "booth-1_a.b~c");
+        assert_eq!(path_segment("a/b?c"), "a%2Fb%3Fc");
+        assert_eq!(path_segment("å"), "%C3%A5");
+    }
+}

@@ -1,0 +1,226 @@
+// @ts-check
+/**
+ * The service guide's console: today's bookings with their state, a form to book a meeting on a
+ * citizen's behalf, and "Starta mötet" to open a booked meeting so the booth and officer can join.
+ */
+import { ApiError, api, byId, el, isToday, stateLabel, timeOfDay } from './api.js';
+
+/**
+ * @typedef {{id: string, name: string}} Named
+ * @typedef {{agencies: Named[], services: (Named & {agency_id: string})[], centres: Named[],
+ *   booths: (Named & {centre_id: string})[], officers: {id: string, display_name: string, agency_id: string}[]}} Directory
+ * @typedef {{booking_id: string, room_id: string, state: string, starts_at: string, duration_minutes: number,
+ *   service: string, agency: string, officer: {id: string, name: string}, booth: {id: string, name: string},
+ *   citizen_name: string | null}} BookingRow
+ */
+
+/** States in which the guide may start the meeting. */
+const STARTABLE = new Set(['booked', 'checked_in']);
+const REFRESH_MS = 5000;
+
+const status = byId('guide-status', HTMLElement);
+const form = byId('booking-form', HTMLFormElement);
+const serviceSelect = byId('service', HTMLSelectElement);
+const officerSelect = byId('officer', HTMLSelectElement);
+const boothSelect = byId('booth', HTMLSelectElement);
+const startsAt = byId('starts-at', HTMLInputElement);
+const duration = byId('duration', HTMLSelectElement);
+const personnummer = byId('personnummer', HTMLInputElement);
+const formError = byId('form-error', HTMLElement);
+const tbody = byId('bookings-body', HTMLTableSectionElement);
+const empty = byId('bookings-empty', HTMLElement);
+
+/** @type {Directory} */
+let directory = { agencies: [], services: [], centres: [], booths: [], officers: [] };
+let lastRendered = '';
+
+/**
+ * "2025-03-01T14:05" for a datetime-local input, in local time.
+ * @param {Date} date
+ * @returns {string}
+ */
+export function localInputValue(date) {
+  const pad = (/** @type {number} */ n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/**
+ * @param {HTMLSelectElement} select
+ * @param {{value: string, label: string, group?: string}[]} options
+ */
+function fill(select, options) {
+  const previous = select.value;
+  select.replaceChildren();
+  /** @type {Map<string, HTMLOptGroupElement>} */
+  const groups = new Map();
+  for (const o of options) {
+    const option = el('option', o.label);
+    option.value = o.value;
+    if (o.group) {
+      let group = groups.get(o.group);
+      if (!group) {
+        group = el('optgroup');
+        group.label = o.group;
+        groups.set(o.group, group);
+        select.append(group);
+      }
+      group.append(option);
+    } else {
+      select.append(option);
+    }
+  }
+  if (options.some((o) => o.value === previous)) select.value = previous;
+}
+
+function fillOfficers() {
+  const service = directory.services.find((s) => s.id === serviceSelect.value);
+  const officers = directory.officers.filter((o) => !service || o.agency_id === service.agency_id);
+  fill(officerSelect, officers.map((o) => ({ value: o.id, label: o.display_name })));
+}
+
+async function loadDirectory() {
+  directory = await api('/api/v1/directory');
+  const agencies = new Map(directory.agencies.map((a) => [a.id, a.name]));
+  const centres = new Map(directory.centres.map((c) => [c.id, c.name]));
+  fill(serviceSelect, directory.services.map((s) => ({
+    value: s.id,
+    label: s.name,
+    group: agencies.get(s.agency_id),
+  })));
+  fillOfficers();
+  fill(boothSelect, directory.booths.map((b) => ({
+    value: b.id,
+    label: b.name,
+    group: centres.get(b.centre_id),
+  })));
+}
+
+/** @param {BookingRow[]} bookings */
+function renderBookings(bookings) {
+  const today = bookings
+    .filter((b) => isToday(b.starts_at) || b.state === 'started')
+    .sort((a, b) => a.starts_at.localeCompare(b.starts_at));
+  const key = JSON.stringify(today);
+  if (key === lastRendered) return;
+  lastRendered = key;
+
+  const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.bookingId : undefined;
+  tbody.replaceChildren(...today.map((b) => {
+    const row = el('tr');
+    row.dataset.bookingId = b.booking_id;
+    row.dataset.state = b.state;
+    row.append(
+      el('td', timeOfDay(b.starts_at)),
+      el('td', `${b.service} (${b.agency})`),
+      el('td', b.officer.name),
+      el('td', b.booth.name),
+      el('td', b.citizen_name ?? '–'),
+      el('td', stateLabel(b.state), `state state-${b.state}`),
+    );
+    const action = el('td');
+    if (STARTABLE.has(b.state)) {
+      const button = el('button', 'Starta mötet', 'start-meeting');
+      button.type = 'button';
+      button.dataset.bookingId = b.booking_id;
+      button.setAttribute('aria-label', `Starta mötet ${timeOfDay(b.starts_at)} i ${b.booth.name}`);
+      button.addEventListener('click', () => startMeeting(b, button));
+      action.append(button);
+    }
+    row.append(action);
+    return row;
+  }));
+  empty.hidden = today.length > 0;
+  if (focused) {
+    const again = tbody.querySelector(`button[data-booking-id="${CSS.escape(focused)}"]`);
+    if (again instanceof HTMLElement) again.focus();
+  }
+}
+
+async function refresh() {
+  try {
+    renderBookings(await api('/api/v1/bookings'));
+  } catch (e) {
+    showStatus(`Bokningarna kunde inte hämtas: ${message(e)}`, true);
+  }
+}
+
+/**
+ * @param {BookingRow} booking
+ * @param {HTMLButtonElement} button
+ */
+async function startMeeting(booking, button) {
+  button.disabled = true;
+  try {
+    await api(`/api/v1/bookings/${encodeURIComponent(booking.booking_id)}/start`, { method: 'POST' });
+    showStatus(`Mötet i ${booking.booth.name} är startat.`, false);
+  } catch (e) {
+    showStatus(`Mötet kunde inte startas: ${message(e)}`, true);
+    button.disabled = false;
+  }
+  await refresh();
+}
+
+/**
+ * @param {string} text
+ * @param {boolean} isError
+ */
+function showStatus(text, isError) {
+  status.textContent = text;
+  status.classList.toggle('error', isError);
+}
+
+/** @param {unknown} e */
+function message(e) {
+  return e instanceof Error ? e.message : String(e);
+}
+
+form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  formError.textContent = '';
+  const when = new Date(startsAt.value);
+  if (!startsAt.value || Number.isNaN(when.getTime())) {
+    formError.textContent = 'Ange en giltig tid.';
+    startsAt.focus();
+    return;
+  }
+  if (!personnummer.value.trim()) {
+    formError.textContent = 'Ange medborgarens personnummer.';
+    personnummer.focus();
+    return;
+  }
+  const submit = form.querySelector('button[type="submit"]');
+  if (submit instanceof HTMLButtonElement) submit.disabled = true;
+  try {
+    await api('/api/v1/bookings', {
+      method: 'POST',
+      body: {
+        service_id: serviceSelect.value,
+        officer_id: officerSelect.value,
+        booth_id: boothSelect.value,
+        starts_at: when.toISOString(),
+        duration_minutes: Number(duration.value),
+        citizen_personnummer: personnummer.value.trim(),
+      },
+    });
+    showStatus('Mötet är bokat.', false);
+    personnummer.value = '';
+    await refresh();
+  } catch (e) {
+    formError.textContent = e instanceof ApiError && e.status === 409
+      ? `Tiden är upptagen: ${e.message}`
+      : `Mötet kunde inte bokas: ${message(e)}`;
+  } finally {
+    if (submit instanceof HTMLButtonElement) submit.disabled = false;
+  }
+});
+
+serviceSelect.addEventListener('change', fillOfficers);
+startsAt.value = localInputValue(new Date());
+
+try {
+  await loadDirectory();
+} catch (e) {
+  showStatus(`Katalogen kunde inte hämtas: ${message(e)}`, true);
+}
+await refresh();
+setInterval(refresh, REFRESH_MS);

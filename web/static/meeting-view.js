@@ -1,0 +1,113 @@
+// @ts-check
+/**
+ * The meeting view shared by the booth and the officer's page (templates/meeting.html): shows the
+ * section, joins through meeting.js, and wires the mute, camera, sound and leave buttons.
+ */
+import { byId } from './api.js';
+import { joinMeeting } from './meeting.js';
+
+/**
+ * What booking's `POST /api/v1/bookings/{id}/join` answers.
+ * @typedef {object} JoinGrant
+ * @property {string} room_id
+ * @property {string} token
+ * @property {string} signalling_url
+ * @property {string} expires_at
+ * @property {string} display_name
+ * @property {string} role
+ */
+
+/**
+ * @param {JoinGrant} grant
+ * @param {{onLeft?: () => void, onFailed?: (text: string) => void}} [hooks]
+ * @returns {Promise<import('./meeting.js').Meeting>}
+ */
+export async function enterMeeting(grant, hooks = {}) {
+  const section = byId('meeting', HTMLElement);
+  const status = byId('meeting-status', HTMLElement);
+  const audioButton = byId('toggle-audio', HTMLButtonElement);
+  const videoButton = byId('toggle-video', HTMLButtonElement);
+  const playButton = byId('play-audio', HTMLButtonElement);
+  const leaveButton = byId('leave', HTMLButtonElement);
+  const stage = byId('remote-tiles', HTMLElement);
+
+  section.hidden = false;
+  document.body.classList.add('in-meeting');
+  status.textContent = '';
+  status.classList.remove('error');
+  setPressed(audioButton, false, 'Stäng av mikrofonen', 'Slå på mikrofonen');
+  setPressed(videoButton, false, 'Stäng av kameran', 'Slå på kameran');
+  playButton.hidden = true;
+  for (const b of [audioButton, videoButton, leaveButton]) b.disabled = false;
+  leaveButton.textContent = 'Lämna mötet';
+
+  /** @type {import('./meeting.js').Meeting | null} */
+  let meeting = null;
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    section.hidden = true;
+    document.body.classList.remove('in-meeting');
+    audioButton.onclick = videoButton.onclick = playButton.onclick = leaveButton.onclick = null;
+    hooks.onLeft?.();
+  };
+
+  try {
+    meeting = await joinMeeting({
+      roomId: grant.room_id,
+      token: grant.token,
+      signallingUrl: grant.signalling_url,
+      localVideo: byId('local-video', HTMLVideoElement),
+      remoteContainer: stage,
+      onState: (state) => {
+        status.textContent = state.text;
+        status.classList.toggle('error', state.phase === 'failed');
+        if (state.phase === 'failed') {
+          for (const b of [audioButton, videoButton]) b.disabled = true;
+          leaveButton.textContent = 'Stäng';
+          hooks.onFailed?.(state.text);
+        }
+      },
+      onAutoplayBlocked: (blocked) => { playButton.hidden = !blocked; },
+    });
+  } catch (e) {
+    // joinMeeting has already put the reason in the status line; let the person close the view.
+    leaveButton.textContent = 'Stäng';
+    leaveButton.onclick = finish;
+    throw e;
+  }
+
+  const m = meeting;
+  audioButton.onclick = () => {
+    const muted = !m.muted.audio;
+    m.setMuted('audio', muted);
+    setPressed(audioButton, muted, 'Stäng av mikrofonen', 'Slå på mikrofonen');
+  };
+  videoButton.onclick = () => {
+    const muted = !m.muted.video;
+    m.setMuted('video', muted);
+    setPressed(videoButton, muted, 'Stäng av kameran', 'Slå på kameran');
+  };
+  playButton.onclick = () => { m.playRemoteAudio().catch(() => {}); };
+  leaveButton.onclick = async () => {
+    leaveButton.disabled = true;
+    await m.leave();
+    leaveButton.disabled = false;
+    leaveButton.textContent = 'Lämna mötet';
+    finish();
+  };
+  return m;
+}
+
+/**
+ * A toggle button: `aria-pressed` says whether the source is off; the text says what a press does.
+ * @param {HTMLButtonElement} button
+ * @param {boolean} muted
+ * @param {string} whenOn text while the source is on
+ * @param {string} whenOff text while the source is off
+ */
+function setPressed(button, muted, whenOn, whenOff) {
+  button.setAttribute('aria-pressed', String(muted));
+  button.textContent = muted ? whenOff : whenOn;
+}

@@ -1,0 +1,478 @@
+// @ts-check
+/**
+ * The Närvaro meeting client: joins one room of a media node with a join token, publishes the
+ * camera and microphone, and shows one video tile per other participant.
+ *
+ * It speaks signalling's protocol (signalling/PROTOCOL.md): JSON text frames tagged by `type` over
+ * one WebSocket. The SFU is ICE-lite and answers the client's offer for what it publishes; for what
+ * the client receives, the SFU makes the offers and the client answers. Negotiations never overlap:
+ * they run one after another on a queue.
+ *
+ * No framework, no build step: the page imports this module as it is.
+ */
+
+/** @typedef {'citizen' | 'officer' | 'guide' | 'interpreter'} Role */
+/** @typedef {'audio' | 'video'} MediaKind */
+
+/**
+ * One participant as the others see it (never a personnummer).
+ * @typedef {object} ParticipantInfo
+ * @property {string} participant_id
+ * @property {Role} role
+ * @property {string} display_name
+ * @property {boolean} audio_muted
+ * @property {boolean} video_muted
+ */
+
+/**
+ * What the server sends.
+ * @typedef {{type: 'joined', protocol_version: number, room_id: string, participant_id: string, role: Role, participants: ParticipantInfo[]}
+ *   | {type: 'answer', sdp: string}
+ *   | {type: 'offer', sdp: string}
+ *   | {type: 'participant_joined', participant: ParticipantInfo}
+ *   | {type: 'participant_updated', participant: ParticipantInfo}
+ *   | {type: 'participant_left', participant_id: string}
+ *   | {type: 'pong'}
+ *   | {type: 'left'}
+ *   | {type: 'error', code: number, message: string, fatal: boolean}} ServerMessage
+ */
+
+/**
+ * What the client sends.
+ * @typedef {{type: 'join', room_id: string, token: string}
+ *   | {type: 'offer', sdp: string}
+ *   | {type: 'answer', sdp: string}
+ *   | {type: 'candidate', candidate: string}
+ *   | {type: 'mute', kind: MediaKind, muted: boolean}
+ *   | {type: 'leave'}
+ *   | {type: 'ping'}} ClientMessage
+ */
+
+/**
+ * Where the meeting is, for the page to show. `text` is Swedish, for people.
+ * @typedef {object} MeetingState
+ * @property {'media' | 'connecting' | 'joined' | 'connected' | 'interrupted' | 'left' | 'failed'} phase
+ * @property {string} text
+ * @property {{code: number, message: string} | undefined} [error]
+ */
+
+/**
+ * @typedef {object} JoinOptions
+ * @property {string} roomId the room, as booking's join answer names it
+ * @property {string} token the single-use join token from booking
+ * @property {string} signallingUrl absolute `ws(s)://` URL or a path on this origin, e.g. `/signal`
+ * @property {HTMLVideoElement} localVideo where the self-view goes (kept muted)
+ * @property {HTMLElement} remoteContainer where participant tiles go
+ * @property {(state: MeetingState) => void} [onState] called on every change of phase
+ * @property {(participants: ParticipantInfo[]) => void} [onParticipants] called when the list changes
+ * @property {(blocked: boolean) => void} [onAutoplayBlocked] remote audio needs a click to start
+ * @property {MediaStreamConstraints} [constraints] defaults to audio and 640x360 video
+ */
+
+/**
+ * A joined meeting. Also exposed as `window.narvaroMeeting` for diagnostics and tests.
+ * @typedef {object} Meeting
+ * @property {RTCPeerConnection | null} pc created when the server says `joined`
+ * @property {WebSocket} ws
+ * @property {MediaStream} localStream
+ * @property {string | null} participantId this join's pseudonymous id
+ * @property {Map<string, ParticipantInfo>} participants the others, by participant id
+ * @property {{audio: boolean, video: boolean}} muted
+ * @property {{startedAt: number, joinedAt: number | null, firstRemoteFrameAt: number | null}} timings
+ *   `performance.now()` values
+ * @property {(kind: MediaKind, muted: boolean) => void} setMuted
+ * @property {() => Promise<void>} playRemoteAudio retry playback after autoplay was blocked
+ * @property {() => Promise<void>} leave
+ */
+
+/** Swedish texts for the numbered signalling errors (signalling/src/protocol.rs). */
+const ERROR_TEXTS = /** @type {Record<number, string>} */ ({
+  4000: 'Klienten skickade ett felaktigt meddelande.',
+  4001: 'Klienten skickade ett okänt meddelande.',
+  4002: 'Meddelandet var för stort.',
+  4003: 'Klienten är inte ansluten till mötet.',
+  4004: 'Klienten är redan ansluten.',
+  4005: 'Förhandlingen av ljud och bild kom i otakt.',
+  4006: 'Ljud och bild kunde inte förhandlas.',
+  4010: 'Inbjudan till mötet saknas.',
+  4011: 'Inbjudan till mötet är ogiltig.',
+  4012: 'Inbjudan till mötet har gått ut.',
+  4013: 'Inbjudan gäller ett annat möte.',
+  4014: 'Inbjudan har redan använts.',
+  4015: 'Inbjudan till mötet godtas inte.',
+  4016: 'Inbjudan till mötet gäller för länge.',
+  4090: 'Mötet är fullt.',
+  5000: 'Tekniskt fel på servern. Försök igen om en stund.',
+});
+
+/** Seconds between keep-alive pings; proxies close idle WebSockets after a minute or so. */
+const PING_INTERVAL_MS = 20_000;
+
+/**
+ * Turns `/signal` into `ws://host/signal` (or `wss:` on https); leaves absolute URLs alone except
+ * for mapping http(s) to ws(s).
+ * @param {string} url
+ * @param {Location | URL} [base]
+ * @returns {string}
+ */
+export function resolveSignallingUrl(url, base = window.location) {
+  const resolved = new URL(url, base.href);
+  if (resolved.protocol === 'http:') resolved.protocol = 'ws:';
+  else if (resolved.protocol === 'https:') resolved.protocol = 'wss:';
+  return resolved.href;
+}
+
+/**
+ * A text for a signalling error, with its number so support can look it up.
+ * @param {{code: number, message: string}} error
+ * @returns {string}
+ */
+export function errorText(error) {
+  const text = ERROR_TEXTS[error.code] ?? error.message;
+  return `${text} (fel ${error.code})`;
+}
+
+/**
+ * Joins a meeting. Resolves once the camera and microphone are on and the WebSocket is open; the
+ * rest (joined, media flowing, others arriving) is reported through `onState`.
+ * @param {JoinOptions} options
+ * @returns {Promise<Meeting>}
+ */
+export async function joinMeeting(options) {
+  const { roomId, token, localVideo, remoteContainer } = options;
+  const onState = options.onState ?? (() => {});
+  const startedAt = performance.now();
+
+  onState({ phase: 'media', text: 'Startar kamera och mikrofon…' });
+  /** @type {MediaStream} */
+  let localStream;
+  try {
+    localStream = await navigator.mediaDevices.getUserMedia(
+      options.constraints ?? { audio: true, video: { width: 640, height: 360 } },
+    );
+  } catch (e) {
+    const text = e instanceof DOMException && e.name === 'NotAllowedError'
+      ? 'Kameran och mikrofonen får inte användas. Tillåt dem i webbläsaren och försök igen.'
+      : 'Kameran eller mikrofonen kunde inte startas.';
+    onState({ phase: 'failed', text });
+    throw e;
+  }
+  localVideo.muted = true;
+  localVideo.srcObject = localStream;
+
+  onState({ phase: 'connecting', text: 'Ansluter till mötet…' });
+  const ws = new WebSocket(resolveSignallingUrl(options.signallingUrl));
+
+  /** Tiles by participant id: the figure and its video element. */
+  /** @type {Map<string, {figure: HTMLElement, video: HTMLVideoElement, caption: HTMLElement}>} */
+  const tiles = new Map();
+  /** @type {Promise<void>} */
+  let negotiation = Promise.resolve();
+  /** Resolves the offer in flight with the server's answer. */
+  /** @type {((sdp: string) => void) | null} */
+  let awaitingAnswer = null;
+  let closedByUs = false;
+  /** A fatal error the server sent; the close that follows must not hide it. */
+  let fatalError = false;
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  let pingTimer;
+
+  /** @type {Meeting} */
+  const meeting = {
+    pc: null,
+    ws,
+    localStream,
+    participantId: null,
+    participants: new Map(),
+    muted: { audio: false, video: false },
+    timings: { startedAt, joinedAt: null, firstRemoteFrameAt: null },
+    setMuted,
+    playRemoteAudio,
+    leave,
+  };
+  /** @type {any} */ (window).narvaroMeeting = meeting;
+
+  /** @param {ClientMessage} message */
+  function send(message) {
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+  }
+
+  /** @param {MeetingState} state */
+  function report(state) {
+    onState(state);
+  }
+
+  function participantsChanged() {
+    options.onParticipants?.([...meeting.participants.values()]);
+    for (const [id, tile] of tiles) labelTile(tile, meeting.participants.get(id));
+  }
+
+  /**
+   * @param {{figure: HTMLElement, video: HTMLVideoElement, caption: HTMLElement}} tile
+   * @param {ParticipantInfo | undefined} info
+   */
+  function labelTile(tile, info) {
+    const name = info?.display_name ?? 'Deltagare';
+    const notes = [];
+    if (info?.audio_muted) notes.push('mikrofon av');
+    if (info?.video_muted) notes.push('kamera av');
+    tile.caption.textContent = notes.length ? `${name} (${notes.join(', ')})` : name;
+    tile.video.setAttribute('aria-label', `Video: ${name}`);
+    tile.figure.dataset.role = info?.role ?? '';
+    tile.figure.classList.toggle('video-muted', Boolean(info?.video_muted));
+  }
+
+  /**
+   * The tile of a participant, made on their first track.
+   * @param {string} participantId
+   * @param {MediaStream} stream
+   */
+  function tileFor(participantId, stream) {
+    let tile = tiles.get(participantId);
+    if (!tile) {
+      const figure = document.createElement('figure');
+      figure.className = 'tile';
+      figure.dataset.participantId = participantId;
+      const video = document.createElement('video');
+      video.autoplay = true;
+      video.playsInline = true;
+      const caption = document.createElement('figcaption');
+      figure.append(video, caption);
+      remoteContainer.append(figure);
+      tile = { figure, video, caption };
+      tiles.set(participantId, tile);
+      labelTile(tile, meeting.participants.get(participantId));
+      watchFirstFrame(video);
+    }
+    if (tile.video.srcObject !== stream) tile.video.srcObject = stream;
+    // Chromium may refuse unmuted playback without a user gesture; the page then offers a button.
+    tile.video.play().then(
+      () => options.onAutoplayBlocked?.(false),
+      (e) => {
+        if (e instanceof DOMException && e.name === 'NotAllowedError') options.onAutoplayBlocked?.(true);
+      },
+    );
+    return tile;
+  }
+
+  /** @param {HTMLVideoElement} video */
+  function watchFirstFrame(video) {
+    const mark = () => {
+      if (meeting.timings.firstRemoteFrameAt === null) meeting.timings.firstRemoteFrameAt = performance.now();
+    };
+    // Older engines lack requestVideoFrameCallback; the first loaded frame is close enough there.
+    const media = /** @type {HTMLMediaElement} */ (video);
+    if ('requestVideoFrameCallback' in video) video.requestVideoFrameCallback(mark);
+    else media.addEventListener('loadeddata', mark, { once: true });
+  }
+
+  /** @param {string} participantId */
+  function removeTile(participantId) {
+    const tile = tiles.get(participantId);
+    if (!tile) return;
+    tile.video.srcObject = null;
+    tile.figure.remove();
+    tiles.delete(participantId);
+  }
+
+  /**
+   * Runs one negotiation after the ones before it. A failed step is reported and does not stop
+   * the queue.
+   * @param {() => Promise<void>} step
+   */
+  function enqueue(step) {
+    negotiation = negotiation.then(step).catch((e) => {
+      console.error('negotiation failed', e);
+      report({ phase: 'failed', text: 'Ljud och bild kunde inte kopplas upp.' });
+    });
+  }
+
+  /** @param {RTCPeerConnection} pc */
+  function publish(pc) {
+    enqueue(async () => {
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      const answer = new Promise((resolve) => { awaitingAnswer = resolve; });
+      send({ type: 'offer', sdp: offer.sdp ?? '' });
+      const sdp = /** @type {string} */ (await answer);
+      await pc.setRemoteDescription({ type: 'answer', sdp });
+    });
+  }
+
+  /** @param {ParticipantInfo[]} others */
+  function createPeerConnection(others) {
+    const pc = new RTCPeerConnection({ iceServers: [] });
+    meeting.pc = pc;
+    for (const p of others) meeting.participants.set(p.participant_id, p);
+    participantsChanged();
+
+    for (const track of localStream.getTracks()) {
+      pc.addTransceiver(track, { direction: 'sendonly', streams: [localStream] });
+    }
+    pc.onicecandidate = (event) => {
+      // `null` ends gathering and an empty string is the end-of-candidates marker: neither is a
+      // candidate the SFU can use.
+      if (event.candidate && event.candidate.candidate) {
+        send({ type: 'candidate', candidate: event.candidate.candidate });
+      }
+    };
+    pc.ontrack = (event) => {
+      // The SFU labels each forwarded track's stream with the publisher's participant id.
+      const stream = event.streams[0];
+      if (!stream) return;
+      tileFor(stream.id, stream);
+      event.track.addEventListener('ended', () => {
+        if (stream.getTracks().every((t) => t.readyState === 'ended')) removeTile(stream.id);
+      });
+    };
+    pc.onconnectionstatechange = () => {
+      switch (pc.connectionState) {
+        case 'connected':
+          report({ phase: 'connected', text: 'Du är med i mötet.' });
+          break;
+        case 'disconnected':
+          report({ phase: 'interrupted', text: 'Anslutningen är störd. Försöker igen…' });
+          break;
+        case 'failed':
+          if (!closedByUs) report({ phase: 'failed', text: 'Anslutningen till mötet bröts.' });
+          break;
+      }
+    };
+    publish(pc);
+    return pc;
+  }
+
+  /** @param {ServerMessage} message */
+  function handle(message) {
+    switch (message.type) {
+      case 'joined':
+        meeting.participantId = message.participant_id;
+        meeting.timings.joinedAt = performance.now();
+        report({ phase: 'joined', text: 'Ansluten. Kopplar upp ljud och bild…' });
+        createPeerConnection(message.participants);
+        break;
+      case 'answer':
+        if (awaitingAnswer) {
+          const resolve = awaitingAnswer;
+          awaitingAnswer = null;
+          resolve(message.sdp);
+        } else {
+          console.warn('answer without an offer in flight');
+        }
+        break;
+      case 'offer': {
+        const pc = meeting.pc;
+        if (!pc) return;
+        const sdp = message.sdp;
+        enqueue(async () => {
+          await pc.setRemoteDescription({ type: 'offer', sdp });
+          const answer = await pc.createAnswer();
+          await pc.setLocalDescription(answer);
+          send({ type: 'answer', sdp: answer.sdp ?? '' });
+        });
+        break;
+      }
+      case 'participant_joined':
+      case 'participant_updated':
+        meeting.participants.set(message.participant.participant_id, message.participant);
+        participantsChanged();
+        break;
+      case 'participant_left':
+        meeting.participants.delete(message.participant_id);
+        removeTile(message.participant_id);
+        participantsChanged();
+        break;
+      case 'error':
+        if (message.fatal) fatalError = true;
+        report({ phase: message.fatal ? 'failed' : 'interrupted', text: errorText(message), error: message });
+        break;
+      case 'pong':
+      case 'left':
+        break;
+    }
+  }
+
+  ws.addEventListener('open', () => {
+    send({ type: 'join', room_id: roomId, token });
+    pingTimer = setInterval(() => send({ type: 'ping' }), PING_INTERVAL_MS);
+  });
+  ws.addEventListener('message', (event) => {
+    if (typeof event.data !== 'string') return;
+    /** @type {ServerMessage} */
+    let message;
+    try {
+      message = JSON.parse(event.data);
+    } catch {
+      console.warn('signalling sent a frame that is not JSON');
+      return;
+    }
+    handle(message);
+  });
+  ws.addEventListener('close', (event) => {
+    clearInterval(pingTimer);
+    if (!closedByUs) {
+      if (!fatalError) report({ phase: 'failed', text: `Förbindelsen med mötet bröts (${event.code}).` });
+      teardown();
+    }
+  });
+
+  await new Promise((resolve, reject) => {
+    let opened = false;
+    ws.addEventListener('open', () => { opened = true; resolve(undefined); }, { once: true });
+    ws.addEventListener('error', () => {
+      if (opened) return; // the close event that follows reports it
+      closedByUs = true;
+      report({ phase: 'failed', text: 'Mötesservern kunde inte nås.' });
+      teardown();
+      reject(new Error('signalling connection failed'));
+    }, { once: true });
+  });
+
+  /**
+   * @param {MediaKind} kind
+   * @param {boolean} muted
+   */
+  function setMuted(kind, muted) {
+    const tracks = kind === 'audio' ? localStream.getAudioTracks() : localStream.getVideoTracks();
+    for (const track of tracks) track.enabled = !muted;
+    meeting.muted[kind] = muted;
+    send({ type: 'mute', kind, muted });
+  }
+
+  async function playRemoteAudio() {
+    await Promise.all([...tiles.values()].map((t) => t.video.play()));
+    options.onAutoplayBlocked?.(false);
+  }
+
+  function teardown() {
+    clearInterval(pingTimer);
+    meeting.pc?.close();
+    for (const track of localStream.getTracks()) track.stop();
+    localVideo.srcObject = null;
+    for (const id of [...tiles.keys()]) removeTile(id);
+  }
+
+  async function leave() {
+    if (closedByUs) return;
+    closedByUs = true;
+    if (ws.readyState === WebSocket.OPEN) {
+      // Wait briefly for `left` so the others see us go at once rather than after a timeout.
+      const left = new Promise((resolve) => {
+        ws.addEventListener('message', (e) => {
+          try {
+            if (typeof e.data === 'string' && JSON.parse(e.data).type === 'left') resolve(undefined);
+          } catch { /* not ours to judge here */ }
+        });
+        ws.addEventListener('close', () => resolve(undefined), { once: true });
+        setTimeout(resolve, 1000);
+      });
+      send({ type: 'leave' });
+      await left;
+    }
+    ws.close(1000);
+    teardown();
+    report({ phase: 'left', text: 'Du har lämnat mötet.' });
+  }
+
+  return meeting;
+}
