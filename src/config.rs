@@ -46,7 +46,10 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { listen: SocketAddr::from(([0, 0, 0, 0], 8080)), log_format: LogFormat::Text }
+        Self {
+            listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            log_format: LogFormat::Text,
+        }
     }
 }
 
@@ -60,7 +63,10 @@ pub enum LogFormat {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("invalid configuration: {0}")]
     Invalid(String),
 }
@@ -73,14 +79,19 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let mut table = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
-                text.parse::<toml::Table>().map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?
             }
             None => toml::Table::new(),
         };
         for (name, value) in vars {
-            let Some(rest) = name.strip_prefix("NARVARO_") else { continue };
+            let Some(rest) = name.strip_prefix("NARVARO_") else {
+                continue;
+            };
             let value = parse_env_value(&value);
             if rest == "ENV" {
                 table.insert("env".into(), value);
@@ -89,18 +100,25 @@ impl Config {
                     .entry(section.to_ascii_lowercase())
                     .or_insert_with(|| toml::Value::Table(toml::Table::new()));
                 let toml::Value::Table(section) = section else {
-                    return Err(ConfigError::Invalid(format!("{name}: {} is not a section", section)));
+                    return Err(ConfigError::Invalid(format!(
+                        "{name}: {} is not a section",
+                        section
+                    )));
                 };
                 section.insert(key.to_ascii_lowercase(), value);
             }
         }
-        table.try_into().map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))
+        table
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))
     }
 }
 
 fn parse_env_value(raw: &str) -> toml::Value {
     match format!("v = {raw}").parse::<toml::Table>() {
-        Ok(mut t) => t.remove("v").unwrap_or_else(|| toml::Value::String(raw.to_owned())),
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(raw.to_owned())),
         Err(_) => toml::Value::String(raw.to_owned()),
     }
 }
@@ -110,7 +128,10 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -129,11 +150,18 @@ mod tests {
         std::fs::write(&file, "[media]\nudp_port = 40000\npublic_ips = [\"10.1.2.3\"]\n[server]\nlisten = \"127.0.0.1:9000\"\n").unwrap();
         let c = Config::load(
             Some(&file),
-            vars(&[("NARVARO_MEDIA__UDP_PORT", "41000"), ("NARVARO_ENV", "production"), ("NARVARO_TEST_DATABASE_URL", "x")]),
+            vars(&[
+                ("NARVARO_MEDIA__UDP_PORT", "41000"),
+                ("NARVARO_ENV", "production"),
+                ("NARVARO_TEST_DATABASE_URL", "x"),
+            ]),
         )
         .unwrap();
         assert_eq!(c.media.udp_port, 41000);
-        assert_eq!(c.media.public_ips, vec!["10.1.2.3".parse::<std::net::IpAddr>().unwrap()]);
+        assert_eq!(
+            c.media.public_ips,
+            vec!["10.1.2.3".parse::<std::net::IpAddr>().unwrap()]
+        );
         assert_eq!(c.server.listen.port(), 9000);
         assert_eq!(c.env, Environment::Production);
     }

@@ -28,7 +28,10 @@ pub enum StartError {
     #[error("media: {0}")]
     Media(#[from] sfu::SfuError),
     #[error("HTTP listener on {addr}: {source}")]
-    Listen { addr: SocketAddr, source: std::io::Error },
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// A running Närvaro. Dropping it stops the HTTP server (and with it signalling and the SFU).
@@ -60,7 +63,9 @@ impl Running {
 
     /// Serves until the process receives Ctrl-C or SIGTERM, then shuts down gracefully.
     pub async fn until_signal(mut self) -> std::io::Result<()> {
-        let Some(mut server) = self.server.take() else { return Ok(()) };
+        let Some(mut server) = self.server.take() else {
+            return Ok(());
+        };
         tokio::select! {
             result = &mut server => return result.unwrap_or_else(|e| Err(std::io::Error::other(e))),
             _ = shutdown_signal() => tracing::info!("shutting down"),
@@ -68,7 +73,9 @@ impl Running {
         if let Some(s) = self.shutdown.take() {
             let _ = s.send(());
         }
-        server.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        server
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
 }
 
@@ -84,13 +91,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(t) => t,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -110,16 +118,28 @@ struct Observability {
 pub async fn start(config: Config) -> Result<Running, StartError> {
     let booking = booking::Booking::open(&config.booking, config.env).await?;
     let sfu = sfu::Sfu::start(&config.media, Arc::default()).await?;
-    let verifier = signalling::token::JoinTokenVerifier::new(booking.key_source(), config.booking.token_issuer.clone());
+    let verifier = signalling::token::JoinTokenVerifier::new(
+        booking.key_source(),
+        config.booking.token_issuer.clone(),
+    );
     let signalling = signalling::Signalling::new(verifier, sfu.clone());
 
-    let observability = Observability { sfu: sfu.clone(), http: Arc::default() };
+    let observability = Observability {
+        sfu: sfu.clone(),
+        http: Arc::default(),
+    };
     let app = app(booking.clone(), &signalling, observability);
 
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
-        .map_err(|source| StartError::Listen { addr: config.server.listen, source })?;
-    let http_addr = listener.local_addr().map_err(|source| StartError::Listen { addr: config.server.listen, source })?;
+        .map_err(|source| StartError::Listen {
+            addr: config.server.listen,
+            source,
+        })?;
+    let http_addr = listener.local_addr().map_err(|source| StartError::Listen {
+        addr: config.server.listen,
+        source,
+    })?;
     let (shutdown, stop) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -129,11 +149,21 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             .await
     });
     tracing::info!(port = http_addr.port(), env = ?config.env, "Närvaro is serving");
-    Ok(Running { http_addr, booking, sfu, shutdown: Some(shutdown), server: Some(server) })
+    Ok(Running {
+        http_addr,
+        booking,
+        sfu,
+        shutdown: Some(shutdown),
+        server: Some(server),
+    })
 }
 
 /// The whole HTTP surface. Separate from [`start`] so it can be exercised without a listener.
-fn app(booking: booking::Booking, signalling: &signalling::Signalling, observability: Observability) -> Router {
+fn app(
+    booking: booking::Booking,
+    signalling: &signalling::Signalling,
+    observability: Observability,
+) -> Router {
     let ops = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -143,7 +173,10 @@ fn app(booking: booking::Booking, signalling: &signalling::Signalling, observabi
         .merge(web::router(booking))
         .merge(signalling.router())
         .merge(ops)
-        .layer(axum::middleware::from_fn_with_state(observability.http.clone(), http_metrics::count))
+        .layer(axum::middleware::from_fn_with_state(
+            observability.http.clone(),
+            http_metrics::count,
+        ))
         .layer(
             tower_http::trace::TraceLayer::new_for_http()
                 // Spans are named by the matched route: never the raw URI, whose query could carry
@@ -160,7 +193,10 @@ fn app(booking: booking::Booking, signalling: &signalling::Signalling, observabi
 }
 
 async fn healthz() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#)
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        r#"{"status":"ok"}"#,
+    )
 }
 
 async fn metrics(State(o): State<Observability>) -> impl IntoResponse {
@@ -174,8 +210,9 @@ async fn metrics(State(o): State<Observability>) -> impl IntoResponse {
 pub fn init_tracing(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     // str0m and sqlx are chatty below warn and their debug output can carry addresses.
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,str0m=warn,is=warn,dimpl=warn,sqlx=warn,tower_http=info"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new("info,str0m=warn,is=warn,dimpl=warn,sqlx=warn,tower_http=info")
+    });
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let _ = match format {
         LogFormat::Text => builder.try_init(),

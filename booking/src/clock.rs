@@ -54,7 +54,11 @@ pub fn sweden_utc_offset_secs(utc: i64) -> i64 {
         }
         (d.midnight().assume_utc() + Duration::hours(1)).unix_timestamp()
     };
-    if utc >= switch(Month::March) && utc < switch(Month::October) { 7200 } else { 3600 }
+    if utc >= switch(Month::March) && utc < switch(Month::October) {
+        7200
+    } else {
+        3600
+    }
 }
 
 /// The Swedish calendar day containing `now`, as `[start, end)` unix seconds.

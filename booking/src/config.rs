@@ -78,7 +78,9 @@ impl BookingConfig {
     /// Checks what can be checked without touching the database.
     pub fn validate(&self, env: Environment) -> Result<(), crate::BookingError> {
         use crate::BookingError::Config;
-        if self.join_token_lifetime_secs < 1 || self.join_token_lifetime_secs > MAX_JOIN_TOKEN_LIFETIME_SECS {
+        if self.join_token_lifetime_secs < 1
+            || self.join_token_lifetime_secs > MAX_JOIN_TOKEN_LIFETIME_SECS
+        {
             return Err(Config(format!(
                 "join_token_lifetime_secs must be between 1 and {MAX_JOIN_TOKEN_LIFETIME_SECS}"
             )));
@@ -109,25 +111,49 @@ mod tests {
 
     #[test]
     fn secret_is_redacted_in_debug() {
-        let c = BookingConfig { data_key: Some(Secret::new("c2VjcmV0")), ..Default::default() };
+        let c = BookingConfig {
+            data_key: Some(Secret::new("c2VjcmV0")),
+            ..Default::default()
+        };
         let s = format!("{c:?}");
         assert!(s.contains("[redacted]") && !s.contains("c2VjcmV0"), "{s}");
     }
 
     #[test]
     fn lifetime_over_the_signalling_maximum_is_rejected() {
-        let c = BookingConfig { join_token_lifetime_secs: 121, ..Default::default() };
+        let c = BookingConfig {
+            join_token_lifetime_secs: 121,
+            ..Default::default()
+        };
         assert!(c.validate(Environment::Development).is_err());
-        assert!(BookingConfig::default().validate(Environment::Development).is_ok());
+        assert!(
+            BookingConfig::default()
+                .validate(Environment::Development)
+                .is_ok()
+        );
     }
 
     #[test]
     fn production_needs_a_data_key_and_refuses_dev_eid() {
         let key = Some(Secret::new("x"));
-        assert!(BookingConfig::default().validate(Environment::Production).is_err());
-        let c = BookingConfig { data_key: key.clone(), dev_eid: Some(true), ..Default::default() };
-        assert!(matches!(c.validate(Environment::Production), Err(crate::BookingError::DevEidInProduction)));
-        let c = BookingConfig { data_key: key, ..Default::default() };
+        assert!(
+            BookingConfig::default()
+                .validate(Environment::Production)
+                .is_err()
+        );
+        let c = BookingConfig {
+            data_key: key.clone(),
+            dev_eid: Some(true),
+            ..Default::default()
+        };
+        assert!(matches!(
+            c.validate(Environment::Production),
+            Err(crate::BookingError::DevEidInProduction)
+        ));
+        let c = BookingConfig {
+            data_key: key,
+            ..Default::default()
+        };
         assert!(c.validate(Environment::Production).is_ok());
         assert!(!c.dev_eid_enabled(Environment::Production));
     }

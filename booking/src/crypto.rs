@@ -38,17 +38,28 @@ impl DataKey {
     pub fn from_bytes(key: &[u8; DATA_KEY_LEN]) -> Result<Self, CryptoError> {
         let root = hmac::Key::new(hmac::HMAC_SHA256, key);
         let derive = |label: &[u8]| hmac::sign(&root, label);
-        let enc = RandomizedNonceKey::new(&AES_256_GCM, derive(b"narvaro/personnummer-encryption/v1").as_ref())
-            .map_err(|_| CryptoError::BadKey)?;
+        let enc = RandomizedNonceKey::new(
+            &AES_256_GCM,
+            derive(b"narvaro/personnummer-encryption/v1").as_ref(),
+        )
+        .map_err(|_| CryptoError::BadKey)?;
         Ok(DataKey {
             enc,
-            lookup: hmac::Key::new(hmac::HMAC_SHA256, derive(b"narvaro/personnummer-lookup/v1").as_ref()),
-            pseudonym: hmac::Key::new(hmac::HMAC_SHA256, derive(b"narvaro/participant-pseudonym/v1").as_ref()),
+            lookup: hmac::Key::new(
+                hmac::HMAC_SHA256,
+                derive(b"narvaro/personnummer-lookup/v1").as_ref(),
+            ),
+            pseudonym: hmac::Key::new(
+                hmac::HMAC_SHA256,
+                derive(b"narvaro/participant-pseudonym/v1").as_ref(),
+            ),
         })
     }
 
     pub fn from_secret(secret: &Secret) -> Result<Self, CryptoError> {
-        let bytes = STANDARD.decode(secret.expose().trim()).map_err(|_| CryptoError::BadKey)?;
+        let bytes = STANDARD
+            .decode(secret.expose().trim())
+            .map_err(|_| CryptoError::BadKey)?;
         let key: [u8; DATA_KEY_LEN] = bytes.try_into().map_err(|_| CryptoError::BadKey)?;
         Self::from_bytes(&key)
     }
@@ -82,7 +93,11 @@ impl DataKey {
         let mut in_out = ct.to_vec();
         let plain = self
             .enc
-            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut in_out)
+            .open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad),
+                &mut in_out,
+            )
             .map_err(|_| CryptoError::Decrypt)?;
         Ok(plain.to_vec())
     }

@@ -11,12 +11,17 @@ use crate::ids::*;
 use crate::personnummer::Personnummer;
 use crate::store::{Agency, Booth, Centre, Guide, Officer, Service, Store, StoreError};
 
-pub const AGENCY_FORSAKRINGSKASSAN: AgencyId = AgencyId::from_u128(0x6e617276_6172_4f00_8000_00000000a001);
-pub const AGENCY_SKATTEVERKET: AgencyId = AgencyId::from_u128(0x6e617276_6172_4f00_8000_00000000a002);
+pub const AGENCY_FORSAKRINGSKASSAN: AgencyId =
+    AgencyId::from_u128(0x6e617276_6172_4f00_8000_00000000a001);
+pub const AGENCY_SKATTEVERKET: AgencyId =
+    AgencyId::from_u128(0x6e617276_6172_4f00_8000_00000000a002);
 
-pub const SERVICE_FORALDRAPENNING: ServiceId = ServiceId::from_u128(0x6e617276_6172_4f00_8000_00000000e001);
-pub const SERVICE_SJUKPENNING: ServiceId = ServiceId::from_u128(0x6e617276_6172_4f00_8000_00000000e002);
-pub const SERVICE_DEKLARATION: ServiceId = ServiceId::from_u128(0x6e617276_6172_4f00_8000_00000000e003);
+pub const SERVICE_FORALDRAPENNING: ServiceId =
+    ServiceId::from_u128(0x6e617276_6172_4f00_8000_00000000e001);
+pub const SERVICE_SJUKPENNING: ServiceId =
+    ServiceId::from_u128(0x6e617276_6172_4f00_8000_00000000e002);
+pub const SERVICE_DEKLARATION: ServiceId =
+    ServiceId::from_u128(0x6e617276_6172_4f00_8000_00000000e003);
 
 pub const CENTRE_LJUSDAL: CentreId = CentreId::from_u128(0x6e617276_6172_4f00_8000_00000000c001);
 pub const BOOTH_1: BoothId = BoothId::from_u128(0x6e617276_6172_4f00_8000_00000000b001);
@@ -66,9 +71,16 @@ pub async fn seed(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> {
 }
 
 async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> {
-    let agency = |id, name: &str| Agency { id, name: name.to_owned() };
-    store.insert_agency(&agency(AGENCY_FORSAKRINGSKASSAN, "Försäkringskassan")).await?;
-    store.insert_agency(&agency(AGENCY_SKATTEVERKET, "Skatteverket")).await?;
+    let agency = |id, name: &str| Agency {
+        id,
+        name: name.to_owned(),
+    };
+    store
+        .insert_agency(&agency(AGENCY_FORSAKRINGSKASSAN, "Försäkringskassan"))
+        .await?;
+    store
+        .insert_agency(&agency(AGENCY_SKATTEVERKET, "Skatteverket"))
+        .await?;
 
     let service = |id, agency_id, name: &str, minutes| Service {
         id,
@@ -76,9 +88,30 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
         name: name.to_owned(),
         default_duration_minutes: minutes,
     };
-    store.insert_service(&service(SERVICE_FORALDRAPENNING, AGENCY_FORSAKRINGSKASSAN, "Föräldrapenning", 30)).await?;
-    store.insert_service(&service(SERVICE_SJUKPENNING, AGENCY_FORSAKRINGSKASSAN, "Sjukpenning", 30)).await?;
-    store.insert_service(&service(SERVICE_DEKLARATION, AGENCY_SKATTEVERKET, "Deklaration", 20)).await?;
+    store
+        .insert_service(&service(
+            SERVICE_FORALDRAPENNING,
+            AGENCY_FORSAKRINGSKASSAN,
+            "Föräldrapenning",
+            30,
+        ))
+        .await?;
+    store
+        .insert_service(&service(
+            SERVICE_SJUKPENNING,
+            AGENCY_FORSAKRINGSKASSAN,
+            "Sjukpenning",
+            30,
+        ))
+        .await?;
+    store
+        .insert_service(&service(
+            SERVICE_DEKLARATION,
+            AGENCY_SKATTEVERKET,
+            "Deklaration",
+            20,
+        ))
+        .await?;
 
     store
         .insert_centre(&Centre {
@@ -88,7 +121,13 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
         })
         .await?;
     for (id, name) in [(BOOTH_1, "Mötesrum 1"), (BOOTH_2, "Mötesrum 2")] {
-        store.insert_booth(&Booth { id, centre_id: CENTRE_LJUSDAL, name: name.to_owned() }).await?;
+        store
+            .insert_booth(&Booth {
+                id,
+                centre_id: CENTRE_LJUSDAL,
+                name: name.to_owned(),
+            })
+            .await?;
     }
 
     for (id, agency_id, name) in [
@@ -96,10 +135,20 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
         (OFFICER_BJORN, AGENCY_FORSAKRINGSKASSAN, "Björn Eriksson"),
         (OFFICER_SARA, AGENCY_SKATTEVERKET, "Sara Nilsson"),
     ] {
-        store.insert_officer(&Officer { id, agency_id, display_name: name.to_owned() }).await?;
+        store
+            .insert_officer(&Officer {
+                id,
+                agency_id,
+                display_name: name.to_owned(),
+            })
+            .await?;
     }
     store
-        .insert_guide(&Guide { id: GUIDE, centre_id: CENTRE_LJUSDAL, display_name: "Maria Svensson".to_owned() })
+        .insert_guide(&Guide {
+            id: GUIDE,
+            centre_id: CENTRE_LJUSDAL,
+            display_name: "Maria Svensson".to_owned(),
+        })
         .await?;
 
     for (id, pnr, name) in [
@@ -119,7 +168,11 @@ mod tests {
 
     #[test]
     fn demo_personnummer_are_valid() {
-        for p in [CITIZEN_1_PERSONNUMMER, CITIZEN_2_PERSONNUMMER, CITIZEN_3_PERSONNUMMER] {
+        for p in [
+            CITIZEN_1_PERSONNUMMER,
+            CITIZEN_2_PERSONNUMMER,
+            CITIZEN_3_PERSONNUMMER,
+        ] {
             Personnummer::parse(p).unwrap();
         }
     }

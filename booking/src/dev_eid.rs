@@ -33,7 +33,10 @@ impl IdentityProvider for DevEid {
     }
 
     fn routes(&self, booking: Booking) -> Router {
-        Router::new().route("/people", get(people)).route("/login", post(login)).with_state(booking)
+        Router::new()
+            .route("/people", get(people))
+            .route("/login", post(login))
+            .with_state(booking)
     }
 }
 
@@ -74,9 +77,13 @@ struct LoginJson {
     development_only: bool,
 }
 
-async fn login(State(booking): State<Booking>, body: Result<Json<Login>, JsonRejection>) -> Result<Response, ApiError> {
-    let Json(Login { person_id }) =
-        body.map_err(|_| ApiError::unprocessable("invalid_request", "send {\"person_id\": \"<uuid>\"}"))?;
+async fn login(
+    State(booking): State<Booking>,
+    body: Result<Json<Login>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(Login { person_id }) = body.map_err(|_| {
+        ApiError::unprocessable("invalid_request", "send {\"person_id\": \"<uuid>\"}")
+    })?;
     let store = booking.store();
     let mut subject = None;
     for candidate in [
@@ -90,9 +97,16 @@ async fn login(State(booking): State<Booking>, body: Result<Json<Login>, JsonRej
         }
     }
     let subject = subject.ok_or_else(|| ApiError::not_found("unknown_person", "no such person"))?;
-    let (identity, cookie) = booking.sessions().sign_in(subject, IdMethod::DevEid).await?;
+    let (identity, cookie) = booking
+        .sessions()
+        .sign_in(subject, IdMethod::DevEid)
+        .await?;
     tracing::info!(kind = subject.kind(), "signed in with the development e-ID");
-    let mut res = Json(LoginJson { identity: (&identity).into(), development_only: true }).into_response();
+    let mut res = Json(LoginJson {
+        identity: (&identity).into(),
+        development_only: true,
+    })
+    .into_response();
     cookie.apply(res.headers_mut());
     Ok(res)
 }

@@ -27,13 +27,13 @@ use axum::http::HeaderMap;
 
 pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use crate::config::{BookingConfig, Environment, Secret};
+use crate::crypto::DataKey;
 pub use crate::identity::{IdMethod, Identity, IdentityProvider, Subject};
 pub use crate::personnummer::Personnummer;
-pub use crate::store::Store;
-pub use crate::tokens::TokenIssuer;
-use crate::crypto::DataKey;
 use crate::sessions::Sessions;
+pub use crate::store::Store;
 use crate::store::{PgStore, SqliteStore, StoreError};
+pub use crate::tokens::TokenIssuer;
 
 /// Why booking could not start.
 #[derive(Debug, thiserror::Error)]
@@ -44,8 +44,11 @@ pub enum BookingError {
     DevEidInProduction,
     #[error("data key: {0}")]
     DataKey(#[from] crypto::CryptoError),
-    #[error("data key file {path}: {source}")]
-    KeyFile { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("database migration: {0}")]
@@ -88,18 +91,30 @@ impl Booking {
         let url = config.database_url.as_str();
         let sqlite_file = sqlite_file(url);
         let data_key = Arc::new(load_data_key(config, env, sqlite_file.as_deref())?);
-        let store: Arc<dyn Store> = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Arc::new(PgStore::connect(url, data_key.clone()).await?)
-        } else if url.starts_with("sqlite:") {
-            if let Some(dir) = sqlite_file.as_deref().and_then(Path::parent).filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|source| BookingError::KeyFile { path: dir.into(), source })?;
-            }
-            Arc::new(SqliteStore::connect(url, data_key.clone()).await?)
-        } else {
-            return Err(BookingError::Config("database_url must start with sqlite: or postgres://".into()));
-        };
+        let store: Arc<dyn Store> =
+            if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                Arc::new(PgStore::connect(url, data_key.clone()).await?)
+            } else if url.starts_with("sqlite:") {
+                if let Some(dir) = sqlite_file
+                    .as_deref()
+                    .and_then(Path::parent)
+                    .filter(|d| !d.as_os_str().is_empty())
+                {
+                    std::fs::create_dir_all(dir).map_err(|source| BookingError::Io {
+                        path: dir.into(),
+                        source,
+                    })?;
+                }
+                Arc::new(SqliteStore::connect(url, data_key.clone()).await?)
+            } else {
+                return Err(BookingError::Config(
+                    "database_url must start with sqlite: or postgres://".into(),
+                ));
+            };
         if config.demo_data && store.is_empty().await.map_err(BookingError::Seed)? {
-            demo::seed(&store, clock.now()).await.map_err(BookingError::Seed)?;
+            demo::seed(&store, clock.now())
+                .await
+                .map_err(BookingError::Seed)?;
             tracing::info!("seeded demo data");
         }
         let mut providers: Vec<Arc<dyn IdentityProvider>> = Vec::new();
@@ -112,7 +127,7 @@ impl Booking {
             providers.push(dev);
         }
         let sessions = Sessions::new(store.clone(), clock.clone(), env == Environment::Production);
-        Ok(Booking {
+        let booking = Booking {
             inner: Arc::new(Inner {
                 tokens: Arc::new(TokenIssuer::generate(&config.token_issuer)),
                 store,
@@ -123,7 +138,9 @@ impl Booking {
                 env,
                 providers,
             }),
-        })
+        };
+        spawn_session_purge(Arc::downgrade(&booking.inner));
+        Ok(booking)
     }
 
     /// The HTTP API (`/api/v1/…`, `/.well-known/jwks.json`), state applied.
@@ -182,9 +199,28 @@ impl Booking {
     }
 }
 
+/// Deletes expired sessions every few minutes until the last `Booking` handle is dropped.
+fn spawn_session_purge(inner: std::sync::Weak<Inner>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let Some(inner) = inner.upgrade() else { break };
+            match inner.sessions.purge_expired().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(sessions = n, "purged expired sessions"),
+                Err(e) => tracing::warn!(error = %e, "purging expired sessions failed"),
+            }
+        }
+    });
+}
+
 /// The file of a `sqlite:` URL; `None` for in-memory databases and other schemes.
 fn sqlite_file(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path.is_empty() || path == ":memory:" || query.split('&').any(|kv| kv == "mode=memory") {
         return None;
@@ -192,12 +228,18 @@ fn sqlite_file(url: &str) -> Option<PathBuf> {
     Some(PathBuf::from(path))
 }
 
-fn load_data_key(config: &BookingConfig, env: Environment, sqlite_file: Option<&Path>) -> Result<DataKey, BookingError> {
+fn load_data_key(
+    config: &BookingConfig,
+    env: Environment,
+    sqlite_file: Option<&Path>,
+) -> Result<DataKey, BookingError> {
     if let Some(secret) = &config.data_key {
         return Ok(DataKey::from_secret(secret)?);
     }
     if env == Environment::Production {
-        return Err(BookingError::Config("data_key must be set in production".into()));
+        return Err(BookingError::Config(
+            "data_key must be set in production".into(),
+        ));
     }
     let dir = match sqlite_file {
         Some(file) => file.parent().map(Path::to_path_buf).unwrap_or_default(),
@@ -208,7 +250,10 @@ fn load_data_key(config: &BookingConfig, env: Environment, sqlite_file: Option<&
         None => PathBuf::from("data"),
     };
     let path = dir.join("data.key");
-    let key_file_err = |source| BookingError::KeyFile { path: path.clone(), source };
+    let key_file_err = |source| BookingError::Io {
+        path: path.clone(),
+        source,
+    };
     match std::fs::read_to_string(&path) {
         Ok(text) => Ok(DataKey::from_secret(&Secret::new(text))?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -244,7 +289,10 @@ mod tests {
 
     #[test]
     fn sqlite_file_is_found_in_urls() {
-        assert_eq!(sqlite_file("sqlite://data/narvaro.db?mode=rwc"), Some(PathBuf::from("data/narvaro.db")));
+        assert_eq!(
+            sqlite_file("sqlite://data/narvaro.db?mode=rwc"),
+            Some(PathBuf::from("data/narvaro.db"))
+        );
         assert_eq!(sqlite_file("sqlite:x.db"), Some(PathBuf::from("x.db")));
         assert_eq!(sqlite_file("sqlite::memory:"), None);
         assert_eq!(sqlite_file("sqlite://x.db?mode=memory"), None);

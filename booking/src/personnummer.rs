@@ -38,7 +38,9 @@ impl Personnummer {
         let (digits, sep) = match (s.len(), s.as_bytes()) {
             (13, b) if b[8] == b'-' => (format!("{}{}", &s[..8], &s[9..]), None),
             (12, _) => (s.to_owned(), None),
-            (11, b) if b[6] == b'-' || b[6] == b'+' => (format!("{}{}", &s[..6], &s[7..]), Some(b[6])),
+            (11, b) if b[6] == b'-' || b[6] == b'+' => {
+                (format!("{}{}", &s[..6], &s[7..]), Some(b[6]))
+            }
             _ => return Err(PersonnummerError::Format),
         };
         if !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -52,7 +54,9 @@ impl Personnummer {
                 let mut year = this_year - (this_year - yy).rem_euclid(100);
                 // Born later this year than today means the previous century.
                 let (mm, dd) = (num(&digits[2..4]), num(&digits[4..6]));
-                if year == this_year && (mm as u8, (dd % 60) as u8) > (today.month() as u8, today.day()) {
+                if year == this_year
+                    && (mm as u8, (dd % 60) as u8) > (today.month() as u8, today.day())
+                {
                     year -= 100;
                 }
                 if sep == b'+' {
@@ -64,7 +68,10 @@ impl Personnummer {
         let (year, month, day) = (num(&full[0..4]), num(&full[4..6]), num(&full[6..8]));
         // Samordningsnummer add 60 to the day; they identify people too.
         let day = if day > 60 { day - 60 } else { day };
-        let month = u8::try_from(month).ok().and_then(|m| Month::try_from(m).ok()).ok_or(PersonnummerError::Date)?;
+        let month = u8::try_from(month)
+            .ok()
+            .and_then(|m| Month::try_from(m).ok())
+            .ok_or(PersonnummerError::Date)?;
         let day = u8::try_from(day).map_err(|_| PersonnummerError::Date)?;
         Date::from_calendar_date(year, month, day).map_err(|_| PersonnummerError::Date)?;
         if luhn_check_digit(&full[2..11]) != full.as_bytes()[11] - b'0' {
@@ -119,27 +126,70 @@ mod tests {
     #[test]
     fn accepts_the_three_formats_and_normalises_to_twelve_digits() {
         for s in ["19121212-1212", "191212121212", "121212+1212"] {
-            assert_eq!(Personnummer::parse_on(s, TODAY).unwrap().expose(), "191212121212", "{s}");
+            assert_eq!(
+                Personnummer::parse_on(s, TODAY).unwrap().expose(),
+                "191212121212",
+                "{s}"
+            );
         }
-        assert_eq!(Personnummer::parse_on("121212-1212", TODAY).unwrap().expose(), "201212121212");
-        assert_eq!(Personnummer::parse_on("050505-9824", TODAY).unwrap().expose(), "200505059824");
+        assert_eq!(
+            Personnummer::parse_on("121212-1212", TODAY)
+                .unwrap()
+                .expose(),
+            "201212121212"
+        );
+        assert_eq!(
+            Personnummer::parse_on("050505-9824", TODAY)
+                .unwrap()
+                .expose(),
+            "200505059824"
+        );
     }
 
     #[test]
     fn ten_digit_number_born_later_this_year_is_last_century() {
-        assert_eq!(Personnummer::parse_on("261212-1216", TODAY).unwrap().expose(), "192612121216");
-        assert_eq!(Personnummer::parse_on("260101-1212", TODAY).map(|p| p.expose()[..4].to_owned()), Ok("2026".into()));
+        assert_eq!(
+            Personnummer::parse_on("261212-1216", TODAY)
+                .unwrap()
+                .expose(),
+            "192612121216"
+        );
+        assert_eq!(
+            Personnummer::parse_on("260101-1212", TODAY).map(|p| p.expose()[..4].to_owned()),
+            Ok("2026".into())
+        );
     }
 
     #[test]
     fn rejects_bad_check_digit_date_and_format() {
-        assert_eq!(Personnummer::parse_on("19121212-1213", TODAY), Err(PersonnummerError::CheckDigit));
-        assert_eq!(Personnummer::parse_on("19121312-1212", TODAY), Err(PersonnummerError::Date));
-        assert_eq!(Personnummer::parse_on("1912121-21212", TODAY), Err(PersonnummerError::Format));
-        assert_eq!(Personnummer::parse_on("19121212x1212", TODAY), Err(PersonnummerError::Format));
-        assert_eq!(Personnummer::parse_on("abc", TODAY), Err(PersonnummerError::Format));
-        assert_eq!(Personnummer::parse_on("1912121é-121", TODAY), Err(PersonnummerError::Format));
-        assert_eq!(Personnummer::parse_on("", TODAY), Err(PersonnummerError::Format));
+        assert_eq!(
+            Personnummer::parse_on("19121212-1213", TODAY),
+            Err(PersonnummerError::CheckDigit)
+        );
+        assert_eq!(
+            Personnummer::parse_on("19121312-1212", TODAY),
+            Err(PersonnummerError::Date)
+        );
+        assert_eq!(
+            Personnummer::parse_on("1912121-21212", TODAY),
+            Err(PersonnummerError::Format)
+        );
+        assert_eq!(
+            Personnummer::parse_on("19121212x1212", TODAY),
+            Err(PersonnummerError::Format)
+        );
+        assert_eq!(
+            Personnummer::parse_on("abc", TODAY),
+            Err(PersonnummerError::Format)
+        );
+        assert_eq!(
+            Personnummer::parse_on("1912121é-121", TODAY),
+            Err(PersonnummerError::Format)
+        );
+        assert_eq!(
+            Personnummer::parse_on("", TODAY),
+            Err(PersonnummerError::Format)
+        );
     }
 
     #[test]

@@ -48,14 +48,27 @@ pub struct Sessions {
 
 impl Sessions {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, secure: bool) -> Self {
-        Sessions { store, clock, secure }
+        Sessions {
+            store,
+            clock,
+            secure,
+        }
     }
 
     /// Starts a session for a person an identity provider has vouched for.
-    pub async fn sign_in(&self, subject: Subject, method: IdMethod) -> Result<(Identity, SetCookie), StoreError> {
-        let display_name = self.store.display_name(&subject).await?.ok_or(StoreError::NotFound("person"))?;
+    pub async fn sign_in(
+        &self,
+        subject: Subject,
+        method: IdMethod,
+    ) -> Result<(Identity, SetCookie), StoreError> {
+        let display_name = self
+            .store
+            .display_name(&subject)
+            .await?
+            .ok_or(StoreError::NotFound("person"))?;
         let mut secret = [0u8; 32];
-        aws_lc_rs::rand::fill(&mut secret).map_err(|_| StoreError::Corrupt("system random source failed".into()))?;
+        aws_lc_rs::rand::fill(&mut secret)
+            .map_err(|_| StoreError::Corrupt("system random source failed".into()))?;
         let secret = URL_SAFE_NO_PAD.encode(secret);
         let now = self.clock.now();
         self.store
@@ -72,13 +85,24 @@ impl Sessions {
         let cookie = format!("{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Lax; Path=/{secure}");
         // base64url and fixed ASCII attributes only: always a valid header value.
         let cookie = HeaderValue::from_str(&cookie).expect("cookie is visible ASCII");
-        Ok((Identity { subject, display_name, method }, SetCookie(cookie)))
+        Ok((
+            Identity {
+                subject,
+                display_name,
+                method,
+            },
+            SetCookie(cookie),
+        ))
     }
 
     /// The signed-in person, if the request carries a live session.
     pub async fn identity(&self, headers: &HeaderMap) -> Result<Option<Identity>, StoreError> {
-        let Some(id) = session_id_from(headers) else { return Ok(None) };
-        let Some(session) = self.store.session(&id).await? else { return Ok(None) };
+        let Some(id) = session_id_from(headers) else {
+            return Ok(None);
+        };
+        let Some(session) = self.store.session(&id).await? else {
+            return Ok(None);
+        };
         let now = self.clock.now();
         if now >= session.expires_at || now >= session.last_seen_at + IDLE_TIMEOUT_SECS {
             self.store.delete_session(&id).await?;
@@ -90,7 +114,11 @@ impl Sessions {
         let Some(display_name) = self.store.display_name(&session.subject).await? else {
             return Ok(None);
         };
-        Ok(Some(Identity { subject: session.subject, display_name, method: session.method }))
+        Ok(Some(Identity {
+            subject: session.subject,
+            display_name,
+            method: session.method,
+        }))
     }
 
     /// Ends the request's session (if any) and returns a cookie that clears it in the browser.
@@ -99,15 +127,20 @@ impl Sessions {
             self.store.delete_session(&id).await?;
         }
         let secure = if self.secure { "; Secure" } else { "" };
-        let cookie = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0{secure}");
+        let cookie =
+            format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0{secure}");
         // Fixed ASCII text: always a valid header value.
-        Ok(SetCookie(HeaderValue::from_str(&cookie).expect("cookie is visible ASCII")))
+        Ok(SetCookie(
+            HeaderValue::from_str(&cookie).expect("cookie is visible ASCII"),
+        ))
     }
 
     /// Deletes expired sessions; run now and then.
     pub async fn purge_expired(&self) -> Result<u64, StoreError> {
         let now = self.clock.now();
-        self.store.purge_sessions(now, now - IDLE_TIMEOUT_SECS).await
+        self.store
+            .purge_sessions(now, now - IDLE_TIMEOUT_SECS)
+            .await
     }
 }
 
@@ -134,7 +167,10 @@ mod tests {
     #[test]
     fn finds_the_session_cookie_among_others() {
         let mut h = HeaderMap::new();
-        h.insert(COOKIE, HeaderValue::from_static("a=1; narvaro_session=abc; b=2"));
+        h.insert(
+            COOKIE,
+            HeaderValue::from_static("a=1; narvaro_session=abc; b=2"),
+        );
         assert_eq!(session_id_from(&h), Some(session_id("abc")));
         h.insert(COOKIE, HeaderValue::from_static("narvaro_session="));
         assert_eq!(session_id_from(&h), None);

@@ -8,8 +8,8 @@ use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{
-    AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, OctetKeyPairParameters,
-    OctetKeyPairType, PublicKeyUse,
+    AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm,
+    OctetKeyPairParameters, OctetKeyPairType, PublicKeyUse,
 };
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use signalling::ids::RoomId;
@@ -24,7 +24,10 @@ pub struct TokenIssuer {
 
 impl std::fmt::Debug for TokenIssuer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenIssuer").field("issuer", &self.issuer).field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("TokenIssuer")
+            .field("issuer", &self.issuer)
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -37,7 +40,8 @@ impl TokenIssuer {
         let pkcs8 = pair.to_pkcs8v1().expect("ed25519 key serialises to pkcs8");
         let public = URL_SAFE_NO_PAD.encode(pair.public_key().as_ref());
         let kid = {
-            let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, pair.public_key().as_ref());
+            let digest =
+                aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, pair.public_key().as_ref());
             URL_SAFE_NO_PAD.encode(&digest.as_ref()[..12])
         };
         let jwk = Jwk {
@@ -53,7 +57,12 @@ impl TokenIssuer {
                 x: public,
             }),
         };
-        TokenIssuer { issuer: issuer.to_owned(), kid, key: EncodingKey::from_ed_der(pkcs8.as_ref()), jwk }
+        TokenIssuer {
+            issuer: issuer.to_owned(),
+            kid,
+            key: EncodingKey::from_ed_der(pkcs8.as_ref()),
+            jwk,
+        }
     }
 
     pub fn issuer(&self) -> &str {
@@ -65,7 +74,15 @@ impl TokenIssuer {
     }
 
     /// Claims for one join: valid from `now` for `lifetime_secs`, with a fresh `jti`.
-    pub fn claims(&self, room: RoomId, role: Role, sub: String, name: String, now: i64, lifetime_secs: i64) -> JoinClaims {
+    pub fn claims(
+        &self,
+        room: RoomId,
+        role: Role,
+        sub: String,
+        name: String,
+        now: i64,
+        lifetime_secs: i64,
+    ) -> JoinClaims {
         JoinClaims {
             iss: self.issuer.clone(),
             aud: JOIN_TOKEN_AUDIENCE.to_owned(),
@@ -98,7 +115,9 @@ impl TokenIssuer {
 
 impl KeySource for TokenIssuer {
     fn jwks(&self) -> JwkSet {
-        JwkSet { keys: vec![self.jwk.clone()] }
+        JwkSet {
+            keys: vec![self.jwk.clone()],
+        }
     }
 }
 
@@ -111,7 +130,14 @@ mod tests {
     use super::*;
 
     fn claims(issuer: &TokenIssuer, room: &str, now: i64) -> JoinClaims {
-        issuer.claims(RoomId::from(room), Role::Officer, "p-1".into(), "Anna".into(), now, 60)
+        issuer.claims(
+            RoomId::from(room),
+            Role::Officer,
+            "p-1".into(),
+            "Anna".into(),
+            now,
+            60,
+        )
     }
 
     #[test]
@@ -120,9 +146,14 @@ mod tests {
         let verifier = JoinTokenVerifier::new(issuer.clone(), "narvaro-booking");
         let now = 1_800_000_000;
         let token = issuer.sign(&claims(&issuer, "bk-1", now));
-        let got = verifier.verify(&token, &RoomId::from("bk-1"), now + 1).unwrap();
+        let got = verifier
+            .verify(&token, &RoomId::from("bk-1"), now + 1)
+            .unwrap();
         assert_eq!(got.role, Role::Officer);
-        assert_eq!(verifier.verify(&token, &RoomId::from("bk-1"), now + 1), Err(TokenError::Reused));
+        assert_eq!(
+            verifier.verify(&token, &RoomId::from("bk-1"), now + 1),
+            Err(TokenError::Reused)
+        );
     }
 
     #[test]
@@ -132,14 +163,26 @@ mod tests {
         let now = 1_800_000_000;
         let room = RoomId::from("bk-1");
         let other_typ = issuer.sign_with_typ(&claims(&issuer, "bk-1", now), "JWT");
-        assert_eq!(verifier.verify(&other_typ, &room, now), Err(TokenError::ClaimsInvalid));
+        assert_eq!(
+            verifier.verify(&other_typ, &room, now),
+            Err(TokenError::ClaimsInvalid)
+        );
         let stranger = TokenIssuer::generate("narvaro-booking");
         let unknown = stranger.sign(&claims(&stranger, "bk-1", now));
-        assert_eq!(verifier.verify(&unknown, &room, now), Err(TokenError::Invalid));
+        assert_eq!(
+            verifier.verify(&unknown, &room, now),
+            Err(TokenError::Invalid)
+        );
         let wrong_room = issuer.sign(&claims(&issuer, "bk-2", now));
-        assert_eq!(verifier.verify(&wrong_room, &room, now), Err(TokenError::WrongRoom));
+        assert_eq!(
+            verifier.verify(&wrong_room, &room, now),
+            Err(TokenError::WrongRoom)
+        );
         let expired = issuer.sign(&claims(&issuer, "bk-1", now - 600));
-        assert_eq!(verifier.verify(&expired, &room, now), Err(TokenError::Expired));
+        assert_eq!(
+            verifier.verify(&expired, &room, now),
+            Err(TokenError::Expired)
+        );
     }
 
     #[test]

@@ -20,10 +20,23 @@ async fn requests_without_a_session_get_401(db: &TestDb) {
     let app = booking.router();
     for uri in ["/api/v1/session", "/api/v1/directory", "/api/v1/bookings"] {
         let a = get(&app, uri, None).await;
-        assert_eq!((a.status, a.code()), (StatusCode::UNAUTHORIZED, "not_signed_in"), "{uri}");
+        assert_eq!(
+            (a.status, a.code()),
+            (StatusCode::UNAUTHORIZED, "not_signed_in"),
+            "{uri}"
+        );
     }
-    let a = post(&app, "/api/v1/bookings", Some("narvaro_session=forged"), Some(anna_in_booth_1(0, "191212121212"))).await;
-    assert_eq!((a.status, a.code()), (StatusCode::UNAUTHORIZED, "not_signed_in"));
+    let a = post(
+        &app,
+        "/api/v1/bookings",
+        Some("narvaro_session=forged"),
+        Some(anna_in_booth_1(0, "191212121212")),
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.code()),
+        (StatusCode::UNAUTHORIZED, "not_signed_in")
+    );
 }
 on_both_databases!(requests_without_a_session_get_401);
 
@@ -33,16 +46,40 @@ async fn only_a_guide_may_book_and_only_staff_see_bookings(db: &TestDb) {
     let citizen = login(&app, demo::CITIZEN_1).await;
     let officer = login(&app, demo::OFFICER_ANNA).await;
     for cookie in [&citizen, &officer] {
-        let a = post(&app, "/api/v1/bookings", Some(cookie), Some(anna_in_booth_1(0, "191212121212"))).await;
-        assert_eq!((a.status, a.code()), (StatusCode::FORBIDDEN, "guide_only"), "{}", a.text);
+        let a = post(
+            &app,
+            "/api/v1/bookings",
+            Some(cookie),
+            Some(anna_in_booth_1(0, "191212121212")),
+        )
+        .await;
+        assert_eq!(
+            (a.status, a.code()),
+            (StatusCode::FORBIDDEN, "guide_only"),
+            "{}",
+            a.text
+        );
     }
     let a = get(&app, "/api/v1/bookings", Some(&citizen)).await;
     assert_eq!((a.status, a.code()), (StatusCode::FORBIDDEN, "staff_only"));
     let a = get(&app, "/api/v1/directory", Some(&citizen)).await;
     assert_eq!((a.status, a.code()), (StatusCode::FORBIDDEN, "staff_only"));
-    let a = get(&app, &format!("/api/v1/booths/{}/next", demo::BOOTH_1), Some(&officer)).await;
-    assert_eq!((a.status, a.code()), (StatusCode::FORBIDDEN, "citizen_only"));
-    let a = get(&app, &format!("/api/v1/booths/{}/next", demo::BOOTH_1), Some(&citizen)).await;
+    let a = get(
+        &app,
+        &format!("/api/v1/booths/{}/next", demo::BOOTH_1),
+        Some(&officer),
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.code()),
+        (StatusCode::FORBIDDEN, "citizen_only")
+    );
+    let a = get(
+        &app,
+        &format!("/api/v1/booths/{}/next", demo::BOOTH_1),
+        Some(&citizen),
+    )
+    .await;
     assert_eq!((a.status, a.code()), (StatusCode::NOT_FOUND, "no_booking"));
 }
 on_both_databases!(only_a_guide_may_book_and_only_staff_see_bookings);
@@ -52,18 +89,38 @@ async fn bad_personnummer_is_422(db: &TestDb) {
     let app = booking.router();
     let guide = login(&app, demo::GUIDE).await;
     for bad in ["19121212-1213", "1912121212", "19121312-1212", "nonsense"] {
-        let a = post(&app, "/api/v1/bookings", Some(&guide), Some(anna_in_booth_1(0, bad))).await;
-        assert_eq!((a.status, a.code()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_personnummer"), "{bad}");
-        assert!(!a.text.contains(bad), "the error must not echo the number: {}", a.text);
+        let a = post(
+            &app,
+            "/api/v1/bookings",
+            Some(&guide),
+            Some(anna_in_booth_1(0, bad)),
+        )
+        .await;
+        assert_eq!(
+            (a.status, a.code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_personnummer"),
+            "{bad}"
+        );
+        assert!(
+            !a.text.contains(bad),
+            "the error must not echo the number: {}",
+            a.text
+        );
     }
     let mut body = anna_in_booth_1(0, "191212121212");
     body["starts_at"] = json!("tomorrow");
     let a = post(&app, "/api/v1/bookings", Some(&guide), Some(body)).await;
-    assert_eq!((a.status, a.code()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_starts_at"));
+    assert_eq!(
+        (a.status, a.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_starts_at")
+    );
     let mut body = anna_in_booth_1(0, "191212121212");
     body["service_id"] = json!(demo::SERVICE_DEKLARATION);
     let a = post(&app, "/api/v1/bookings", Some(&guide), Some(body)).await;
-    assert_eq!((a.status, a.code()), (StatusCode::UNPROCESSABLE_ENTITY, "service_not_of_officer"));
+    assert_eq!(
+        (a.status, a.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "service_not_of_officer")
+    );
 }
 on_both_databases!(bad_personnummer_is_422);
 
@@ -71,10 +128,25 @@ async fn double_booking_is_409(db: &TestDb) {
     let (booking, _) = open(db).await;
     let app = booking.router();
     let guide = login(&app, demo::GUIDE).await;
-    let first = post(&app, "/api/v1/bookings", Some(&guide), Some(anna_in_booth_1(0, "191212121212"))).await;
+    let first = post(
+        &app,
+        "/api/v1/bookings",
+        Some(&guide),
+        Some(anna_in_booth_1(0, "191212121212")),
+    )
+    .await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
-    let again = post(&app, "/api/v1/bookings", Some(&guide), Some(anna_in_booth_1(29 * 60, "189003159812"))).await;
-    assert_eq!((again.status, again.code()), (StatusCode::CONFLICT, "double_booking"));
+    let again = post(
+        &app,
+        "/api/v1/bookings",
+        Some(&guide),
+        Some(anna_in_booth_1(29 * 60, "189003159812")),
+    )
+    .await;
+    assert_eq!(
+        (again.status, again.code()),
+        (StatusCode::CONFLICT, "double_booking")
+    );
     assert!(again.body["error"]["message"].is_string());
 }
 on_both_databases!(double_booking_is_409);
@@ -87,8 +159,19 @@ async fn concurrent_bookings_of_one_slot_admit_one(db: &TestDb) {
     let attempts = (0..8).map(|i| {
         let (app, guide) = (app.clone(), guide.clone());
         tokio::spawn(async move {
-            let pnr = if i % 2 == 0 { "191212121212" } else { "189003159812" };
-            post(&app, "/api/v1/bookings", Some(&guide), Some(anna_in_booth_1(i * 60, pnr))).await.status
+            let pnr = if i % 2 == 0 {
+                "191212121212"
+            } else {
+                "189003159812"
+            };
+            post(
+                &app,
+                "/api/v1/bookings",
+                Some(&guide),
+                Some(anna_in_booth_1(i * 60, pnr)),
+            )
+            .await
+            .status
         })
     });
     let mut created = 0;
@@ -107,40 +190,98 @@ async fn join_before_start_is_409_and_strangers_get_403(db: &TestDb) {
     let (booking, _) = open(db).await;
     let app = booking.router();
     let guide = login(&app, demo::GUIDE).await;
-    let b = post(&app, "/api/v1/bookings", Some(&guide), Some(anna_in_booth_1(0, "191212121212"))).await;
-    let join = format!("/api/v1/bookings/{}/join", b.body["booking_id"].as_str().unwrap());
+    let b = post(
+        &app,
+        "/api/v1/bookings",
+        Some(&guide),
+        Some(anna_in_booth_1(0, "191212121212")),
+    )
+    .await;
+    let join = format!(
+        "/api/v1/bookings/{}/join",
+        b.body["booking_id"].as_str().unwrap()
+    );
     for who in [demo::OFFICER_ANNA.to_string(), demo::CITIZEN_1.to_string()] {
         let cookie = login(&app, who).await;
         let a = post(&app, &join, Some(&cookie), None).await;
-        assert_eq!((a.status, a.code()), (StatusCode::CONFLICT, "booking_not_started"), "{}", a.text);
+        assert_eq!(
+            (a.status, a.code()),
+            (StatusCode::CONFLICT, "booking_not_started"),
+            "{}",
+            a.text
+        );
     }
-    for who in [demo::OFFICER_BJORN.to_string(), demo::CITIZEN_2.to_string(), demo::GUIDE.to_string()] {
+    for who in [
+        demo::OFFICER_BJORN.to_string(),
+        demo::CITIZEN_2.to_string(),
+        demo::GUIDE.to_string(),
+    ] {
         let cookie = login(&app, who).await;
         let a = post(&app, &join, Some(&cookie), None).await;
-        assert_eq!((a.status, a.code()), (StatusCode::FORBIDDEN, "not_a_participant"));
+        assert_eq!(
+            (a.status, a.code()),
+            (StatusCode::FORBIDDEN, "not_a_participant")
+        );
     }
     let officer = login(&app, demo::OFFICER_ANNA).await;
-    let start = format!("/api/v1/bookings/{}/start", b.body["booking_id"].as_str().unwrap());
+    let start = format!(
+        "/api/v1/bookings/{}/start",
+        b.body["booking_id"].as_str().unwrap()
+    );
     let a = post(&app, &start, Some(&officer), None).await;
     assert_eq!((a.status, a.code()), (StatusCode::FORBIDDEN, "guide_only"));
-    let a = post(&app, "/api/v1/bookings/not-a-uuid/join", Some(&officer), None).await;
-    assert_eq!((a.status, a.code()), (StatusCode::NOT_FOUND, "booking_not_found"));
+    let a = post(
+        &app,
+        "/api/v1/bookings/not-a-uuid/join",
+        Some(&officer),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.code()),
+        (StatusCode::NOT_FOUND, "booking_not_found")
+    );
 }
 on_both_databases!(join_before_start_is_409_and_strangers_get_403);
 
 async fn dev_eid_is_refused_in_production(db: &TestDb) {
     let key = Some(booking::crypto::DataKey::generate_secret().unwrap());
-    let asked = BookingConfig { dev_eid: Some(true), data_key: key.clone(), ..db.config.clone() };
-    assert!(matches!(Booking::open(&asked, Environment::Production).await, Err(BookingError::DevEidInProduction)));
-    let no_key = BookingConfig { data_key: None, ..db.config.clone() };
-    assert!(matches!(Booking::open(&no_key, Environment::Production).await, Err(BookingError::Config(_))));
+    let asked = BookingConfig {
+        dev_eid: Some(true),
+        data_key: key.clone(),
+        ..db.config.clone()
+    };
+    assert!(matches!(
+        Booking::open(&asked, Environment::Production).await,
+        Err(BookingError::DevEidInProduction)
+    ));
+    let no_key = BookingConfig {
+        data_key: None,
+        ..db.config.clone()
+    };
+    assert!(matches!(
+        Booking::open(&no_key, Environment::Production).await,
+        Err(BookingError::Config(_))
+    ));
 
-    let prod = BookingConfig { data_key: key, ..db.config.clone() };
+    let prod = BookingConfig {
+        data_key: key,
+        ..db.config.clone()
+    };
     let booking = Booking::open(&prod, Environment::Production).await.unwrap();
     assert!(booking.identity_providers().is_empty());
     let app = booking.router();
-    assert_eq!(get(&app, "/api/v1/dev-eid/people", None).await.status, StatusCode::NOT_FOUND);
-    let a = post(&app, "/api/v1/dev-eid/login", None, Some(json!({ "person_id": demo::GUIDE }))).await;
+    assert_eq!(
+        get(&app, "/api/v1/dev-eid/people", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let a = post(
+        &app,
+        "/api/v1/dev-eid/login",
+        None,
+        Some(json!({ "person_id": demo::GUIDE })),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     assert!(a.headers.get("set-cookie").is_none());
 }
@@ -149,8 +290,14 @@ on_both_databases!(dev_eid_is_refused_in_production);
 #[tokio::test]
 async fn join_token_lifetime_over_120_s_is_a_startup_error() {
     let db = TestDb::sqlite().await;
-    let config = BookingConfig { join_token_lifetime_secs: 121, ..db.config.clone() };
-    assert!(matches!(Booking::open(&config, Environment::Development).await, Err(BookingError::Config(_))));
+    let config = BookingConfig {
+        join_token_lifetime_secs: 121,
+        ..db.config.clone()
+    };
+    assert!(matches!(
+        Booking::open(&config, Environment::Development).await,
+        Err(BookingError::Config(_))
+    ));
 }
 
 #[tokio::test]

@@ -45,7 +45,10 @@ fn one_or_many_ips<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<IpAddr>
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(|s| s.parse().map_err(|_| serde::de::Error::custom(format!("not an IP address: {s:?}"))))
+            .map(|s| {
+                s.parse()
+                    .map_err(|_| serde::de::Error::custom(format!("not an IP address: {s:?}")))
+            })
             .collect(),
     }
 }

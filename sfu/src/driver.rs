@@ -12,17 +12,17 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
+use str0m::Input;
 use str0m::crypto::CryptoProvider;
 use str0m::net::{Protocol, Receive, Transmit};
-use str0m::{Candidate, Input, Rtc};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::SfuError;
 use crate::config::SfuConfig;
 use crate::ids::{ParticipantId, RoomId};
 use crate::metrics::SfuMetrics;
-use crate::room::{Room, RoomEvent};
+use crate::room::{Room, RoomEvent, peer_rtc};
 use crate::socket::MediaSocket;
-use crate::SfuError;
 
 /// What the SFU tells signalling about one participant.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,10 +42,27 @@ enum Command {
         events: mpsc::UnboundedSender<PeerEvent>,
         reply: oneshot::Sender<Result<(), SfuError>>,
     },
-    Offer { room: RoomId, participant: ParticipantId, sdp: String, reply: oneshot::Sender<Result<String, SfuError>> },
-    Answer { room: RoomId, participant: ParticipantId, sdp: String, reply: oneshot::Sender<Result<(), SfuError>> },
-    Candidate { room: RoomId, participant: ParticipantId, candidate: String },
-    Leave { room: RoomId, participant: ParticipantId },
+    Offer {
+        room: RoomId,
+        participant: ParticipantId,
+        sdp: String,
+        reply: oneshot::Sender<Result<String, SfuError>>,
+    },
+    Answer {
+        room: RoomId,
+        participant: ParticipantId,
+        sdp: String,
+        reply: oneshot::Sender<Result<(), SfuError>>,
+    },
+    Candidate {
+        room: RoomId,
+        participant: ParticipantId,
+        candidate: String,
+    },
+    Leave {
+        room: RoomId,
+        participant: ParticipantId,
+    },
 }
 
 /// Handle to the running SFU. Cheap to clone.
@@ -62,8 +79,15 @@ impl Sfu {
     pub async fn start(config: &SfuConfig, metrics: Arc<SfuMetrics>) -> Result<Sfu, SfuError> {
         let socket = MediaSocket::bind(SocketAddr::new(config.bind_ip, config.udp_port))?;
         let udp_addr = socket.local_addr()?;
-        let ips = if config.public_ips.is_empty() { interface_ips()? } else { config.public_ips.clone() };
-        let candidates: Vec<SocketAddr> = ips.into_iter().map(|ip| SocketAddr::new(ip, udp_addr.port())).collect();
+        let ips = if config.public_ips.is_empty() {
+            interface_ips()?
+        } else {
+            config.public_ips.clone()
+        };
+        let candidates: Vec<SocketAddr> = ips
+            .into_iter()
+            .map(|ip| SocketAddr::new(ip, udp_addr.port()))
+            .collect();
         if candidates.is_empty() {
             return Err(SfuError::NoAddress);
         }
@@ -79,8 +103,17 @@ impl Sfu {
             metrics: metrics.clone(),
         };
         tokio::spawn(media.run(rx));
-        tracing::info!(port = udp_addr.port(), candidates = candidates.len(), "SFU listening for media");
-        Ok(Sfu { commands: tx, udp_addr, candidates: Arc::new(candidates), metrics })
+        tracing::info!(
+            port = udp_addr.port(),
+            candidates = candidates.len(),
+            "SFU listening for media"
+        );
+        Ok(Sfu {
+            commands: tx,
+            udp_addr,
+            candidates: Arc::new(candidates),
+            metrics,
+        })
     }
 
     /// The bound UDP socket (its port is the one every peer shares).
@@ -98,12 +131,26 @@ impl Sfu {
     }
 
     /// Enters a participant into a room (created on first join). Dropping the handle leaves.
-    pub async fn join(&self, room: RoomId, participant: ParticipantId) -> Result<PeerHandle, SfuError> {
+    pub async fn join(
+        &self,
+        room: RoomId,
+        participant: ParticipantId,
+    ) -> Result<PeerHandle, SfuError> {
         let (events_tx, events) = mpsc::unbounded_channel();
         let (reply, answer) = oneshot::channel();
-        self.send(Command::Join { room: room.clone(), participant: participant.clone(), events: events_tx, reply })?;
+        self.send(Command::Join {
+            room: room.clone(),
+            participant: participant.clone(),
+            events: events_tx,
+            reply,
+        })?;
         answer.await.map_err(|_| SfuError::Stopped)??;
-        Ok(PeerHandle { room, participant, commands: self.commands.clone(), events })
+        Ok(PeerHandle {
+            room,
+            participant,
+            commands: self.commands.clone(),
+            events,
+        })
     }
 
     fn send(&self, command: Command) -> Result<(), SfuError> {
@@ -123,19 +170,33 @@ impl PeerHandle {
     /// The client's offer; returns the SFU's answer.
     pub async fn offer(&self, sdp: String) -> Result<String, SfuError> {
         let (reply, answer) = oneshot::channel();
-        self.send(Command::Offer { room: self.room.clone(), participant: self.participant.clone(), sdp, reply })?;
+        self.send(Command::Offer {
+            room: self.room.clone(),
+            participant: self.participant.clone(),
+            sdp,
+            reply,
+        })?;
         answer.await.map_err(|_| SfuError::Stopped)?
     }
 
     /// The client's answer to the last [`PeerEvent::Offer`].
     pub async fn answer(&self, sdp: String) -> Result<(), SfuError> {
         let (reply, answer) = oneshot::channel();
-        self.send(Command::Answer { room: self.room.clone(), participant: self.participant.clone(), sdp, reply })?;
+        self.send(Command::Answer {
+            room: self.room.clone(),
+            participant: self.participant.clone(),
+            sdp,
+            reply,
+        })?;
         answer.await.map_err(|_| SfuError::Stopped)?
     }
 
     pub fn candidate(&self, candidate: String) -> Result<(), SfuError> {
-        self.send(Command::Candidate { room: self.room.clone(), participant: self.participant.clone(), candidate })
+        self.send(Command::Candidate {
+            room: self.room.clone(),
+            participant: self.participant.clone(),
+            candidate,
+        })
     }
 
     /// The next event for this participant; `None` once the SFU has stopped.
@@ -151,7 +212,10 @@ impl PeerHandle {
 impl Drop for PeerHandle {
     fn drop(&mut self) {
         // If the media task has stopped there is nothing left to leave.
-        let _ = self.commands.send(Command::Leave { room: self.room.clone(), participant: self.participant.clone() });
+        let _ = self.commands.send(Command::Leave {
+            room: self.room.clone(),
+            participant: self.participant.clone(),
+        });
     }
 }
 
@@ -192,35 +256,23 @@ impl MediaLoop {
         tracing::info!("SFU media task stopped");
     }
 
-    fn new_rtc(&self) -> Rtc {
-        let mut rtc = Rtc::builder()
-            .set_ice_lite(true)
-            .set_rtp_mode(true)
-            .set_crypto_provider(self.crypto.clone())
-            .clear_codecs()
-            // RED comes with the media-resilience work; plain Opus for now.
-            .enable_opus(true, false)
-            .enable_vp8(true)
-            .enable_h264(true)
-            .build(Instant::now());
-        for addr in &self.candidates {
-            match Candidate::host(*addr, "udp") {
-                Ok(c) => {
-                    rtc.add_local_candidate(c);
-                }
-                Err(e) => tracing::warn!(error = %e, "unusable host candidate"),
-            }
-        }
-        rtc
-    }
-
     fn on_command(&mut self, command: Command) {
         let now = Instant::now();
-        let Self { socket, rooms, metrics, .. } = self;
+        let Self {
+            socket,
+            rooms,
+            metrics,
+            ..
+        } = self;
         let mut send = |t: Transmit| transmit(socket, metrics, t);
         match command {
-            Command::Join { room, participant, events, reply } => {
-                let rtc = self.new_rtc();
+            Command::Join {
+                room,
+                participant,
+                events,
+                reply,
+            } => {
+                let rtc = peer_rtc(&self.candidates, self.crypto.clone(), now);
                 let entry = self.rooms.entry(room.clone()).or_insert_with(|| {
                     self.metrics.rooms.fetch_add(1, Relaxed);
                     Room::new(room.clone())
@@ -232,38 +284,57 @@ impl MediaLoop {
                 };
                 if result.is_ok() {
                     self.metrics.peers.fetch_add(1, Relaxed);
-                    self.peers_events.insert((room.clone(), participant), events);
+                    self.peers_events
+                        .insert((room.clone(), participant), events);
                 } else if entry.is_empty() {
                     self.close_room(&room);
                 }
                 let _ = reply.send(result);
             }
-            Command::Offer { room, participant, sdp, reply } => {
+            Command::Offer {
+                room,
+                participant,
+                sdp,
+                reply,
+            } => {
                 let result = match rooms.get_mut(&room) {
                     Some(r) => r.accept_offer(&participant, &sdp, now, &mut send),
                     None => Err(SfuError::UnknownParticipant),
                 };
                 let _ = reply.send(result);
             }
-            Command::Answer { room, participant, sdp, reply } => {
+            Command::Answer {
+                room,
+                participant,
+                sdp,
+                reply,
+            } => {
                 let result = match rooms.get_mut(&room) {
                     Some(r) => r.accept_answer(&participant, &sdp, now, &mut send),
                     None => Err(SfuError::UnknownParticipant),
                 };
                 let _ = reply.send(result);
             }
-            Command::Candidate { room, participant, candidate } => {
-                if let Some(r) = rooms.get_mut(&room) {
-                    if let Err(e) = r.add_remote_candidate(&participant, &candidate) {
-                        tracing::debug!(room_id = %room, participant_id = %participant, error = %e, "candidate ignored");
-                    }
+            Command::Candidate {
+                room,
+                participant,
+                candidate,
+            } => {
+                if let Some(r) = rooms.get_mut(&room)
+                    && let Err(e) = r.add_remote_candidate(&participant, &candidate)
+                {
+                    tracing::debug!(room_id = %room, participant_id = %participant, error = %e, "candidate ignored");
                 }
             }
             Command::Leave { room, participant } => {
                 if let Some(r) = rooms.get_mut(&room) {
                     r.remove_peer(&participant, now, &mut send);
                 }
-                if self.peers_events.remove(&(room.clone(), participant)).is_some() {
+                if self
+                    .peers_events
+                    .remove(&(room.clone(), participant))
+                    .is_some()
+                {
                     self.metrics.peers.fetch_sub(1, Relaxed);
                 }
                 if self.rooms.get(&room).is_some_and(Room::is_empty) {
@@ -276,23 +347,31 @@ impl MediaLoop {
     fn on_datagram(&mut self, data: &[u8], source: SocketAddr, destination: IpAddr) {
         let now = Instant::now();
         self.metrics.packets_received.fetch_add(1, Relaxed);
-        self.metrics.bytes_received.fetch_add(data.len() as u64, Relaxed);
+        self.metrics
+            .bytes_received
+            .fetch_add(data.len() as u64, Relaxed);
         let destination = self.advertised_for(destination);
         let Ok(receive) = Receive::new(Protocol::Udp, source, destination, data) else {
             self.metrics.datagrams_unroutable.fetch_add(1, Relaxed);
             return;
         };
         let input = Input::Receive(now, receive);
-        let Self { socket, rooms, metrics, by_source, .. } = self;
+        let Self {
+            socket,
+            rooms,
+            metrics,
+            by_source,
+            ..
+        } = self;
         let mut send = |t: Transmit| transmit(socket, metrics, t);
 
         // Known address: straight to its room.
-        if let Some(room) = by_source.get(&source).and_then(|id| rooms.get_mut(id)) {
-            if let Some(idx) = room.peers().iter().position(|p| p.accepts(&input)) {
-                room.handle_input(idx, now, input, &mut send);
-                Self::note_forwarded(metrics, room);
-                return;
-            }
+        if let Some(room) = by_source.get(&source).and_then(|id| rooms.get_mut(id))
+            && let Some(idx) = room.peers().iter().position(|p| p.accepts(&input))
+        {
+            room.handle_input(idx, now, input, &mut send);
+            Self::note_forwarded(metrics, room);
+            return;
         }
         // New address: only a STUN check carrying a peer's ICE credentials is accepted. This scan
         // happens once per new remote address, not per packet.
@@ -309,7 +388,12 @@ impl MediaLoop {
 
     fn on_timeout(&mut self) {
         let now = Instant::now();
-        let Self { socket, rooms, metrics, .. } = self;
+        let Self {
+            socket,
+            rooms,
+            metrics,
+            ..
+        } = self;
         let mut send = |t: Transmit| transmit(socket, metrics, t);
         for room in rooms.values_mut() {
             if room.next_timeout().is_some_and(|t| t <= now) {
@@ -320,9 +404,15 @@ impl MediaLoop {
     }
 
     fn note_forwarded(metrics: &SfuMetrics, room: &mut Room) {
-        metrics.rtp_packets_forwarded.fetch_add(std::mem::take(&mut room.forwarded_packets), Relaxed);
-        metrics.rtp_bytes_forwarded.fetch_add(std::mem::take(&mut room.forwarded_bytes), Relaxed);
-        metrics.keyframe_requests_forwarded.fetch_add(std::mem::take(&mut room.keyframe_requests), Relaxed);
+        metrics
+            .rtp_packets_forwarded
+            .fetch_add(std::mem::take(&mut room.forwarded_packets), Relaxed);
+        metrics
+            .rtp_bytes_forwarded
+            .fetch_add(std::mem::take(&mut room.forwarded_bytes), Relaxed);
+        metrics
+            .keyframe_requests_forwarded
+            .fetch_add(std::mem::take(&mut room.keyframe_requests), Relaxed);
     }
 
     /// Hands room events to the signalling connections they concern.
@@ -354,7 +444,9 @@ impl MediaLoop {
             self.close_room(&id);
         }
         let connected: usize = self.rooms.values().map(Room::connected_peers).sum();
-        self.metrics.peers_connected.store(connected as i64, Relaxed);
+        self.metrics
+            .peers_connected
+            .store(connected as i64, Relaxed);
     }
 
     fn close_room(&mut self, id: &RoomId) {
@@ -394,7 +486,11 @@ fn transmit(socket: &MediaSocket, metrics: &SfuMetrics, t: Transmit) {
 /// Every IPv4 address of this machine's interfaces, loopback included (tests and a browser on
 /// the same machine use it).
 fn interface_ips() -> Result<Vec<IpAddr>, SfuError> {
-    let mut ips: Vec<IpAddr> = if_addrs::get_if_addrs()?.into_iter().map(|i| i.ip()).filter(IpAddr::is_ipv4).collect();
+    let mut ips: Vec<IpAddr> = if_addrs::get_if_addrs()?
+        .into_iter()
+        .map(|i| i.ip())
+        .filter(IpAddr::is_ipv4)
+        .collect();
     ips.sort();
     ips.dedup();
     Ok(ips)

@@ -24,7 +24,11 @@ impl Rewriter {
     /// `out_seq_start` must be below 32 768 so there is room before the first wrap; `out_ts_start`
     /// is any value (random in production).
     pub fn new(out_seq_start: u16, out_ts_start: u32) -> Self {
-        Self { started: None, out_seq_start: u64::from(out_seq_start & 0x7fff), out_ts_start }
+        Self {
+            started: None,
+            out_seq_start: u64::from(out_seq_start & 0x7fff),
+            out_ts_start,
+        }
     }
 
     pub fn random() -> Self {
@@ -40,7 +44,10 @@ impl Rewriter {
             ts_offset: self.out_ts_start.wrapping_sub(in_ts),
         });
         let delta = in_seq.checked_sub(started.in_seq_base)?;
-        Some((self.out_seq_start + delta, in_ts.wrapping_add(started.ts_offset)))
+        Some((
+            self.out_seq_start + delta,
+            in_ts.wrapping_add(started.ts_offset),
+        ))
     }
 }
 
@@ -51,7 +58,9 @@ mod tests {
     #[test]
     fn sequence_continues_without_gaps_from_a_low_start() {
         let mut r = Rewriter::new(1000, 5);
-        let out: Vec<_> = (70_000u64..70_010).map(|s| r.rewrite(s, 0).unwrap().0).collect();
+        let out: Vec<_> = (70_000u64..70_010)
+            .map(|s| r.rewrite(s, 0).unwrap().0)
+            .collect();
         assert_eq!(out, (1000u64..1010).collect::<Vec<_>>());
     }
 

@@ -23,25 +23,76 @@ impl SfuMetrics {
     /// Appends the counters in Prometheus text exposition format.
     pub fn render(&self, out: &mut String) {
         let gauges = [
-            ("narvaro_sfu_rooms", "Rooms open on this media node.", self.rooms.load(Relaxed)),
-            ("narvaro_sfu_peers", "Peer connections in rooms.", self.peers.load(Relaxed)),
-            ("narvaro_sfu_peers_connected", "Peers with ICE and DTLS up.", self.peers_connected.load(Relaxed)),
+            (
+                "narvaro_sfu_rooms",
+                "Rooms open on this media node.",
+                self.rooms.load(Relaxed),
+            ),
+            (
+                "narvaro_sfu_peers",
+                "Peer connections in rooms.",
+                self.peers.load(Relaxed),
+            ),
+            (
+                "narvaro_sfu_peers_connected",
+                "Peers with ICE and DTLS up.",
+                self.peers_connected.load(Relaxed),
+            ),
         ];
         for (name, help, value) in gauges {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+            );
         }
         let counters = [
-            ("narvaro_sfu_udp_packets_received_total", "UDP datagrams received.", &self.packets_received),
-            ("narvaro_sfu_udp_bytes_received_total", "UDP bytes received.", &self.bytes_received),
-            ("narvaro_sfu_udp_packets_sent_total", "UDP datagrams sent.", &self.packets_sent),
-            ("narvaro_sfu_udp_bytes_sent_total", "UDP bytes sent.", &self.bytes_sent),
-            ("narvaro_sfu_rtp_packets_forwarded_total", "RTP packets forwarded to subscribers.", &self.rtp_packets_forwarded),
-            ("narvaro_sfu_rtp_bytes_forwarded_total", "RTP payload bytes forwarded to subscribers.", &self.rtp_bytes_forwarded),
-            ("narvaro_sfu_keyframe_requests_forwarded_total", "Keyframe requests sent to publishers.", &self.keyframe_requests_forwarded),
-            ("narvaro_sfu_udp_datagrams_unroutable_total", "Datagrams from addresses no peer accepted.", &self.datagrams_unroutable),
+            (
+                "narvaro_sfu_udp_packets_received_total",
+                "UDP datagrams received.",
+                &self.packets_received,
+            ),
+            (
+                "narvaro_sfu_udp_bytes_received_total",
+                "UDP bytes received.",
+                &self.bytes_received,
+            ),
+            (
+                "narvaro_sfu_udp_packets_sent_total",
+                "UDP datagrams sent.",
+                &self.packets_sent,
+            ),
+            (
+                "narvaro_sfu_udp_bytes_sent_total",
+                "UDP bytes sent.",
+                &self.bytes_sent,
+            ),
+            (
+                "narvaro_sfu_rtp_packets_forwarded_total",
+                "RTP packets forwarded to subscribers.",
+                &self.rtp_packets_forwarded,
+            ),
+            (
+                "narvaro_sfu_rtp_bytes_forwarded_total",
+                "RTP payload bytes forwarded to subscribers.",
+                &self.rtp_bytes_forwarded,
+            ),
+            (
+                "narvaro_sfu_keyframe_requests_forwarded_total",
+                "Keyframe requests sent to publishers.",
+                &self.keyframe_requests_forwarded,
+            ),
+            (
+                "narvaro_sfu_udp_datagrams_unroutable_total",
+                "Datagrams from addresses no peer accepted.",
+                &self.datagrams_unroutable,
+            ),
         ];
         for (name, help, value) in counters {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", value.load(Relaxed));
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                value.load(Relaxed)
+            );
         }
     }
 }

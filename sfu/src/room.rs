@@ -7,28 +7,63 @@
 //! passes `now` in and carries [`Transmit`]s out, so the whole room can run in a test.
 
 use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
+use str0m::crypto::CryptoProvider;
 use str0m::format::PayloadParams;
 use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid};
 use str0m::net::Transmit;
 use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 
+use crate::SfuError;
 use crate::forward::Rewriter;
 use crate::ids::{ParticipantId, RoomId};
-use crate::SfuError;
 
 /// Keyframe requests towards one publisher's track are merged within this window: a room where
 /// several subscribers lose a frame at once should cause one keyframe, not one each.
 const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(300);
 
+/// Builds the SFU side of one participant's connection: ICE-lite (the SFU has public addresses
+/// and lets the client run the checks), RTP mode (packets are forwarded, never reassembled into
+/// frames), the codecs the SFU forwards, and a host candidate per advertised address.
+pub fn peer_rtc(candidates: &[SocketAddr], crypto: Arc<CryptoProvider>, now: Instant) -> Rtc {
+    let mut rtc = Rtc::builder()
+        .set_ice_lite(true)
+        .set_rtp_mode(true)
+        .set_crypto_provider(crypto)
+        .clear_codecs()
+        // RED comes with the media-resilience work; plain Opus for now.
+        .enable_opus(true, false)
+        .enable_vp8(true)
+        .enable_h264(true)
+        .build(now);
+    for addr in candidates {
+        match Candidate::host(*addr, "udp") {
+            Ok(c) => {
+                rtc.add_local_candidate(c);
+            }
+            Err(e) => tracing::warn!(error = %e, "unusable host candidate"),
+        }
+    }
+    rtc
+}
+
+/// How many already-due timeouts one poll of a peer feeds before leaving the rest to the driver's
+/// timer: str0m normally asks for a future time after one, but a bug must not spin the media task.
+const MAX_IMMEDIATE_TIMEOUTS: u32 = 4;
+
 /// What a room tells its driver besides packets to send.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RoomEvent {
     /// The SFU has new media for this participant: send it this offer and return its answer.
-    Offer { participant: ParticipantId, sdp: String },
+    Offer {
+        participant: ParticipantId,
+        sdp: String,
+    },
     /// ICE and DTLS are up for this participant.
     Connected { participant: ParticipantId },
     /// The participant's connection is gone (ICE timed out or DTLS closed); it has left the room.
@@ -140,7 +175,12 @@ impl Room {
     }
 
     /// Adds a participant whose `Rtc` the driver has built (ICE-lite, RTP mode, host candidates).
-    pub fn add_peer(&mut self, participant: ParticipantId, rtc: Rtc, now: Instant) -> Result<(), SfuError> {
+    pub fn add_peer(
+        &mut self,
+        participant: ParticipantId,
+        rtc: Rtc,
+        now: Instant,
+    ) -> Result<(), SfuError> {
         if self.peer_index(&participant).is_ok() {
             return Err(SfuError::AlreadyInRoom);
         }
@@ -173,7 +213,8 @@ impl Room {
             // The SFU's own offer is outstanding; the client must answer it first.
             return Err(SfuError::NegotiationInProgress);
         }
-        let offer = SdpOffer::from_sdp_string(sdp).map_err(|e| SfuError::InvalidSdp(e.to_string()))?;
+        let offer =
+            SdpOffer::from_sdp_string(sdp).map_err(|e| SfuError::InvalidSdp(e.to_string()))?;
         let answer = peer
             .rtc
             .sdp_api()
@@ -183,8 +224,12 @@ impl Room {
         peer.negotiated = true;
         if first {
             // Everything already published in the room is offered to the newcomer.
-            let existing: Vec<u64> =
-                self.tracks.iter().filter(|t| &t.publisher != participant).map(|t| t.id).collect();
+            let existing: Vec<u64> = self
+                .tracks
+                .iter()
+                .filter(|t| &t.publisher != participant)
+                .map(|t| t.id)
+                .collect();
             self.peers[idx].to_add.extend(existing);
         }
         self.drive(now, send);
@@ -202,7 +247,8 @@ impl Room {
         let idx = self.peer_index(participant)?;
         let peer = &mut self.peers[idx];
         let pending = peer.pending_offer.take().ok_or(SfuError::NoOfferPending)?;
-        let answer = SdpAnswer::from_sdp_string(sdp).map_err(|e| SfuError::InvalidSdp(e.to_string()))?;
+        let answer =
+            SdpAnswer::from_sdp_string(sdp).map_err(|e| SfuError::InvalidSdp(e.to_string()))?;
         peer.rtc
             .sdp_api()
             .accept_answer(pending, answer)
@@ -223,16 +269,28 @@ impl Room {
 
     /// A trickled remote candidate. The SFU is ICE-lite and learns addresses from the peer's
     /// connectivity checks, so this only helps str0m validate them.
-    pub fn add_remote_candidate(&mut self, participant: &ParticipantId, candidate: &str) -> Result<(), SfuError> {
+    pub fn add_remote_candidate(
+        &mut self,
+        participant: &ParticipantId,
+        candidate: &str,
+    ) -> Result<(), SfuError> {
         let idx = self.peer_index(participant)?;
-        let candidate = Candidate::from_sdp_string(candidate).map_err(|_| SfuError::InvalidCandidate)?;
+        let candidate =
+            Candidate::from_sdp_string(candidate).map_err(|_| SfuError::InvalidCandidate)?;
         self.peers[idx].rtc.add_remote_candidate(candidate);
         Ok(())
     }
 
     /// Removes a participant and stops forwarding its tracks to everyone else.
-    pub fn remove_peer<T: FnMut(Transmit)>(&mut self, participant: &ParticipantId, now: Instant, send: &mut T) {
-        let Ok(idx) = self.peer_index(participant) else { return };
+    pub fn remove_peer<T: FnMut(Transmit)>(
+        &mut self,
+        participant: &ParticipantId,
+        now: Instant,
+        send: &mut T,
+    ) {
+        let Ok(idx) = self.peer_index(participant) else {
+            return;
+        };
         let mut peer = self.peers.remove(idx);
         peer.rtc.disconnect();
         self.unpublish(participant);
@@ -241,11 +299,19 @@ impl Room {
 
     /// Forgets the tracks a departed participant published and stops their downtracks.
     fn unpublish(&mut self, publisher: &ParticipantId) {
-        let gone: Vec<u64> = self.tracks.iter().filter(|t| &t.publisher == publisher).map(|t| t.id).collect();
+        let gone: Vec<u64> = self
+            .tracks
+            .iter()
+            .filter(|t| &t.publisher == publisher)
+            .map(|t| t.id)
+            .collect();
         self.tracks.retain(|t| &t.publisher != publisher);
         for other in &mut self.peers {
             other.to_add.retain(|t| !gone.contains(t));
-            let (stop, keep): (Vec<_>, Vec<_>) = other.downtracks.drain(..).partition(|d| gone.contains(&d.track));
+            let (stop, keep): (Vec<_>, Vec<_>) = other
+                .downtracks
+                .drain(..)
+                .partition(|d| gone.contains(&d.track));
             other.downtracks = keep;
             other.to_stop.extend(stop.into_iter().map(|d| d.mid));
         }
@@ -253,11 +319,17 @@ impl Room {
 
     /// A datagram for the peer at `idx` (found by the driver through [`Peer::accepts`] or its
     /// address map).
-    pub fn handle_input<T: FnMut(Transmit)>(&mut self, idx: usize, now: Instant, input: Input, send: &mut T) {
-        if let Some(peer) = self.peers.get_mut(idx) {
-            if let Err(e) = peer.rtc.handle_input(input) {
-                tracing::debug!(room_id = %self.id, participant_id = %peer.participant, error = %e, "input refused");
-            }
+    pub fn handle_input<T: FnMut(Transmit)>(
+        &mut self,
+        idx: usize,
+        now: Instant,
+        input: Input,
+        send: &mut T,
+    ) {
+        if let Some(peer) = self.peers.get_mut(idx)
+            && let Err(e) = peer.rtc.handle_input(input)
+        {
+            tracing::debug!(room_id = %self.id, participant_id = %peer.participant, error = %e, "input refused");
         }
         self.drive(now, send);
     }
@@ -265,10 +337,10 @@ impl Room {
     /// Time passes: feeds timeouts to the peers that are due.
     pub fn handle_timeout<T: FnMut(Transmit)>(&mut self, now: Instant, send: &mut T) {
         for peer in &mut self.peers {
-            if peer.next_timeout <= now {
-                if let Err(e) = peer.rtc.handle_input(Input::Timeout(now)) {
-                    tracing::debug!(room_id = %self.id, participant_id = %peer.participant, error = %e, "timeout refused");
-                }
+            if peer.next_timeout <= now
+                && let Err(e) = peer.rtc.handle_input(Input::Timeout(now))
+            {
+                tracing::debug!(room_id = %self.id, participant_id = %peer.participant, error = %e, "timeout refused");
             }
         }
         self.drive(now, send);
@@ -286,6 +358,7 @@ impl Room {
             let mut progressed = false;
             let mut i = 0;
             while i < self.peers.len() {
+                let mut immediate_timeouts = 0;
                 loop {
                     let output = match self.peers[i].rtc.poll_output() {
                         Ok(o) => o,
@@ -297,6 +370,19 @@ impl Room {
                     };
                     match output {
                         Output::Transmit(t) => send(t),
+                        // A timeout already due (str0m asks for one when new media is queued,
+                        // so its pacer takes a fresh snapshot) is fed at once: leaving it to the
+                        // driver's timer would hold forwarded packets back.
+                        Output::Timeout(t)
+                            if t <= now && immediate_timeouts < MAX_IMMEDIATE_TIMEOUTS =>
+                        {
+                            immediate_timeouts += 1;
+                            if let Err(e) = self.peers[i].rtc.handle_input(Input::Timeout(now)) {
+                                tracing::debug!(room_id = %self.id, participant_id = %self.peers[i].participant, error = %e, "timeout refused");
+                                self.peers[i].next_timeout = now + Duration::from_millis(1);
+                                break;
+                            }
+                        }
                         Output::Timeout(t) => {
                             self.peers[i].next_timeout = t;
                             break;
@@ -338,7 +424,11 @@ impl Room {
                 true
             }
             Event::KeyframeRequest(req) => {
-                let track = self.peers[idx].downtracks.iter().find(|d| d.mid == req.mid).map(|d| d.track);
+                let track = self.peers[idx]
+                    .downtracks
+                    .iter()
+                    .find(|d| d.mid == req.mid)
+                    .map(|d| d.track);
                 if let Some(track) = track {
                     self.request_keyframe(track, req.kind, now);
                 }
@@ -346,7 +436,9 @@ impl Room {
             }
             Event::Connected => {
                 self.peers[idx].connected = true;
-                self.events.push_back(RoomEvent::Connected { participant: self.peers[idx].participant.clone() });
+                self.events.push_back(RoomEvent::Connected {
+                    participant: self.peers[idx].participant.clone(),
+                });
                 false
             }
             Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
@@ -361,12 +453,21 @@ impl Room {
     fn forward(&mut self, from: usize, packet: RtpPacket) -> bool {
         let (mid, publisher) = {
             let peer = &mut self.peers[from];
-            let Some(mid) = peer.rtc.direct_api().stream_rx(&packet.header.ssrc).map(|s| s.mid()) else {
+            let Some(mid) = peer
+                .rtc
+                .direct_api()
+                .stream_rx(&packet.header.ssrc)
+                .map(|s| s.mid())
+            else {
                 return false;
             };
             (mid, peer.participant.clone())
         };
-        let Some(track) = self.tracks.iter().find(|t| t.mid == mid && t.publisher == publisher) else {
+        let Some(track) = self
+            .tracks
+            .iter()
+            .find(|t| t.mid == mid && t.publisher == publisher)
+        else {
             return false;
         };
         let (track_id, kind) = (track.id, track.kind);
@@ -386,18 +487,34 @@ impl Room {
             if to == from {
                 continue;
             }
-            let Some(dt_idx) = self.peers[to].downtracks.iter().position(|d| d.track == track_id && d.active) else {
+            let Some(dt_idx) = self.peers[to]
+                .downtracks
+                .iter()
+                .position(|d| d.track == track_id && d.active)
+            else {
                 continue;
             };
-            let out_pt = match self.peers[to].downtracks[dt_idx].pt_map.iter().find(|(i, _)| *i == in_pt) {
+            let out_pt = match self.peers[to].downtracks[dt_idx]
+                .pt_map
+                .iter()
+                .find(|(i, _)| *i == in_pt)
+            {
                 Some((_, out)) => *out,
                 None => {
                     if in_params.is_none() {
-                        in_params = self.peers[from].rtc.codec_config().find(|p| p.pt() == in_pt).cloned();
+                        in_params = self.peers[from]
+                            .rtc
+                            .codec_config()
+                            .find(|p| p.pt() == in_pt)
+                            .cloned();
                     }
-                    let out = in_params
-                        .clone()
-                        .and_then(|p| self.peers[to].rtc.codec_config().match_params(p).map(|m| m.pt()));
+                    let out = in_params.and_then(|p| {
+                        self.peers[to]
+                            .rtc
+                            .codec_config()
+                            .match_params(p)
+                            .map(|m| m.pt())
+                    });
                     self.peers[to].downtracks[dt_idx].pt_map.push((in_pt, out));
                     out
                 }
@@ -405,18 +522,27 @@ impl Room {
             let Some(out_pt) = out_pt else { continue };
             let peer = &mut self.peers[to];
             let dt = &mut peer.downtracks[dt_idx];
-            let Some((seq, ts)) = dt.rewriter.rewrite(*packet.seq_no, packet.header.timestamp) else {
+            let Some((seq, ts)) = dt.rewriter.rewrite(*packet.seq_no, packet.header.timestamp)
+            else {
                 continue;
             };
             let mid = dt.mid;
             let mut api = peer.rtc.direct_api();
-            let Some(tx) = api.stream_tx_by_mid(mid, None) else { continue };
+            let Some(tx) = api.stream_tx_by_mid(mid, None) else {
+                continue;
+            };
             tx.write_rtp(
-                RtpWrite::new(out_pt, seq.into(), ts, packet.timestamp, packet.payload.clone())
-                    .marker(packet.header.marker)
-                    .ext_vals(ext_vals.clone())
-                    // Audio is not retransmitted: a late audio packet is worse than a lost one.
-                    .nackable(kind == MediaKind::Video),
+                RtpWrite::new(
+                    out_pt,
+                    seq.into(),
+                    ts,
+                    packet.timestamp,
+                    packet.payload.clone(),
+                )
+                .marker(packet.header.marker)
+                .ext_vals(ext_vals.clone())
+                // Audio is not retransmitted: a late audio packet is worse than a lost one.
+                .nackable(kind == MediaKind::Video),
             );
             self.forwarded_packets += 1;
             self.forwarded_bytes += packet.payload.len() as u64;
@@ -426,14 +552,25 @@ impl Room {
     }
 
     fn request_keyframe(&mut self, track_id: u64, kind: KeyframeRequestKind, now: Instant) {
-        let Some(track) = self.tracks.iter_mut().find(|t| t.id == track_id) else { return };
+        let Some(track) = self.tracks.iter_mut().find(|t| t.id == track_id) else {
+            return;
+        };
         if track.kind != MediaKind::Video {
             return;
         }
-        if track.last_keyframe_request.is_some_and(|at| now.saturating_duration_since(at) < KEYFRAME_REQUEST_INTERVAL) {
+        if track
+            .last_keyframe_request
+            .is_some_and(|at| now.saturating_duration_since(at) < KEYFRAME_REQUEST_INTERVAL)
+        {
             return;
         }
-        let Some(publisher) = self.peers.iter_mut().find(|p| p.participant == track.publisher) else { return };
+        let Some(publisher) = self
+            .peers
+            .iter_mut()
+            .find(|p| p.participant == track.publisher)
+        else {
+            return;
+        };
         let mut api = publisher.rtc.direct_api();
         if let Some(rx) = api.stream_rx_by_mid(track.mid, None) {
             rx.request_keyframe(kind);
@@ -446,7 +583,10 @@ impl Room {
     fn negotiate(&mut self) -> bool {
         let mut offered = false;
         for peer in &mut self.peers {
-            if !peer.negotiated || peer.pending_offer.is_some() || (peer.to_add.is_empty() && peer.to_stop.is_empty()) {
+            if !peer.negotiated
+                || peer.pending_offer.is_some()
+                || (peer.to_add.is_empty() && peer.to_stop.is_empty())
+            {
                 continue;
             }
             let mut api = peer.rtc.sdp_api();
@@ -454,7 +594,9 @@ impl Room {
                 api.stop_media(mid);
             }
             for track_id in peer.to_add.drain(..) {
-                let Some(track) = self.tracks.iter().find(|t| t.id == track_id) else { continue };
+                let Some(track) = self.tracks.iter().find(|t| t.id == track_id) else {
+                    continue;
+                };
                 // The msid stream id is the publisher's participant id: that is how the client
                 // knows whose video a track is.
                 let mid = api.add_media(
@@ -486,8 +628,12 @@ impl Room {
 
     /// Removes peers whose connection has died. Returns true if any was removed.
     fn reap(&mut self) -> bool {
-        let dead: Vec<ParticipantId> =
-            self.peers.iter().filter(|p| !p.rtc.is_alive()).map(|p| p.participant.clone()).collect();
+        let dead: Vec<ParticipantId> = self
+            .peers
+            .iter()
+            .filter(|p| !p.rtc.is_alive())
+            .map(|p| p.participant.clone())
+            .collect();
         if dead.is_empty() {
             return false;
         }

@@ -23,7 +23,10 @@ impl MediaSocket {
             setsockopt(&std_socket, sockopt::Ipv4PacketInfo, &true)?;
         }
         let inner = UdpSocket::from_std(std_socket)?;
-        Ok(Self { inner, bound_ip: addr.ip() })
+        Ok(Self {
+            inner,
+            bound_ip: addr.ip(),
+        })
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -44,7 +47,12 @@ impl MediaSocket {
     fn recv_now(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr, IpAddr)> {
         let mut iov = [IoSliceMut::new(buf)];
         let mut control = nix::cmsg_space!(libc::in_pktinfo);
-        let msg = recvmsg::<SockaddrIn>(self.inner.as_raw_fd(), &mut iov, Some(&mut control), MsgFlags::empty())?;
+        let msg = recvmsg::<SockaddrIn>(
+            self.inner.as_raw_fd(),
+            &mut iov,
+            Some(&mut control),
+            MsgFlags::empty(),
+        )?;
         let source = msg
             .address
             .map(|a| SocketAddr::V4(a.into()))

@@ -6,7 +6,7 @@
 
 pub mod ids;
 pub mod protocol;
-pub mod token;
 mod server;
+pub mod token;
 
 pub use server::Signalling;

@@ -67,7 +67,11 @@ pub enum ServerMessage {
     /// The server confirms `leave`; the connection closes next.
     Left,
     /// A request was refused. `fatal` errors close the connection; others leave it usable.
-    Error { code: ErrorCode, message: String, fatal: bool },
+    Error {
+        code: ErrorCode,
+        message: String,
+        fatal: bool,
+    },
 }
 
 /// One participant as the others see it. Carries a display name, never a personnummer.
@@ -165,7 +169,8 @@ impl Serialize for ErrorCode {
 impl<'de> Deserialize<'de> for ErrorCode {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let n = u16::deserialize(d)?;
-        ErrorCode::from_number(n).ok_or_else(|| serde::de::Error::custom(format!("unknown error code {n}")))
+        ErrorCode::from_number(n)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown error code {n}")))
     }
 }
 
@@ -190,7 +195,15 @@ impl DecodeError {
     }
 }
 
-const CLIENT_TYPES: &[&str] = &["join", "offer", "answer", "candidate", "mute", "leave", "ping"];
+const CLIENT_TYPES: &[&str] = &[
+    "join",
+    "offer",
+    "answer",
+    "candidate",
+    "mute",
+    "leave",
+    "ping",
+];
 
 impl ClientMessage {
     /// Decodes one text frame, telling an unknown `type` apart from a malformed message so the
@@ -210,13 +223,24 @@ impl ClientMessage {
             let shown: String = kind.chars().take(32).collect();
             return Err(DecodeError::UnknownType(shown));
         }
-        serde_json::from_value(value).map_err(|e| DecodeError::Malformed(e.to_string()))
+        // serde's deny_unknown_fields does not reach the unit variants of a tagged enum.
+        let fields = value.as_object().map_or(0, |o| o.len());
+        let message: ClientMessage =
+            serde_json::from_value(value).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+        if matches!(message, ClientMessage::Leave | ClientMessage::Ping) && fields > 1 {
+            return Err(DecodeError::Malformed("unknown field".into()));
+        }
+        Ok(message)
     }
 }
 
 impl ServerMessage {
     pub fn error(code: ErrorCode, message: impl Into<String>, fatal: bool) -> Self {
-        ServerMessage::Error { code, message: message.into(), fatal }
+        ServerMessage::Error {
+            code,
+            message: message.into(),
+            fatal,
+        }
     }
 
     pub fn encode(&self) -> String {
@@ -247,15 +271,30 @@ mod tests {
 
     #[test]
     fn unknown_type_is_told_apart_from_malformed() {
-        assert_eq!(ClientMessage::decode(r#"{"type":"dance"}"#), Err(DecodeError::UnknownType("dance".into())));
-        assert!(matches!(ClientMessage::decode("{not json"), Err(DecodeError::Malformed(_))));
-        assert!(matches!(ClientMessage::decode(r#"{"type":"join"}"#), Err(DecodeError::Malformed(_))));
-        assert!(matches!(ClientMessage::decode(r#"{"type":"ping","x":1}"#), Err(DecodeError::Malformed(_))));
+        assert_eq!(
+            ClientMessage::decode(r#"{"type":"dance"}"#),
+            Err(DecodeError::UnknownType("dance".into()))
+        );
+        assert!(matches!(
+            ClientMessage::decode("{not json"),
+            Err(DecodeError::Malformed(_))
+        ));
+        assert!(matches!(
+            ClientMessage::decode(r#"{"type":"join"}"#),
+            Err(DecodeError::Malformed(_))
+        ));
+        assert!(matches!(
+            ClientMessage::decode(r#"{"type":"ping","x":1}"#),
+            Err(DecodeError::Malformed(_))
+        ));
     }
 
     #[test]
     fn oversized_frames_are_refused_before_parsing() {
-        let big = format!(r#"{{"type":"offer","sdp":"{}"}}"#, "a".repeat(MAX_MESSAGE_BYTES));
+        let big = format!(
+            r#"{{"type":"offer","sdp":"{}"}}"#,
+            "a".repeat(MAX_MESSAGE_BYTES)
+        );
         assert_eq!(ClientMessage::decode(&big), Err(DecodeError::TooLarge));
     }
 

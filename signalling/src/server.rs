@@ -17,7 +17,8 @@ use tracing::Instrument;
 
 use crate::ids::{ParticipantId, RoomId};
 use crate::protocol::{
-    ClientMessage, ErrorCode, MAX_MESSAGE_BYTES, MediaKind, PROTOCOL_VERSION, ParticipantInfo, ServerMessage,
+    ClientMessage, ErrorCode, MAX_MESSAGE_BYTES, MediaKind, PROTOCOL_VERSION, ParticipantInfo,
+    ServerMessage,
 };
 use crate::token::{JoinClaims, JoinTokenVerifier};
 
@@ -38,12 +39,18 @@ pub struct Signalling {
 
 impl Signalling {
     pub fn new(verifier: JoinTokenVerifier, sfu: Sfu) -> Self {
-        Self { verifier: Arc::new(verifier), sfu, presence: Arc::default() }
+        Self {
+            verifier: Arc::new(verifier),
+            sfu,
+            presence: Arc::default(),
+        }
     }
 
     /// `GET /signal`: the WebSocket endpoint.
     pub fn router(&self) -> Router {
-        Router::new().route("/signal", get(upgrade)).with_state(self.clone())
+        Router::new()
+            .route("/signal", get(upgrade))
+            .with_state(self.clone())
     }
 }
 
@@ -81,7 +88,12 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
             let result = match next {
                 Outgoing::Message(m) => sink.send(Message::Text(Utf8Bytes::from(m.encode()))).await,
                 Outgoing::Close(code, reason) => {
-                    let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+                    let _ = sink
+                        .send(Message::Close(Some(CloseFrame {
+                            code,
+                            reason: reason.into(),
+                        })))
+                        .await;
                     break;
                 }
             };
@@ -94,7 +106,11 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
     let mut joined: Option<Joined> = None;
     let join_deadline = tokio::time::sleep(JOIN_TIMEOUT);
     tokio::pin!(join_deadline);
-    let span = tracing::info_span!("signalling", room_id = tracing::field::Empty, participant_id = tracing::field::Empty);
+    let span = tracing::info_span!(
+        "signalling",
+        room_id = tracing::field::Empty,
+        participant_id = tracing::field::Empty
+    );
 
     async {
         loop {
@@ -163,7 +179,12 @@ enum Flow {
     Close(u16, &'static str),
 }
 
-async fn handle_text(state: &Signalling, out: &Outbox, joined: &mut Option<Joined>, text: &str) -> Flow {
+async fn handle_text(
+    state: &Signalling,
+    out: &Outbox,
+    joined: &mut Option<Joined>,
+    text: &str,
+) -> Flow {
     let message = match ClientMessage::decode(text) {
         Ok(m) => m,
         Err(e) => {
@@ -173,7 +194,8 @@ async fn handle_text(state: &Signalling, out: &Outbox, joined: &mut Option<Joine
     };
     let Some(j) = joined.as_mut() else {
         return match message {
-            ClientMessage::Join { room_id, token } => match join(state, out, room_id, &token).await {
+            ClientMessage::Join { room_id, token } => match join(state, out, room_id, &token).await
+            {
                 Ok(j) => {
                     *joined = Some(j);
                     Flow::Continue
@@ -181,15 +203,23 @@ async fn handle_text(state: &Signalling, out: &Outbox, joined: &mut Option<Joine
                 Err(code) => Flow::Close(code.number(), "join refused"),
             },
             _ => {
-                send(out, ServerMessage::error(ErrorCode::NotJoined, "send join first", false));
+                send(
+                    out,
+                    ServerMessage::error(ErrorCode::NotJoined, "send join first", false),
+                );
                 Flow::Continue
             }
         };
     };
     match message {
-        ClientMessage::Join { .. } => {
-            send(out, ServerMessage::error(ErrorCode::AlreadyJoined, "this connection has joined already", false))
-        }
+        ClientMessage::Join { .. } => send(
+            out,
+            ServerMessage::error(
+                ErrorCode::AlreadyJoined,
+                "this connection has joined already",
+                false,
+            ),
+        ),
         ClientMessage::Offer { sdp } => match j.peer.offer(sdp).await {
             Ok(sdp) => send(out, ServerMessage::Answer { sdp }),
             Err(e) => send(out, sfu_error(&e)),
@@ -204,7 +234,11 @@ async fn handle_text(state: &Signalling, out: &Outbox, joined: &mut Option<Joine
                 send(out, sfu_error(&e));
             }
         }
-        ClientMessage::Mute { kind, muted } => state.presence.set_muted(&j.room, &j.participant, kind, muted),
+        ClientMessage::Mute { kind, muted } => {
+            state
+                .presence
+                .set_muted(&j.room, &j.participant, kind, muted)
+        }
         ClientMessage::Leave => {
             send(out, ServerMessage::Left);
             return Flow::Close(1000, "left");
@@ -221,7 +255,11 @@ fn sfu_error(e: &SfuError) -> ServerMessage {
         SfuError::RoomFull => ErrorCode::RoomFull,
         _ => ErrorCode::Internal,
     };
-    let message = if code == ErrorCode::Internal { "internal error".to_owned() } else { e.to_string() };
+    let message = if code == ErrorCode::Internal {
+        "internal error".to_owned()
+    } else {
+        e.to_string()
+    };
     if code == ErrorCode::Internal {
         tracing::error!(error = %e, "SFU request failed");
     }
@@ -230,10 +268,18 @@ fn sfu_error(e: &SfuError) -> ServerMessage {
 
 fn unix_now() -> i64 {
     // A clock before 1970 is a broken machine; treat it as the epoch and let tokens fail.
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
-async fn join(state: &Signalling, out: &Outbox, room: RoomId, token: &str) -> Result<Joined, ErrorCode> {
+async fn join(
+    state: &Signalling,
+    out: &Outbox,
+    room: RoomId,
+    token: &str,
+) -> Result<Joined, ErrorCode> {
     let claims: JoinClaims = match state.verifier.verify(token, &room, unix_now()) {
         Ok(c) => c,
         Err(e) => {
@@ -278,7 +324,11 @@ async fn join(state: &Signalling, out: &Outbox, room: RoomId, token: &str) -> Re
         },
     );
     tracing::info!(role = ?claims.role, "joined");
-    Ok(Joined { room, participant, peer })
+    Ok(Joined {
+        room,
+        participant,
+        peer,
+    })
 }
 
 /// Who is in which room, for `participant_joined` / `_updated` / `_left`. Touched on joins, mutes
@@ -301,7 +351,12 @@ impl Presence {
         let members = rooms.entry(room.clone()).or_default();
         let others: Vec<ParticipantInfo> = members.iter().map(|(info, _)| info.clone()).collect();
         for (_, other) in members.iter() {
-            send(other, ServerMessage::ParticipantJoined { participant: me.clone() });
+            send(
+                other,
+                ServerMessage::ParticipantJoined {
+                    participant: me.clone(),
+                },
+            );
         }
         members.push((me, outbox));
         others
@@ -309,24 +364,46 @@ impl Presence {
 
     fn set_muted(&self, room: &RoomId, participant: &ParticipantId, kind: MediaKind, muted: bool) {
         let mut rooms = self.rooms();
-        let Some(members) = rooms.get_mut(room) else { return };
-        let Some((info, _)) = members.iter_mut().find(|(i, _)| &i.participant_id == participant) else { return };
+        let Some(members) = rooms.get_mut(room) else {
+            return;
+        };
+        let Some((info, _)) = members
+            .iter_mut()
+            .find(|(i, _)| &i.participant_id == participant)
+        else {
+            return;
+        };
         match kind {
             MediaKind::Audio => info.audio_muted = muted,
             MediaKind::Video => info.video_muted = muted,
         }
         let info = info.clone();
-        for (_, other) in members.iter().filter(|(i, _)| &i.participant_id != participant) {
-            send(other, ServerMessage::ParticipantUpdated { participant: info.clone() });
+        for (_, other) in members
+            .iter()
+            .filter(|(i, _)| &i.participant_id != participant)
+        {
+            send(
+                other,
+                ServerMessage::ParticipantUpdated {
+                    participant: info.clone(),
+                },
+            );
         }
     }
 
     fn leave(&self, room: &RoomId, participant: &ParticipantId) {
         let mut rooms = self.rooms();
-        let Some(members) = rooms.get_mut(room) else { return };
+        let Some(members) = rooms.get_mut(room) else {
+            return;
+        };
         members.retain(|(i, _)| &i.participant_id != participant);
         for (_, other) in members.iter() {
-            send(other, ServerMessage::ParticipantLeft { participant_id: participant.clone() });
+            send(
+                other,
+                ServerMessage::ParticipantLeft {
+                    participant_id: participant.clone(),
+                },
+            );
         }
         if members.is_empty() {
             rooms.remove(room);

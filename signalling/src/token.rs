@@ -100,12 +100,21 @@ pub struct JoinTokenVerifier {
 
 impl JoinTokenVerifier {
     pub fn new(keys: Arc<dyn KeySource>, issuer: impl Into<String>) -> Self {
-        Self { keys, issuer: issuer.into(), spent: Mutex::new(HashMap::new()) }
+        Self {
+            keys,
+            issuer: issuer.into(),
+            spent: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Checks signature, algorithm, `typ`, issuer, audience, time, lifetime and (when given) the
     /// room; then spends the `jti`. `now` is unix seconds.
-    pub fn verify(&self, token: &str, expected_room: &RoomId, now: i64) -> Result<JoinClaims, TokenError> {
+    pub fn verify(
+        &self,
+        token: &str,
+        expected_room: &RoomId,
+        now: i64,
+    ) -> Result<JoinClaims, TokenError> {
         if token.is_empty() {
             return Err(TokenError::Missing);
         }

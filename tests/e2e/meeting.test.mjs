@@ -46,6 +46,8 @@ let browser;
 const tokens = /** @type {string[]} */ ([]);
 /** Session cookie values the browsers held. */
 const cookies = /** @type {string[]} */ ([]);
+/** Script errors and CSP violations on any page: the pages must run under their own policy. */
+const pageProblems = /** @type {string[]} */ ([]);
 let meetingRan = false;
 
 before(async () => {
@@ -83,13 +85,20 @@ after(async () => {
 async function openPage(name) {
   const context = await browser.newContext({
     viewport: { width: 1280, height: 800 },
+    locale: 'sv-SE',
     permissions: ['camera', 'microphone'],
     baseURL: server.baseUrl,
   });
   const page = await context.newPage();
   const consoleLog = fs.createWriteStream(path.join(ARTIFACTS, `${name}-console.log`));
-  page.on('console', (m) => consoleLog.write(`[${m.type()}] ${m.text()}\n`));
-  page.on('pageerror', (e) => consoleLog.write(`[pageerror] ${e.stack ?? e.message}\n`));
+  page.on('console', (m) => {
+    consoleLog.write(`[${m.type()}] ${m.text()}\n`);
+    if (/Content Security Policy|Permissions-Policy/.test(m.text())) pageProblems.push(`${name}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => {
+    consoleLog.write(`[pageerror] ${e.stack ?? e.message}\n`);
+    pageProblems.push(`${name}: ${e.message}`);
+  });
   page.on('response', async (response) => {
     if (/\/api\/v1\/bookings\/[^/]+\/join$/.test(new URL(response.url()).pathname) && response.ok()) {
       try {
@@ -183,10 +192,10 @@ test('guide books and starts a meeting; booth and officer meet through the SFU',
     // The guide signs in and books.
     await guide.page.goto('/guide');
     await devEidSignIn(guide.page, 'Maria Svensson', /\/guide$/);
-    await guide.page.getByLabel('Ärende').selectOption({ label: 'Föräldrapenning' });
-    await guide.page.getByLabel('Handläggare').selectOption({ label: 'Anna Lindqvist' });
-    await guide.page.getByLabel('Mötesrum').selectOption({ label: 'Mötesrum 1' });
-    assert.notEqual(await guide.page.getByLabel('Tid').inputValue(), '', 'time defaults to now');
+    await guide.page.getByLabel('Ärende', { exact: true }).selectOption({ label: 'Föräldrapenning' });
+    await guide.page.getByLabel('Handläggare', { exact: true }).selectOption({ label: 'Anna Lindqvist' });
+    await guide.page.getByLabel('Mötesrum', { exact: true }).selectOption({ label: 'Mötesrum 1' });
+    assert.notEqual(await guide.page.getByLabel('Tid', { exact: true }).inputValue(), '', 'time defaults to now');
     await guide.page.getByLabel('Medborgarens personnummer').fill(demoPersonnummer()[0]);
     await guide.page.getByRole('button', { name: 'Boka mötet' }).click();
     const row = guide.page.locator('#bookings-body tr', { hasText: 'Mötesrum 1' });
@@ -258,10 +267,19 @@ test('guide books and starts a meeting; booth and officer meet through the SFU',
     // The officer's tile names the citizen by role label; the booth's names the officer.
     await booth.page.locator('#remote-tiles figcaption', { hasText: 'Anna Lindqvist' }).waitFor({ timeout: 5000 });
 
+    // The citizen mutes the microphone: the officer's tile says so.
+    await booth.page.getByRole('button', { name: 'Stäng av mikrofonen' }).click();
+    await booth.page.getByRole('button', { name: 'Slå på mikrofonen' }).waitFor();
+    assert.equal(await booth.page.evaluate(() => /** @type {any} */ (window).narvaroMeeting.localStream.getAudioTracks()[0].enabled), false);
+    await officer.page.locator('#remote-tiles figcaption', { hasText: 'mikrofon av' }).waitFor({ timeout: 5000 });
+    await booth.page.getByRole('button', { name: 'Slå på mikrofonen' }).click();
+    await officer.page.locator('#remote-tiles figcaption', { hasText: 'mikrofon av' }).waitFor({ state: 'detached', timeout: 5000 });
+
     // The officer leaves: back to the agenda, and the booth's tile of the officer goes away.
     await officer.page.getByRole('button', { name: 'Lämna mötet' }).click();
     await officer.page.locator('#agenda-view:not([hidden])').waitFor({ timeout: 5000 });
     await booth.page.waitForFunction(() => document.querySelectorAll('#remote-tiles .tile').length === 0, null, { timeout: 10_000 });
+    assert.deepEqual(pageProblems, [], 'no script errors or policy violations on any page');
     meetingRan = true;
   } finally {
     for (const { context } of [guide, booth, officer]) {

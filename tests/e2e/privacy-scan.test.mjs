@@ -14,6 +14,11 @@ test('personnummer are found in every written form and only when the check digit
   assert.ok(luhnValid('8112189876'));
 });
 
+test('colour codes of a text log do not hide a personnummer', () => {
+  const line = '\x1b[2m2026-11-22T14:12:37Z\x1b[0m \x1b[32m INFO\x1b[0m \x1b[3mcitizen\x1b[0m\x1b[2m=\x1b[0m191212121212';
+  assert.equal(findPersonnummer(line).length, 1);
+});
+
 test('ids, timestamps and ports in a log are not taken for personnummer', () => {
   const line = '2025-11-22T13:20:01.123456Z INFO booking_id=6e617276-6172-4f00-8000-00000000b001 '
     + 'room=r-0123456789abcdef listen=127.0.0.1:50000 elapsed_ms=1763812345 nanos=123456789012345';

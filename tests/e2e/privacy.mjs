@@ -6,6 +6,15 @@
  */
 
 /**
+ * Removes terminal colour codes. A coloured log puts `ESC[0m` right before each field value, and
+ * that `m` would otherwise hide a number from the boundary check of the pattern below.
+ * @param {string} text
+ */
+export function stripAnsi(text) {
+  return text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+}
+
+/**
  * The forms one personnummer can be written in: 12 digits, 10 digits, with and without `-`/`+`.
  * @param {string} personnummer e.g. "19121212-1212"
  * @returns {string[]}
@@ -50,6 +59,7 @@ const PERSONNUMMER = /(?<![\dA-Za-z])((?:19|20)?\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|
 export function findPersonnummer(text) {
   /** @type {{match: string, line: string}[]} */
   const found = [];
+  text = stripAnsi(text);
   for (const m of text.matchAll(PERSONNUMMER)) {
     const ten = `${m[1].slice(-6)}${m[3]}`;
     if (!luhnValid(ten)) continue;
@@ -69,6 +79,7 @@ export function findPersonnummer(text) {
 export function findSecrets(text, secrets) {
   /** @type {{label: string, line: string}[]} */
   const found = [];
+  text = stripAnsi(text);
   for (const { label, value } of secrets) {
     const needles = new Set([value]);
     if (value.length > 24) needles.add(value.slice(-16));

@@ -5,7 +5,7 @@
 //! live in `tests/e2e`.
 
 pub mod api;
-// pub mod app; (waiting for narvaro::start)
+pub mod app;
 pub mod media;
 pub mod peer;
 pub mod rtc_peer;

@@ -17,7 +17,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' da
 /// Camera and microphone for the meeting pages of this origin; everything else that could be
 /// abused by a compromised dependency is off.
 pub const PERMISSIONS_POLICY: &str = "camera=(self), microphone=(self), display-capture=(self), \
-     fullscreen=(self), geolocation=(), payment=(), usb=(), serial=(), bluetooth=()";
+     fullscreen=(self), geolocation=(), payment=(), usb=(), serial=()";
 
 /// Middleware: sets the security headers on every response that passes through it, unless a
 /// handler already chose a value.

@@ -208,7 +208,7 @@ async fn booth_invites_to_identify_until_a_citizen_has_and_then_waits() {
     let anonymous = app.get(&path, None).await;
     assert_eq!(anonymous.status, StatusCode::OK);
     assert!(anonymous.body.contains("Identifiera dig"));
-    let href = format!("/dev-eid?kind=citizen&amp;return_to=%2Fbooth%2F{}", booking::demo::BOOTH_1);
+    let href = format!("/dev-eid?kind=citizen&#38;return_to=%2Fbooth%2F{}", booking::demo::BOOTH_1);
     assert!(anonymous.body.contains(&href), "{}", anonymous.body);
     assert!(!anonymous.body.contains("booth.js"));
 

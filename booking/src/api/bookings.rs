@@ -54,8 +54,14 @@ impl From<BookingView> for BookingJson {
             duration_minutes: v.duration_minutes,
             service: v.service.name,
             agency: v.agency.name,
-            officer: NamedJson { id: v.officer.id, name: v.officer.name },
-            booth: NamedJson { id: v.booth.id, name: v.booth.name },
+            officer: NamedJson {
+                id: v.officer.id,
+                name: v.officer.name,
+            },
+            booth: NamedJson {
+                id: v.booth.id,
+                name: v.booth.name,
+            },
             citizen_name: v.citizen_name,
         }
     }
@@ -77,27 +83,44 @@ pub(crate) struct CreateBooking {
 fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     // The rejection text can quote the body, which may hold a personnummer: keep it generic.
     body.map(|Json(b)| b).map_err(|e| match e {
-        JsonRejection::MissingJsonContentType(_) => {
-            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "json_required", "send application/json")
-        }
-        JsonRejection::JsonDataError(_) => ApiError::unprocessable("invalid_request", "a field is missing or has the wrong type"),
-        _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "the body is not valid JSON"),
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "json_required",
+            "send application/json",
+        ),
+        JsonRejection::JsonDataError(_) => ApiError::unprocessable(
+            "invalid_request",
+            "a field is missing or has the wrong type",
+        ),
+        _ => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "the body is not valid JSON",
+        ),
     })
 }
 
 fn parse_path_id<T: std::str::FromStr>(raw: &str, code: &'static str) -> Result<T, ApiError> {
-    raw.parse().map_err(|_| ApiError::not_found(code, "no such thing"))
+    raw.parse()
+        .map_err(|_| ApiError::not_found(code, "no such thing"))
 }
 
 fn guide_only(identity: &Identity) -> Result<GuideId, ApiError> {
     match identity.subject {
         Subject::Guide(id) => Ok(id),
-        _ => Err(ApiError::forbidden("guide_only", "only a service guide may do this")),
+        _ => Err(ApiError::forbidden(
+            "guide_only",
+            "only a service guide may do this",
+        )),
     }
 }
 
 fn access(booking: &Booking, identity: &Identity, reason: &str) -> StaffAccess {
-    StaffAccess { actor: identity.subject, reason: reason.to_owned(), at: booking.clock().now() }
+    StaffAccess {
+        actor: identity.subject,
+        reason: reason.to_owned(),
+        at: booking.clock().now(),
+    }
 }
 
 pub(crate) async fn create(
@@ -108,13 +131,19 @@ pub(crate) async fn create(
     let guide_id = guide_only(&identity)?;
     let req = json_body(body)?;
     let store = booking.store();
-    let guide = store.guide(guide_id).await?.ok_or_else(ApiError::not_signed_in)?;
+    let guide = store
+        .guide(guide_id)
+        .await?
+        .ok_or_else(ApiError::not_signed_in)?;
     let booth = store
         .booth(req.booth_id)
         .await?
         .ok_or_else(|| ApiError::unprocessable("unknown_booth", "no such booth"))?;
     if booth.centre_id != guide.centre_id {
-        return Err(ApiError::forbidden("not_your_centre", "the booth is at another centre"));
+        return Err(ApiError::forbidden(
+            "not_your_centre",
+            "the booth is at another centre",
+        ));
     }
     let starts_at = OffsetDateTime::parse(&req.starts_at, &Rfc3339)
         .map_err(|_| ApiError::unprocessable("invalid_starts_at", "starts_at must be RFC 3339"))?
@@ -127,9 +156,16 @@ pub(crate) async fn create(
     }
     let personnummer = Personnummer::parse(&req.citizen_personnummer)
         .map_err(|e| ApiError::unprocessable("invalid_personnummer", e.to_string()))?;
-    let name = req.citizen_name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or(CITIZEN_LABEL);
+    let name = req
+        .citizen_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(CITIZEN_LABEL);
     let now = booking.clock().now();
-    let (citizen_id, _) = store.ensure_citizen(CitizenId::new(), &personnummer, name, now).await?;
+    let (citizen_id, _) = store
+        .ensure_citizen(CitizenId::new(), &personnummer, name, now)
+        .await?;
     let new = NewBooking {
         service_id: req.service_id,
         officer_id: req.officer_id,
@@ -141,12 +177,25 @@ pub(crate) async fn create(
         created_at: now,
     };
     let view = store
-        .create_booking(&new, &access(&booking, &identity, "guide booked a meeting for the citizen"))
+        .create_booking(
+            &new,
+            &access(
+                &booking,
+                &identity,
+                "guide booked a meeting for the citizen",
+            ),
+        )
         .await
         .map_err(|e| match e {
-            StoreError::NotFound("officer") => ApiError::unprocessable("unknown_officer", "no such officer"),
-            StoreError::NotFound("service") => ApiError::unprocessable("unknown_service", "no such service"),
-            StoreError::NotFound("booth") => ApiError::unprocessable("unknown_booth", "no such booth"),
+            StoreError::NotFound("officer") => {
+                ApiError::unprocessable("unknown_officer", "no such officer")
+            }
+            StoreError::NotFound("service") => {
+                ApiError::unprocessable("unknown_service", "no such service")
+            }
+            StoreError::NotFound("booth") => {
+                ApiError::unprocessable("unknown_booth", "no such booth")
+            }
             StoreError::Invalid(msg) => ApiError::unprocessable("service_not_of_officer", msg),
             other => other.into(),
         })?;
@@ -154,17 +203,34 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(view.into())))
 }
 
-pub(crate) async fn list(State(booking): State<Booking>, identity: Identity) -> Result<Json<Vec<BookingJson>>, ApiError> {
+pub(crate) async fn list(
+    State(booking): State<Booking>,
+    identity: Identity,
+) -> Result<Json<Vec<BookingJson>>, ApiError> {
     let (today, _) = local_day_bounds(booking.clock().now());
     let store = booking.store();
     let (filter, reason) = match Staff::of(&identity)? {
         Staff::Guide(id) => {
             let guide = store.guide(id).await?.ok_or_else(ApiError::not_signed_in)?;
-            (BookingFilter::Centre { centre: guide.centre_id, from: today }, "guide's agenda of the centre")
+            (
+                BookingFilter::Centre {
+                    centre: guide.centre_id,
+                    from: today,
+                },
+                "guide's agenda of the centre",
+            )
         }
-        Staff::Officer(id) => (BookingFilter::Officer { officer: id, from: today }, "officer's own agenda"),
+        Staff::Officer(id) => (
+            BookingFilter::Officer {
+                officer: id,
+                from: today,
+            },
+            "officer's own agenda",
+        ),
     };
-    let views = store.list_bookings(filter, &access(&booking, &identity, reason)).await?;
+    let views = store
+        .list_bookings(filter, &access(&booking, &identity, reason))
+        .await?;
     Ok(Json(views.into_iter().map(BookingJson::from).collect()))
 }
 
@@ -185,17 +251,30 @@ pub(crate) async fn start(
     let span = tracing::info_span!("start_booking", booking_id = %id);
     async move {
         let store = booking.store();
-        let record = store.booking(id).await?.ok_or_else(|| ApiError::not_found("booking_not_found", "no such booking"))?;
-        let guide = store.guide(guide_id).await?.ok_or_else(ApiError::not_signed_in)?;
+        let record = store
+            .booking(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("booking_not_found", "no such booking"))?;
+        let guide = store
+            .guide(guide_id)
+            .await?
+            .ok_or_else(ApiError::not_signed_in)?;
         if guide.centre_id != record.centre_id {
-            return Err(ApiError::forbidden("not_your_centre", "the booking is at another centre"));
+            return Err(ApiError::forbidden(
+                "not_your_centre",
+                "the booking is at another centre",
+            ));
         }
         let state = store.start_booking(id).await.map_err(|e| match e {
             StoreError::NotFound(_) => ApiError::not_found("booking_not_found", "no such booking"),
             other => other.into(),
         })?;
         tracing::info!("booking started");
-        Ok(Json(StartedJson { booking_id: id, room_id: id.room_id(), state }))
+        Ok(Json(StartedJson {
+            booking_id: id,
+            room_id: id.room_id(),
+            state,
+        }))
     }
     .instrument(span)
     .await
@@ -219,20 +298,38 @@ pub(crate) async fn join(
     let id: BookingId = parse_path_id(&id, "booking_not_found")?;
     let span = tracing::info_span!("join_booking", booking_id = %id);
     async move {
-        let record =
-            booking.store().booking(id).await?.ok_or_else(|| ApiError::not_found("booking_not_found", "no such booking"))?;
+        let record = booking
+            .store()
+            .booking(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("booking_not_found", "no such booking"))?;
         let (role, name) = match identity.subject {
-            Subject::Officer(o) if o == record.officer_id => (Role::Officer, identity.display_name.clone()),
-            Subject::Citizen(c) if c == record.citizen_id => (Role::Citizen, CITIZEN_LABEL.to_owned()),
-            _ => return Err(ApiError::forbidden("not_a_participant", "you are not a participant of this booking")),
+            Subject::Officer(o) if o == record.officer_id => {
+                (Role::Officer, identity.display_name.clone())
+            }
+            Subject::Citizen(c) if c == record.citizen_id => {
+                (Role::Citizen, CITIZEN_LABEL.to_owned())
+            }
+            _ => {
+                return Err(ApiError::forbidden(
+                    "not_a_participant",
+                    "you are not a participant of this booking",
+                ));
+            }
         };
         match record.state {
             BookingState::Started => {}
             BookingState::Booked => {
-                return Err(ApiError::conflict("booking_not_started", "the meeting has not been started yet"));
+                return Err(ApiError::conflict(
+                    "booking_not_started",
+                    "the meeting has not been started yet",
+                ));
             }
             BookingState::Ended | BookingState::Cancelled => {
-                return Err(ApiError::conflict("booking_closed", "the meeting is over or cancelled"));
+                return Err(ApiError::conflict(
+                    "booking_closed",
+                    "the meeting is over or cancelled",
+                ));
             }
         }
         // Stable per person and booking, so signalling can recognise a rejoin, but linkable to
@@ -247,8 +344,14 @@ pub(crate) async fn join(
         );
         let now = booking.clock().now();
         let tokens = booking.token_issuer();
-        let claims =
-            tokens.claims(id.room_id(), role, sub, name.clone(), now, booking.config().join_token_lifetime_secs);
+        let claims = tokens.claims(
+            id.room_id(),
+            role,
+            sub,
+            name.clone(),
+            now,
+            booking.config().join_token_lifetime_secs,
+        );
         let token = tokens.sign(&claims);
         tracing::info!(role = ?role, "join token issued");
         Ok(Json(JoinJson {
@@ -282,11 +385,17 @@ pub(crate) async fn booth_next(
     Path(booth_id): Path<String>,
 ) -> Result<Json<BoothNextJson>, ApiError> {
     let Subject::Citizen(citizen) = identity.subject else {
-        return Err(ApiError::forbidden("citizen_only", "only the citizen sees their own booking"));
+        return Err(ApiError::forbidden(
+            "citizen_only",
+            "only the citizen sees their own booking",
+        ));
     };
     let booth_id: BoothId = parse_path_id(&booth_id, "booth_not_found")?;
     let store = booking.store();
-    store.booth(booth_id).await?.ok_or_else(|| ApiError::not_found("booth_not_found", "no such booth"))?;
+    store
+        .booth(booth_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("booth_not_found", "no such booth"))?;
     let now = booking.clock().now();
     let (_, end_of_day) = local_day_bounds(now);
     let next = store

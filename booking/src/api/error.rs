@@ -20,8 +20,17 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        ApiError { status, code, message: message.into(), source: None }
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            source: None,
+        }
     }
 
     pub fn internal(source: impl std::error::Error + Send + Sync + 'static) -> Self {
@@ -58,9 +67,15 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::DoubleBooking => ApiError::conflict("double_booking", e.to_string()),
-            StoreError::Conflict(_) => ApiError::conflict("conflict", "conflicts with existing data"),
-            StoreError::NotStartable(_) => ApiError::conflict("booking_not_startable", e.to_string()),
-            StoreError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+            StoreError::Conflict(_) => {
+                ApiError::conflict("conflict", "conflicts with existing data")
+            }
+            StoreError::NotStartable(_) => {
+                ApiError::conflict("booking_not_startable", e.to_string())
+            }
+            StoreError::NotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            }
             StoreError::Invalid(msg) => ApiError::unprocessable("invalid_request", msg),
             StoreError::Corrupt(_) | StoreError::Database(_) => ApiError::internal(e),
         }
@@ -71,7 +86,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.status.is_server_error() {
             match &self.source {
-                Some(source) => tracing::error!(code = self.code, error = %ErrorChain(source.as_ref()), "request failed"),
+                Some(source) => {
+                    tracing::error!(code = self.code, error = %ErrorChain(source.as_ref()), "request failed")
+                }
                 None => tracing::error!(code = self.code, "request failed"),
             }
         }

@@ -25,22 +25,34 @@ pub fn router(booking: Booking) -> Router {
         .route("/api/v1/session", get(session))
         .route("/api/v1/session/logout", post(logout))
         .route("/api/v1/directory", get(directory))
-        .route("/api/v1/bookings", get(bookings::list).post(bookings::create))
+        .route(
+            "/api/v1/bookings",
+            get(bookings::list).post(bookings::create),
+        )
         .route("/api/v1/bookings/{id}/start", post(bookings::start))
         .route("/api/v1/bookings/{id}/join", post(bookings::join))
         .route("/api/v1/booths/{booth_id}/next", get(bookings::booth_next))
         .with_state(booking.clone());
     for provider in booking.identity_providers() {
         if provider.allowed_in(booking.environment()) {
-            api = api.nest(&format!("/api/v1/{}", provider.name()), provider.routes(booking.clone()));
+            api = api.nest(
+                &format!("/api/v1/{}", provider.name()),
+                provider.routes(booking.clone()),
+            );
         }
     }
     // Answers carry personal data; no cache may keep them.
-    let api = api.layer(axum::middleware::map_response(|mut res: Response| async move {
-        res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        res
-    }));
-    Router::new().route("/.well-known/jwks.json", get(jwks)).with_state(booking).merge(api)
+    let api = api.layer(axum::middleware::map_response(
+        |mut res: Response| async move {
+            res.headers_mut()
+                .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        },
+    ));
+    Router::new()
+        .route("/.well-known/jwks.json", get(jwks))
+        .with_state(booking)
+        .merge(api)
 }
 
 /// The request's signed-in person; rejects with 401 `not_signed_in`.
@@ -48,7 +60,10 @@ impl FromRequestParts<Booking> for Identity {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, booking: &Booking) -> Result<Self, ApiError> {
-        booking.session_identity(&parts.headers).await.ok_or_else(ApiError::not_signed_in)
+        booking
+            .session_identity(&parts.headers)
+            .await
+            .ok_or_else(ApiError::not_signed_in)
     }
 }
 
@@ -98,14 +113,20 @@ async fn session(identity: Identity) -> Json<IdentityJson> {
     Json(IdentityJson::from(&identity))
 }
 
-async fn logout(State(booking): State<Booking>, headers: axum::http::HeaderMap) -> Result<Response, ApiError> {
+async fn logout(
+    State(booking): State<Booking>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
     let cookie = booking.sessions().sign_out(&headers).await?;
     let mut res = StatusCode::NO_CONTENT.into_response();
     cookie.apply(res.headers_mut());
     Ok(res)
 }
 
-async fn directory(State(booking): State<Booking>, identity: Identity) -> Result<Json<crate::store::Directory>, ApiError> {
+async fn directory(
+    State(booking): State<Booking>,
+    identity: Identity,
+) -> Result<Json<crate::store::Directory>, ApiError> {
     Staff::of(&identity)?;
     Ok(Json(booking.store().directory().await?))
 }
@@ -113,7 +134,10 @@ async fn directory(State(booking): State<Booking>, identity: Identity) -> Result
 async fn jwks(State(booking): State<Booking>) -> impl IntoResponse {
     use signalling::token::KeySource;
     (
-        [(CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"))],
+        [(
+            CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=60"),
+        )],
         Json(booking.token_issuer().jwks()),
     )
 }

@@ -11,8 +11,8 @@ mod sql;
 use async_trait::async_trait;
 use serde::Serialize;
 
-use crate::ids::*;
 use crate::identity::{IdMethod, Subject};
+use crate::ids::*;
 use crate::personnummer::Personnummer;
 
 pub use sql::{PgStore, SqliteStore};
@@ -307,10 +307,18 @@ pub trait Store: Send + Sync + 'static {
     /// Checks that service, officer and booth exist and fit together, and that neither officer nor
     /// booth has an overlapping booked or started meeting, then inserts; all in one transaction
     /// that holds the officer's and booth's rows locked. Logged (the view names the citizen).
-    async fn create_booking(&self, booking: &NewBooking, access: &StaffAccess) -> Result<BookingView, StoreError>;
+    async fn create_booking(
+        &self,
+        booking: &NewBooking,
+        access: &StaffAccess,
+    ) -> Result<BookingView, StoreError>;
     async fn booking(&self, id: BookingId) -> Result<Option<BookingRecord>, StoreError>;
     /// Sorted by start time; logged per booking.
-    async fn list_bookings(&self, filter: BookingFilter, access: &StaffAccess) -> Result<Vec<BookingView>, StoreError>;
+    async fn list_bookings(
+        &self,
+        filter: BookingFilter,
+        access: &StaffAccess,
+    ) -> Result<Vec<BookingView>, StoreError>;
     /// `booked` -> `started`; `started` stays `started`; anything else is refused.
     async fn start_booking(&self, id: BookingId) -> Result<BookingState, StoreError>;
     /// The citizen's first booked or started meeting at the booth in `[from, until)` that has
@@ -323,12 +331,19 @@ pub trait Store: Send + Sync + 'static {
         until: i64,
     ) -> Result<Option<CitizenBookingView>, StoreError>;
 
-    async fn access_log_for_citizen(&self, citizen: CitizenId) -> Result<Vec<AccessLogEntry>, StoreError>;
+    async fn access_log_for_citizen(
+        &self,
+        citizen: CitizenId,
+    ) -> Result<Vec<AccessLogEntry>, StoreError>;
 
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
     async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError>;
     async fn touch_session(&self, id: &SessionId, now: i64) -> Result<(), StoreError>;
     async fn delete_session(&self, id: &SessionId) -> Result<(), StoreError>;
-    /// Deletes sessions whose absolute expiry has passed; returns how many.
-    async fn purge_sessions(&self, absolute_before: i64, idle_before: i64) -> Result<u64, StoreError>;
+    /// Deletes sessions past their absolute expiry or idle since `idle_before`; returns how many.
+    async fn purge_sessions(
+        &self,
+        absolute_before: i64,
+        idle_before: i64,
+    ) -> Result<u64, StoreError>;
 }

@@ -35,8 +35,15 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true);
         // An in-memory database exists per connection, so it must be a pool of one.
-        let max = if url.contains(":memory:") || url.contains("mode=memory") { 1 } else { 8 };
-        let pool = SqlitePoolOptions::new().max_connections(max).connect_with(options).await?;
+        let max = if url.contains(":memory:") || url.contains("mode=memory") {
+            1
+        } else {
+            8
+        };
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(SqliteStore { pool, key })
     }
@@ -48,7 +55,10 @@ impl SqliteStore {
 
 impl PgStore {
     pub async fn connect(url: &str, key: Arc<DataKey>) -> Result<Self, crate::BookingError> {
-        let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect(url)
+            .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(PgStore { pool, key })
     }
@@ -59,7 +69,8 @@ impl PgStore {
 }
 
 fn parse_id<T: FromStr>(s: &str) -> Result<T, StoreError> {
-    s.parse().map_err(|_| StoreError::Corrupt(format!("bad id {s:?}")))
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("bad id {s:?}")))
 }
 
 fn parse_state(s: &str) -> Result<BookingState, StoreError> {
@@ -96,10 +107,22 @@ impl BookingViewRow {
             state: parse_state(&self.state)?,
             starts_at: self.starts_at,
             duration_minutes: self.duration_minutes,
-            service: Named { id: parse_id(&self.service_id)?, name: self.service_name },
-            agency: Named { id: parse_id(&self.agency_id)?, name: self.agency_name },
-            officer: Named { id: parse_id(&self.officer_id)?, name: self.officer_name },
-            booth: Named { id: parse_id(&self.booth_id)?, name: self.booth_name },
+            service: Named {
+                id: parse_id(&self.service_id)?,
+                name: self.service_name,
+            },
+            agency: Named {
+                id: parse_id(&self.agency_id)?,
+                name: self.agency_name,
+            },
+            officer: Named {
+                id: parse_id(&self.officer_id)?,
+                name: self.officer_name,
+            },
+            booth: Named {
+                id: parse_id(&self.booth_id)?,
+                name: self.booth_name,
+            },
             centre_id: parse_id(&self.centre_id)?,
             citizen_id: parse_id(&self.citizen_id)?,
             citizen_name: self.citizen_name,
@@ -744,5 +767,15 @@ macro_rules! sql_store {
     };
 }
 
-sql_store!(SqliteStore, Sqlite, begin_write = "BEGIN IMMEDIATE", for_update = "");
-sql_store!(PgStore, Postgres, begin_write = "BEGIN", for_update = " FOR UPDATE");
+sql_store!(
+    SqliteStore,
+    Sqlite,
+    begin_write = "BEGIN IMMEDIATE",
+    for_update = ""
+);
+sql_store!(
+    PgStore,
+    Postgres,
+    begin_write = "BEGIN",
+    for_update = " FOR UPDATE"
+);

@@ -23,7 +23,10 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn sqlite() -> TestDb {
-        let dir = std::env::temp_dir().join(format!("narvaro-booking-test-{}", uuid::Uuid::new_v4().simple()));
+        let dir = std::env::temp_dir().join(format!(
+            "narvaro-booking-test-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
         let config = BookingConfig {
             database_url: format!("sqlite://{}/narvaro.db?mode=rwc", dir.display()),
             ..Default::default()
@@ -38,8 +41,13 @@ impl TestDb {
             return None;
         };
         let schema = format!("narvaro_test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect to test PostgreSQL");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut conn).await.unwrap();
+        let mut conn = sqlx::PgConnection::connect(&url)
+            .await
+            .expect("connect to test PostgreSQL");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
         conn.close().await.unwrap();
         let sep = if url.contains('?') { '&' } else { '?' };
         let config = BookingConfig {
@@ -47,13 +55,19 @@ impl TestDb {
             data_key: Some(booking::crypto::DataKey::generate_secret().unwrap()),
             ..Default::default()
         };
-        Some(TestDb { config, pg: Some((url, schema)) })
+        Some(TestDb {
+            config,
+            pg: Some((url, schema)),
+        })
     }
 
     pub async fn drop(self) {
         if let Some((url, schema)) = self.pg {
             let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut conn).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                .execute(&mut conn)
+                .await
+                .unwrap();
         }
     }
 }
@@ -63,7 +77,9 @@ pub const T0: i64 = 1_781_510_400;
 
 pub async fn open(db: &TestDb) -> (Booking, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(T0));
-    let booking = Booking::open_with_clock(&db.config, Environment::Development, clock.clone()).await.unwrap();
+    let booking = Booking::open_with_clock(&db.config, Environment::Development, clock.clone())
+        .await
+        .unwrap();
     (booking, clock)
 }
 
@@ -80,23 +96,38 @@ impl Answer {
     }
 }
 
-pub async fn call(app: &Router, method: Method, uri: &str, cookie: Option<&str>, body: Option<Value>) -> Answer {
+pub async fn call(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    cookie: Option<&str>,
+    body: Option<Value>,
+) -> Answer {
     let mut req = Request::builder().method(method).uri(uri);
     if let Some(c) = cookie {
         req = req.header(header::COOKIE, c);
     }
     let req = match body {
-        Some(b) => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(b.to_string())),
+        Some(b) => req
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(b.to_string())),
         None => req.body(Body::empty()),
     }
     .unwrap();
     let res = app.clone().oneshot(req).await.unwrap();
     let status = res.status();
     let headers = res.headers().clone();
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
     let text = String::from_utf8(bytes.to_vec()).unwrap();
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Answer { status, headers, body, text }
+    Answer {
+        status,
+        headers,
+        body,
+        text,
+    }
 }
 
 pub async fn get(app: &Router, uri: &str, cookie: Option<&str>) -> Answer {
@@ -109,11 +140,20 @@ pub async fn post(app: &Router, uri: &str, cookie: Option<&str>, body: Option<Va
 
 /// Signs in through the development e-ID; returns the `Cookie` header value.
 pub async fn login(app: &Router, person: impl ToString) -> String {
-    let a = post(app, "/api/v1/dev-eid/login", None, Some(serde_json::json!({ "person_id": person.to_string() }))).await;
+    let a = post(
+        app,
+        "/api/v1/dev-eid/login",
+        None,
+        Some(serde_json::json!({ "person_id": person.to_string() })),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text);
     assert_eq!(a.body["development_only"], true);
     let set = a.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/"),
+        "{set}"
+    );
     set.split(';').next().unwrap().to_owned()
 }
 

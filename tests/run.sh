@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh Debian machine or a developer's:
+#   1. installs what is missing: Debian's Chromium (root only; else say how), the e2e npm packages;
+#   2. uses PostgreSQL when one is reachable at 127.0.0.1:5432 (starting a local cluster if one is
+#      installed but down), so the booking store is tested on SQLite and PostgreSQL;
+#   3. runs every Rust test in the workspace (unit, handler, store, WebRTC interop with webrtc-rs
+#      peers through the SFU);
+#   4. builds the `narvaro` binary and runs the browser end-to-end tests in headless Chromium,
+#      then the type check of the web client's JavaScript.
+# Set CARGO_TARGET_DIR to reuse a build cache; nothing depends on one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# PostgreSQL: optional, used when reachable.
+if [ -z "${NARVARO_TEST_DATABASE_URL:-}" ]; then
+  if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && command -v pg_ctlcluster >/dev/null 2>&1 \
+      && [ -d /etc/postgresql ] && [ "$(id -u)" = 0 ]; then
+    echo "starting the local PostgreSQL cluster" >&2
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+    for _ in $(seq 1 20); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done
+  fi
+  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    export NARVARO_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:5432/test"
+  fi
+fi
+if [ -n "${NARVARO_TEST_DATABASE_URL:-}" ]; then
+  echo "booking store tests run on SQLite and on PostgreSQL" >&2
+else
+  echo "no PostgreSQL reachable: booking store tests run on SQLite only" >&2
+fi
+
+target_dir="${CARGO_TARGET_DIR:-target}"
+cargo build --locked --bin narvaro
+cargo test --locked --workspace --no-fail-fast
+
+NARVARO_BIN="$(cd "$target_dir" && pwd)/debug/narvaro" tests/e2e/run.sh
