@@ -173,6 +173,8 @@ fn app(
         .merge(web::router(booking))
         .merge(signalling.router())
         .merge(ops)
+        // CSP and the other security headers on every response, API and errors included.
+        .layer(axum::middleware::from_fn(web::security_headers))
         .layer(axum::middleware::from_fn_with_state(
             observability.http.clone(),
             http_metrics::count,
@@ -213,7 +215,11 @@ pub fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new("info,str0m=warn,is=warn,dimpl=warn,sqlx=warn,tower_http=info")
     });
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Colour codes only for a person at a terminal, not in a log file.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { findPersonnummer, findSecrets, luhnValid, personnummerForms } from './privacy.mjs';
 
 test('personnummer are found in every written form and only when the check digit fits', () => {
-  for (const form of ['19121212-1212', '191212121212', '121212-1212', '1212121212', '121212+1212', '20050505-9824']) {
+  for (const form of ['19121212-1212', '191212121212', '121212-1212', '121212+1212', '20050505-9824']) {
     assert.equal(findPersonnummer(`booking created citizen=${form} ok`).length, 1, form);
   }
   assert.equal(findPersonnummer('citizen=19121212-1213').length, 0, 'wrong check digit');
@@ -17,6 +17,13 @@ test('personnummer are found in every written form and only when the check digit
 test('colour codes of a text log do not hide a personnummer', () => {
   const line = '\x1b[2m2026-11-22T14:12:37Z\x1b[0m \x1b[32m INFO\x1b[0m \x1b[3mcitizen\x1b[0m\x1b[2m=\x1b[0m191212121212';
   assert.equal(findPersonnummer(line).length, 1);
+});
+
+test('ten bare digits are not taken for a personnummer: random 32-bit ids look like them', () => {
+  // A real RTX SSRC from a run: 351126-5062 is a valid date and check digit.
+  assert.deepEqual(findPersonnummer('SSRC 3827150639 associated with RTX: 3511265062'), []);
+  // The demo numbers are still found in that form, as literals.
+  assert.equal(findSecrets('citizen 1212121212', personnummerForms('19121212-1212').map((value) => ({ label: 'pnr', value }))).length, 1);
 });
 
 test('ids, timestamps and ports in a log are not taken for personnummer', () => {

@@ -45,14 +45,22 @@ export function luhnValid(tenDigits) {
   return sum % 10 === 0;
 }
 
-/**
- * (19|20)?YYMMDD[-+]?NNNN, not inside a longer run of digits or letters. Day 61–91 is a
- * samordningsnummer.
- */
-const PERSONNUMMER = /(?<![\dA-Za-z])((?:19|20)?\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]|6[1-9]|[78]\d|9[01]))([-+]?)(\d{4})(?![\dA-Za-z])/g;
+const MONTH_DAY = '(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\\d|3[01]|6[1-9]|[78]\\d|9[01])';
 
 /**
- * Every Luhn-valid personal identity number in `text`, with its line.
+ * YYYYMMDD-NNNN, YYYYMMDDNNNN or YYMMDD-NNNN / YYMMDD+NNNN, not inside a longer run of digits or
+ * letters; day 61–91 is a samordningsnummer. Ten bare digits (YYMMDDNNNN) are left out on purpose:
+ * random 32-bit ids (RTP SSRCs, counters) are ten digits and one in a few hundred passes the date
+ * and check-digit tests. The demo numbers are searched for literally in that form as well.
+ */
+const PERSONNUMMER = new RegExp(
+  `(?<![\\dA-Za-z])(?:((?:19|20)\\d{2}${MONTH_DAY})([-+]?)|(\\d{2}${MONTH_DAY})([-+]))(\\d{4})(?![\\dA-Za-z])`,
+  'g',
+);
+
+/**
+ * Every Luhn-valid personal identity number in `text` (see the pattern above for the forms), with
+ * its line.
  * @param {string} text
  * @returns {{match: string, line: string}[]}
  */
@@ -61,7 +69,8 @@ export function findPersonnummer(text) {
   const found = [];
   text = stripAnsi(text);
   for (const m of text.matchAll(PERSONNUMMER)) {
-    const ten = `${m[1].slice(-6)}${m[3]}`;
+    const date = m[1] ?? m[3];
+    const ten = `${date.slice(-6)}${m[5]}`;
     if (!luhnValid(ten)) continue;
     const start = text.lastIndexOf('\n', m.index) + 1;
     const end = text.indexOf('\n', m.index);

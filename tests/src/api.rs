@@ -25,7 +25,12 @@ pub enum ApiError {
     #[error("http: {0}")]
     Http(String),
     #[error("{method} {path}: status {status}: {body}")]
-    Status { method: Method, path: String, status: u16, body: String },
+    Status {
+        method: Method,
+        path: String,
+        status: u16,
+        body: String,
+    },
 }
 
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
@@ -48,8 +53,15 @@ impl ApiClient {
     }
 
     /// Sends a request; returns status and JSON body (`null` when empty or not JSON).
-    pub async fn request(&mut self, method: Method, path: &str, body: Option<&Value>) -> Result<(u16, Value)> {
-        let mut req = Request::builder().method(method).uri(format!("{}{path}", self.base));
+    pub async fn request(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(u16, Value)> {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
         if let Some(session) = &self.session {
             req = req.header(COOKIE, format!("{SESSION_COOKIE}={session}"));
         }
@@ -61,7 +73,11 @@ impl ApiClient {
             None => Full::new(Bytes::new()),
         };
         let req = req.body(body).map_err(|e| ApiError::Http(e.to_string()))?;
-        let res = self.client.request(req).await.map_err(|e| ApiError::Http(e.to_string()))?;
+        let res = self
+            .client
+            .request(req)
+            .await
+            .map_err(|e| ApiError::Http(e.to_string()))?;
         let status = res.status().as_u16();
         for value in res.headers().get_all(SET_COOKIE) {
             let Ok(value) = value.to_str() else { continue };
@@ -70,31 +86,66 @@ impl ApiClient {
                 self.session = (!secret.is_empty()).then(|| secret.to_owned());
             }
         }
-        let bytes = res.into_body().collect().await.map_err(|e| ApiError::Http(e.to_string()))?.to_bytes();
-        Ok((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
+        let bytes = res
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| ApiError::Http(e.to_string()))?
+            .to_bytes();
+        Ok((
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        ))
     }
 
     /// As [`Self::request`], failing unless the status is 2xx.
-    pub async fn call(&mut self, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
+    pub async fn call(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value> {
         let (status, value) = self.request(method.clone(), path, body).await?;
         if !(200..300).contains(&status) {
-            return Err(ApiError::Status { method, path: path.to_owned(), status, body: value.to_string() });
+            return Err(ApiError::Status {
+                method,
+                path: path.to_owned(),
+                status,
+                body: value.to_string(),
+            });
         }
         Ok(value)
     }
 
     /// Signs in as a demo person with the development e-ID.
     pub async fn sign_in(&mut self, person_id: impl Serialize) -> Result<Value> {
-        self.call(Method::POST, "/api/v1/dev-eid/login", Some(&json!({ "person_id": person_id }))).await
+        self.call(
+            Method::POST,
+            "/api/v1/dev-eid/login",
+            Some(&json!({ "person_id": person_id })),
+        )
+        .await
     }
 
     /// `POST /api/v1/bookings/{id}/join`: a fresh join token for this client's person.
     pub async fn join_token(&mut self, booking_id: &str) -> Result<JoinGrant> {
-        let v = self.call(Method::POST, &format!("/api/v1/bookings/{booking_id}/join"), None).await?;
+        let v = self
+            .call(
+                Method::POST,
+                &format!("/api/v1/bookings/{booking_id}/join"),
+                None,
+            )
+            .await?;
         let field = |name: &str| v[name].as_str().map(str::to_owned);
         match (field("room_id"), field("token")) {
-            (Some(room_id), Some(token)) => Ok(JoinGrant { room_id: RoomId(room_id), token, body: v }),
-            _ => Err(ApiError::Http(format!("join answer without room_id and token: {v}"))),
+            (Some(room_id), Some(token)) => Ok(JoinGrant {
+                room_id: RoomId(room_id),
+                token,
+                body: v,
+            }),
+            _ => Err(ApiError::Http(format!(
+                "join answer without room_id and token: {v}"
+            ))),
         }
     }
 }
@@ -122,7 +173,9 @@ impl Meeting {
         use booking::demo;
         let mut guide = ApiClient::new(http_addr);
         guide.sign_in(demo::GUIDE).await?;
-        let starts_at = OffsetDateTime::now_utc().format(&Rfc3339).map_err(|e| ApiError::Http(e.to_string()))?;
+        let starts_at = OffsetDateTime::now_utc()
+            .format(&Rfc3339)
+            .map_err(|e| ApiError::Http(e.to_string()))?;
         let created = guide
             .call(
                 Method::POST,
@@ -141,7 +194,13 @@ impl Meeting {
             .as_str()
             .ok_or_else(|| ApiError::Http(format!("booking without booking_id: {created}")))?
             .to_owned();
-        let started = guide.call(Method::POST, &format!("/api/v1/bookings/{booking_id}/start"), None).await?;
+        let started = guide
+            .call(
+                Method::POST,
+                &format!("/api/v1/bookings/{booking_id}/start"),
+                None,
+            )
+            .await?;
         let room_id = RoomId(
             started["room_id"]
                 .as_str()
@@ -152,7 +211,12 @@ impl Meeting {
         officer.sign_in(demo::OFFICER_ANNA).await?;
         let mut citizen = ApiClient::new(http_addr);
         citizen.sign_in(demo::CITIZEN_1).await?;
-        Ok(Meeting { booking_id, room_id, officer, citizen })
+        Ok(Meeting {
+            booking_id,
+            room_id,
+            officer,
+            citizen,
+        })
     }
 
     pub async fn officer_token(&mut self) -> Result<JoinGrant> {

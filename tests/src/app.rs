@@ -27,10 +27,14 @@ impl TestApp {
         config.media.udp_port = 0;
         config.media.bind_ip = loopback;
         config.media.public_ips = vec![loopback];
-        config.booking.database_url = format!("sqlite://{}/narvaro.db?mode=rwc", data.path().display());
+        config.booking.database_url =
+            format!("sqlite://{}/narvaro.db?mode=rwc", data.path().display());
         config.booking.demo_data = true;
         let running = narvaro::start(config).await.expect("the app starts");
-        TestApp { running, _data: data }
+        TestApp {
+            running,
+            _data: data,
+        }
     }
 
     pub fn http_addr(&self) -> SocketAddr {
@@ -54,7 +58,14 @@ impl TestApp {
     /// Claims booking would issue for `room`, valid from now for 60 seconds.
     pub fn claims(&self, room: &RoomId, role: Role) -> JoinClaims {
         let issuer = self.booking().token_issuer();
-        issuer.claims(room.clone(), role, format!("p-test-{}", rand::random::<u32>()), "Test".into(), now(), 60)
+        issuer.claims(
+            room.clone(),
+            role,
+            format!("p-test-{}", rand::random::<u32>()),
+            "Test".into(),
+            now(),
+            60,
+        )
     }
 
     /// Signs `claims` with the app's own join-token key.

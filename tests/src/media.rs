@@ -48,18 +48,30 @@ pub struct OpusSource {
 
 impl OpusSource {
     pub fn new(ssrc: u32, payload_type: u8) -> Self {
-        Self { ssrc, payload_type, sequence_number: FIRST_SEQUENCE_NUMBER, timestamp: FIRST_TIMESTAMP }
+        Self {
+            ssrc,
+            payload_type,
+            sequence_number: FIRST_SEQUENCE_NUMBER,
+            timestamp: FIRST_TIMESTAMP,
+        }
     }
 
     /// The next 20 ms packet. The marker bit is set on the first (start of a talk spurt).
     pub fn next_packet(&mut self) -> Packet {
-        let marker = self.sequence_number == FIRST_SEQUENCE_NUMBER && self.timestamp == FIRST_TIMESTAMP;
+        let marker =
+            self.sequence_number == FIRST_SEQUENCE_NUMBER && self.timestamp == FIRST_TIMESTAMP;
         let mut payload = BytesMut::with_capacity(OPUS_SILENCE.len() + 8);
         payload.put_slice(&OPUS_SILENCE);
         // Extra bytes carry the sequence number so a forwarded payload can be traced back.
         payload.put_u16(self.sequence_number);
         let packet = Packet {
-            header: header(self.ssrc, self.payload_type, self.sequence_number, self.timestamp, marker),
+            header: header(
+                self.ssrc,
+                self.payload_type,
+                self.sequence_number,
+                self.timestamp,
+                marker,
+            ),
             payload: payload.freeze(),
         };
         self.sequence_number = self.sequence_number.wrapping_add(1);
@@ -118,7 +130,13 @@ impl Vp8Source {
             payload.put_u16(self.sequence_number);
             payload.put_bytes(if keyframe { 0xaa } else { 0x55 }, 24);
             packets.push(Packet {
-                header: header(self.ssrc, self.payload_type, self.sequence_number, self.timestamp, last),
+                header: header(
+                    self.ssrc,
+                    self.payload_type,
+                    self.sequence_number,
+                    self.timestamp,
+                    last,
+                ),
                 payload: payload.freeze(),
             });
             self.sequence_number = self.sequence_number.wrapping_add(1);
@@ -148,16 +166,24 @@ fn put_vp8_frame_header(buf: &mut BytesMut, keyframe: bool) {
 
 /// Whether a VP8 RTP payload starts a key frame: S=1, partition 0, and P=0 in the frame tag.
 pub fn vp8_is_keyframe(payload: &[u8]) -> bool {
-    let Some(&first) = payload.first() else { return false };
+    let Some(&first) = payload.first() else {
+        return false;
+    };
     if first & 0x10 == 0 || first & 0x0f != 0 {
         return false;
     }
     let mut at = 1;
     if first & 0x80 != 0 {
-        let Some(&ext) = payload.get(1) else { return false };
+        let Some(&ext) = payload.get(1) else {
+            return false;
+        };
         at = 2;
         if ext & 0x80 != 0 {
-            at += if payload.get(at).is_some_and(|b| b & 0x80 != 0) { 2 } else { 1 };
+            at += if payload.get(at).is_some_and(|b| b & 0x80 != 0) {
+                2
+            } else {
+                1
+            };
         }
         if ext & 0x40 != 0 {
             at += 1;
@@ -169,8 +195,22 @@ pub fn vp8_is_keyframe(payload: &[u8]) -> bool {
     payload.get(at).is_some_and(|tag| tag & 0x01 == 0)
 }
 
-fn header(ssrc: u32, payload_type: u8, sequence_number: u16, timestamp: u32, marker: bool) -> Header {
-    Header { version: 2, marker, payload_type, sequence_number, timestamp, ssrc, ..Default::default() }
+fn header(
+    ssrc: u32,
+    payload_type: u8,
+    sequence_number: u16,
+    timestamp: u32,
+    marker: bool,
+) -> Header {
+    Header {
+        version: 2,
+        marker,
+        payload_type,
+        sequence_number,
+        timestamp,
+        ssrc,
+        ..Default::default()
+    }
 }
 
 /// Audio or video.
@@ -239,7 +279,12 @@ impl Gap {
 
 impl TrackLog {
     pub fn new(stream_id: impl Into<String>, track_id: impl Into<String>, kind: Kind) -> Self {
-        Self { stream_id: stream_id.into(), track_id: track_id.into(), kind, packets: Vec::new() }
+        Self {
+            stream_id: stream_id.into(),
+            track_id: track_id.into(),
+            kind,
+            packets: Vec::new(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -269,7 +314,54 @@ impl TrackLog {
         for p in &self.packets {
             by_ssrc.entry(p.ssrc).or_default().push(p.sequence_number);
         }
-        by_ssrc.into_iter().flat_map(|(ssrc, seqs)| sequence_gaps(ssrc, &seqs)).collect()
+        by_ssrc
+            .into_iter()
+            .flat_map(|(ssrc, seqs)| sequence_gaps(ssrc, &seqs))
+            .collect()
+    }
+}
+
+impl TrackLog {
+    /// Places where RTP timing disagrees with what the synthetic sources send: between packets
+    /// with consecutive sequence numbers, Opus advances 960 ticks; VP8 keeps the timestamp
+    /// within a frame and advances one frame (3000 ticks) right after a marker bit. An SFU that
+    /// rewrites timestamps or drops marker bits shows up here.
+    pub fn timing_errors(&self) -> Vec<String> {
+        let mut errors = Vec::new();
+        let mut by_ssrc: BTreeMap<u32, Vec<&ReceivedPacket>> = BTreeMap::new();
+        for p in &self.packets {
+            by_ssrc.entry(p.ssrc).or_default().push(p);
+        }
+        for packets in by_ssrc.values() {
+            let seqs: Vec<u16> = packets.iter().map(|p| p.sequence_number).collect();
+            let mut ordered: BTreeMap<u64, &ReceivedPacket> = BTreeMap::new();
+            for (ext, p) in extend_sequence_numbers(&seqs)
+                .into_iter()
+                .zip(packets.iter())
+            {
+                ordered.entry(ext).or_insert(p);
+            }
+            let ordered: Vec<(u64, &ReceivedPacket)> = ordered.into_iter().collect();
+            for pair in ordered.windows(2) {
+                let ((a_seq, a), (b_seq, b)) = (pair[0], pair[1]);
+                if b_seq != a_seq + 1 {
+                    continue;
+                }
+                let delta = b.timestamp.wrapping_sub(a.timestamp);
+                let expected = match self.kind {
+                    Kind::Audio => OPUS_TIMESTAMP_STEP,
+                    Kind::Video if a.marker => VP8_TIMESTAMP_STEP,
+                    Kind::Video => 0,
+                };
+                if delta != expected {
+                    errors.push(format!(
+                        "ssrc {} seq {} -> {}: timestamp {} -> {} (step {delta}, expected {expected}, marker {})",
+                        a.ssrc, a.sequence_number, b.sequence_number, a.timestamp, b.timestamp, a.marker
+                    ));
+                }
+            }
+        }
+        errors
     }
 }
 
@@ -300,7 +392,11 @@ fn sequence_gaps(ssrc: u32, seqs: &[u16]) -> Vec<Gap> {
         if let Some(p) = prev
             && ext > p + 1
         {
-            gaps.push(Gap { ssrc, first: p + 1, last: ext - 1 });
+            gaps.push(Gap {
+                ssrc,
+                first: p + 1,
+                last: ext - 1,
+            });
         }
         prev = Some(ext);
     }
@@ -348,7 +444,14 @@ mod tests {
     #[test]
     fn a_run_of_lost_packets_is_one_gap_of_that_length() {
         let gaps = log_of(&[100, 101, 105, 106]).gaps();
-        assert_eq!(gaps, vec![Gap { ssrc: 7, first: (1 << 16) + 102, last: (1 << 16) + 104 }]);
+        assert_eq!(
+            gaps,
+            vec![Gap {
+                ssrc: 7,
+                first: (1 << 16) + 102,
+                last: (1 << 16) + 104
+            }]
+        );
     }
 
     #[test]
@@ -362,11 +465,56 @@ mod tests {
     #[test]
     fn gaps_are_counted_per_ssrc() {
         let mut log = log_of(&[1, 2, 3]);
-        log.packets.push(ReceivedPacket { ssrc: 8, ..log.packets[0] });
-        log.packets.push(ReceivedPacket { ssrc: 8, sequence_number: 3, ..log.packets[0] });
+        log.packets.push(ReceivedPacket {
+            ssrc: 8,
+            ..log.packets[0]
+        });
+        log.packets.push(ReceivedPacket {
+            ssrc: 8,
+            sequence_number: 3,
+            ..log.packets[0]
+        });
         let gaps = log.gaps();
         assert_eq!(gaps.len(), 1);
         assert_eq!(gaps[0].ssrc, 8);
+    }
+
+    fn log_from(kind: Kind, packets: Vec<Packet>) -> TrackLog {
+        let mut log = TrackLog::new("s", "t", kind);
+        log.packets = packets
+            .iter()
+            .map(|p| ReceivedPacket::from_rtp(p, kind))
+            .collect();
+        log
+    }
+
+    #[test]
+    fn synthetic_media_has_no_timing_errors_even_reordered() {
+        let mut opus = OpusSource::new(1, 111);
+        let mut audio: Vec<Packet> = (0..150).map(|_| opus.next_packet()).collect();
+        audio.swap(10, 11);
+        assert_eq!(
+            log_from(Kind::Audio, audio).timing_errors(),
+            Vec::<String>::new()
+        );
+        let mut vp8 = Vp8Source::new(2, 96);
+        let video: Vec<Packet> = (0..40).flat_map(|_| vp8.next_frame()).collect();
+        assert_eq!(
+            log_from(Kind::Video, video).timing_errors(),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_shifted_timestamp_or_a_lost_marker_is_a_timing_error() {
+        let mut opus = OpusSource::new(1, 111);
+        let mut audio: Vec<Packet> = (0..10).map(|_| opus.next_packet()).collect();
+        audio[5].header.timestamp += 1;
+        assert_eq!(log_from(Kind::Audio, audio).timing_errors().len(), 2);
+        let mut vp8 = Vp8Source::new(2, 96);
+        let mut video: Vec<Packet> = (0..3).flat_map(|_| vp8.next_frame()).collect();
+        video[VP8_PACKETS_PER_FRAME - 1].header.marker = false;
+        assert_eq!(log_from(Kind::Video, video).timing_errors().len(), 1);
     }
 
     #[test]
@@ -376,11 +524,24 @@ mod tests {
         assert!(packets[0].header.marker);
         assert!(!packets[1].header.marker);
         for w in packets.windows(2) {
-            assert_eq!(w[1].header.sequence_number, w[0].header.sequence_number.wrapping_add(1));
-            assert_eq!(w[1].header.timestamp, w[0].header.timestamp.wrapping_add(960));
+            assert_eq!(
+                w[1].header.sequence_number,
+                w[0].header.sequence_number.wrapping_add(1)
+            );
+            assert_eq!(
+                w[1].header.timestamp,
+                w[0].header.timestamp.wrapping_add(960)
+            );
         }
-        assert!(packets.iter().any(|p| p.header.sequence_number == 0), "wraps within 150 packets");
-        assert!(packets.iter().all(|p| p.header.payload_type == 111 && p.payload[0] == 0xf8));
+        assert!(
+            packets.iter().any(|p| p.header.sequence_number == 0),
+            "wraps within 150 packets"
+        );
+        assert!(
+            packets
+                .iter()
+                .all(|p| p.header.payload_type == 111 && p.payload[0] == 0xf8)
+        );
     }
 
     #[test]
@@ -389,10 +550,17 @@ mod tests {
         let first = src.next_frame();
         let second = src.next_frame();
         assert_eq!(first.len(), VP8_PACKETS_PER_FRAME);
-        assert!(first.iter().all(|p| p.header.timestamp == first[0].header.timestamp));
+        assert!(
+            first
+                .iter()
+                .all(|p| p.header.timestamp == first[0].header.timestamp)
+        );
         assert_eq!(first.iter().filter(|p| p.header.marker).count(), 1);
         assert!(first.last().unwrap().header.marker);
-        assert_eq!(second[0].header.timestamp, first[0].header.timestamp.wrapping_add(3000));
+        assert_eq!(
+            second[0].header.timestamp,
+            first[0].header.timestamp.wrapping_add(3000)
+        );
         assert_eq!(
             second[0].header.sequence_number,
             first.last().unwrap().header.sequence_number.wrapping_add(1)
@@ -402,11 +570,18 @@ mod tests {
     #[test]
     fn vp8_key_frames_are_marked_in_the_payload() {
         let mut src = Vp8Source::new(2, 96);
-        let frames: Vec<Vec<Packet>> = (0..VP8_KEYFRAME_INTERVAL + 1).map(|_| src.next_frame()).collect();
+        let frames: Vec<Vec<Packet>> = (0..VP8_KEYFRAME_INTERVAL + 1)
+            .map(|_| src.next_frame())
+            .collect();
         assert!(vp8_is_keyframe(&frames[0][0].payload));
-        assert!(!vp8_is_keyframe(&frames[0][1].payload), "only the first packet starts the frame");
+        assert!(
+            !vp8_is_keyframe(&frames[0][1].payload),
+            "only the first packet starts the frame"
+        );
         assert!(!vp8_is_keyframe(&frames[1][0].payload));
-        assert!(vp8_is_keyframe(&frames[VP8_KEYFRAME_INTERVAL as usize][0].payload));
+        assert!(vp8_is_keyframe(
+            &frames[VP8_KEYFRAME_INTERVAL as usize][0].payload
+        ));
         src.request_keyframe();
         assert!(vp8_is_keyframe(&src.next_frame()[0].payload));
         assert!(!vp8_is_keyframe(&src.next_frame()[0].payload));

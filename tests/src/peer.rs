@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::media::{Kind, TrackLog};
-use crate::rtc_peer::{MediaPeer, PeerError};
+use crate::rtc_peer::{MediaPeer, PeerError, PeerOptions};
 use crate::ws::{Joined, SignalClient, SignalError};
 
 #[derive(Debug, thiserror::Error)]
@@ -49,23 +49,53 @@ impl TestPeer {
     /// Joins `room_id` with `token`, offers send-only Opus and VP8, applies the SFU's answer and
     /// waits until the peer connection is connected. Publishing starts with
     /// [`Self::start_publishing`].
-    pub async fn join(http_addr: SocketAddr, room_id: &RoomId, token: &str, label: &str) -> Result<TestPeer> {
-        let signal_err = |source| TestPeerError::Signal { label: label.to_owned(), source };
-        let peer_err = |source| TestPeerError::Peer { label: label.to_owned(), source };
+    pub async fn join(
+        http_addr: SocketAddr,
+        room_id: &RoomId,
+        token: &str,
+        label: &str,
+    ) -> Result<TestPeer> {
+        Self::join_with(http_addr, room_id, token, label, PeerOptions::default()).await
+    }
+
+    /// As [`Self::join`], numbering codecs as `options` says.
+    pub async fn join_with(
+        http_addr: SocketAddr,
+        room_id: &RoomId,
+        token: &str,
+        label: &str,
+        options: PeerOptions,
+    ) -> Result<TestPeer> {
+        let signal_err = |source| TestPeerError::Signal {
+            label: label.to_owned(),
+            source,
+        };
+        let peer_err = |source| TestPeerError::Peer {
+            label: label.to_owned(),
+            source,
+        };
         let steps = Arc::new(Mutex::new(Vec::new()));
         let record = |what: &str, sdp: &str| {
-            steps.lock().unwrap_or_else(|p| p.into_inner()).push(Step { what: what.to_owned(), sdp: sdp.to_owned() })
+            steps.lock().unwrap_or_else(|p| p.into_inner()).push(Step {
+                what: what.to_owned(),
+                sdp: sdp.to_owned(),
+            })
         };
 
         let mut client = SignalClient::connect(http_addr).await.map_err(signal_err)?;
         let joined = client.join(room_id, token).await.map_err(signal_err)?;
         tracing::debug!(peer = label, participant_id = %joined.participant_id, "joined");
 
-        let mut media = MediaPeer::new(label).await.map_err(peer_err)?;
+        let mut media = MediaPeer::with_options(label, options)
+            .await
+            .map_err(peer_err)?;
         media.add_local_tracks(label).await.map_err(peer_err)?;
         let offer = media.create_offer().await.map_err(peer_err)?;
         record("→ offer", &offer);
-        client.send(&ClientMessage::Offer { sdp: offer }).await.map_err(signal_err)?;
+        client
+            .send(&ClientMessage::Offer { sdp: offer })
+            .await
+            .map_err(signal_err)?;
         let (answer, early) = client
             .recv_until(|m| match m {
                 ServerMessage::Answer { sdp } => Some(Ok(sdp.clone())),
@@ -104,10 +134,13 @@ impl TestPeer {
             steps,
             signalling,
         };
-        peer.media.wait_connected().await.map_err(|source| TestPeerError::Peer {
-            label: format!("{label} (negotiation: {})", peer.diagnostics()),
-            source,
-        })?;
+        peer.media
+            .wait_connected()
+            .await
+            .map_err(|source| TestPeerError::Peer {
+                label: format!("{label} (negotiation: {})", peer.diagnostics()),
+                source,
+            })?;
         Ok(peer)
     }
 
@@ -128,15 +161,23 @@ impl TestPeer {
     }
 
     pub async fn start_publishing(&self) -> Result<()> {
-        self.media.start_publishing().await.map_err(|source| TestPeerError::Peer { label: self.label.clone(), source })
+        self.media
+            .start_publishing()
+            .await
+            .map_err(|source| TestPeerError::Peer {
+                label: self.label.clone(),
+                source,
+            })
     }
 
     /// Sends a message on the signalling connection.
     pub fn send(&self, msg: ClientMessage) -> Result<()> {
-        self.outgoing.send(msg).map_err(|_| TestPeerError::Protocol {
-            label: self.label.clone(),
-            message: "signalling connection has ended".into(),
-        })
+        self.outgoing
+            .send(msg)
+            .map_err(|_| TestPeerError::Protocol {
+                label: self.label.clone(),
+                message: "signalling connection has ended".into(),
+            })
     }
 
     /// The next server message that is not part of SDP negotiation (those are handled inside).
@@ -168,7 +209,8 @@ impl TestPeer {
     /// Sends `ping` and waits for `pong`.
     pub async fn ping(&self, timeout: Duration) -> Result<()> {
         self.send(ClientMessage::Ping)?;
-        self.wait_for_event(timeout, |m| matches!(m, ServerMessage::Pong).then_some(())).await
+        self.wait_for_event(timeout, |m| matches!(m, ServerMessage::Pong).then_some(()))
+            .await
     }
 
     /// Waits until this peer has received at least `audio` Opus and `video` VP8 packets on tracks
@@ -181,7 +223,9 @@ impl TestPeer {
         timeout: Duration,
     ) -> Result<(TrackLog, TrackLog)> {
         let from = |logs: &[TrackLog], kind: Kind| {
-            logs.iter().find(|l| l.kind == kind && l.stream_id == publisher.as_str()).cloned()
+            logs.iter()
+                .find(|l| l.kind == kind && l.stream_id == publisher.as_str())
+                .cloned()
         };
         let logs = self
             .media
@@ -191,16 +235,23 @@ impl TestPeer {
             })
             .await
             .map_err(|source| TestPeerError::Peer {
-                label: format!("{} waiting for {publisher} (negotiation: {})", self.label, self.diagnostics()),
+                label: format!(
+                    "{} waiting for {publisher} (negotiation: {})",
+                    self.label,
+                    self.diagnostics()
+                ),
                 source,
             })?;
         // The predicate above held for these logs, so both tracks are there.
-        Ok((from(&logs, Kind::Audio).expect("audio log"), from(&logs, Kind::Video).expect("video log")))
+        Ok((
+            from(&logs, Kind::Audio).expect("audio log"),
+            from(&logs, Kind::Video).expect("video log"),
+        ))
     }
 
-    /// Asserts that a forwarded track arrived whole: no gap in its (rewritten) sequence numbers
-    /// and only the payload type this peer negotiated for it. The SSRC may differ from the
-    /// publisher's; the SFU rewrites it.
+    /// Asserts that a forwarded track arrived whole: no gap in its (rewritten) sequence numbers,
+    /// the publisher's timing (timestamp steps, marker bits), and only the payload type this peer
+    /// negotiated for it. The SSRC may differ from the publisher's; the SFU rewrites it.
     pub async fn assert_forwarded_cleanly(&self, log: &TrackLog) {
         let gaps = log.gaps();
         assert!(
@@ -210,6 +261,15 @@ impl TestPeer {
             log.kind,
             log.stream_id,
             log.len()
+        );
+        let timing = log.timing_errors();
+        assert!(
+            timing.is_empty(),
+            "{}: {} from {}: RTP timestamps or marker bits changed in forwarding: {:?}",
+            self.label,
+            log.kind,
+            log.stream_id,
+            &timing[..timing.len().min(5)]
         );
         let expected = self
             .media
@@ -229,25 +289,38 @@ impl TestPeer {
     /// The SDP exchanged so far and anything that failed in the background, for assert messages.
     pub fn diagnostics(&self) -> String {
         let steps = self.steps.lock().unwrap_or_else(|p| p.into_inner());
-        steps.iter().map(|s| format!("\n--- {} ---\n{}", s.what, s.sdp)).collect()
+        steps
+            .iter()
+            .map(|s| format!("\n--- {} ---\n{}", s.what, s.sdp))
+            .collect()
     }
 
     /// Steps that failed in the background (a server offer we could not answer, a lost connection).
     pub fn failures(&self) -> Vec<String> {
         let steps = self.steps.lock().unwrap_or_else(|p| p.into_inner());
-        steps.iter().filter(|s| s.what.starts_with('!')).map(|s| format!("{}: {}", s.what, s.sdp)).collect()
+        steps
+            .iter()
+            .filter(|s| s.what.starts_with('!'))
+            .map(|s| format!("{}: {}", s.what, s.sdp))
+            .collect()
     }
 
     /// Sends `leave`, waits for `left` and closes the peer connection.
     pub async fn leave(self) -> Result<()> {
         self.send(ClientMessage::Leave)?;
-        self.wait_for_event(crate::ws::RECV_TIMEOUT, |m| matches!(m, ServerMessage::Left).then_some(())).await?;
+        self.wait_for_event(crate::ws::RECV_TIMEOUT, |m| {
+            matches!(m, ServerMessage::Left).then_some(())
+        })
+        .await?;
         self.media.close().await;
         Ok(())
     }
 
     fn protocol_error(&self, message: &str) -> TestPeerError {
-        TestPeerError::Protocol { label: self.label.clone(), message: message.to_owned() }
+        TestPeerError::Protocol {
+            label: self.label.clone(),
+            message: message.to_owned(),
+        }
     }
 }
 
@@ -268,7 +341,10 @@ async fn run_signalling(
     steps: Arc<Mutex<Vec<Step>>>,
 ) {
     let record = |what: &str, sdp: &str| {
-        steps.lock().unwrap_or_else(|p| p.into_inner()).push(Step { what: what.to_owned(), sdp: sdp.to_owned() })
+        steps.lock().unwrap_or_else(|p| p.into_inner()).push(Step {
+            what: what.to_owned(),
+            sdp: sdp.to_owned(),
+        })
     };
     loop {
         tokio::select! {

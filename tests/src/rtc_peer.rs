@@ -14,8 +14,8 @@ use rtc::peer_connection::configuration::interceptor_registry::register_default_
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp_transceiver::rtp_sender::{
-    RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
-    RtpCodecKind,
+    RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters,
+    RTCRtpEncodingParameters, RtpCodecKind,
 };
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -23,12 +23,14 @@ use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
-    RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription,
+    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
+    RTCConfigurationBuilder, RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription,
 };
 use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit, RtpSender};
 
-use crate::media::{Kind, OPUS_FRAME_MS, OpusSource, ReceivedPacket, TrackLog, VIDEO_FPS, Vp8Source};
+use crate::media::{
+    Kind, OPUS_FRAME_MS, OpusSource, ReceivedPacket, TrackLog, VIDEO_FPS, Vp8Source,
+};
 use crate::sdp::{self, MediaSection};
 
 /// How long to wait for ICE gathering or a connection before failing the test.
@@ -62,25 +64,55 @@ fn opus_codec() -> RTCRtpCodec {
 }
 
 fn vp8_codec() -> RTCRtpCodec {
-    let fb = |typ: &str, parameter: &str| RTCPFeedback { typ: typ.to_owned(), parameter: parameter.to_owned() };
+    let fb = |typ: &str, parameter: &str| RTCPFeedback {
+        typ: typ.to_owned(),
+        parameter: parameter.to_owned(),
+    };
     RTCRtpCodec {
         mime_type: MIME_TYPE_VP8.to_owned(),
         clock_rate: 90_000,
         channels: 0,
         sdp_fmtp_line: String::new(),
-        rtcp_feedback: vec![fb("goog-remb", ""), fb("ccm", "fir"), fb("nack", ""), fb("nack", "pli")],
+        rtcp_feedback: vec![
+            fb("goog-remb", ""),
+            fb("ccm", "fir"),
+            fb("nack", ""),
+            fb("nack", "pli"),
+        ],
+    }
+}
+
+/// How a peer numbers its codecs in its own offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerOptions {
+    pub opus_payload_type: u8,
+    pub vp8_payload_type: u8,
+}
+
+impl Default for PeerOptions {
+    fn default() -> Self {
+        Self {
+            opus_payload_type: OPUS_PAYLOAD_TYPE,
+            vp8_payload_type: VP8_PAYLOAD_TYPE,
+        }
     }
 }
 
 /// Opus and VP8 only: what a test peer sends, and so all it needs to receive.
-fn media_engine() -> Result<MediaEngine> {
+fn media_engine(options: PeerOptions) -> Result<MediaEngine> {
     let mut engine = MediaEngine::default();
     engine.register_codec(
-        RTCRtpCodecParameters { rtp_codec: opus_codec(), payload_type: OPUS_PAYLOAD_TYPE },
+        RTCRtpCodecParameters {
+            rtp_codec: opus_codec(),
+            payload_type: options.opus_payload_type,
+        },
         RtpCodecKind::Audio,
     )?;
     engine.register_codec(
-        RTCRtpCodecParameters { rtp_codec: vp8_codec(), payload_type: VP8_PAYLOAD_TYPE },
+        RTCRtpCodecParameters {
+            rtp_codec: vp8_codec(),
+            payload_type: options.vp8_payload_type,
+        },
         RtpCodecKind::Video,
     )?;
     Ok(engine)
@@ -123,12 +155,18 @@ impl PeerConnectionEventHandler for Handler {
     }
 
     async fn on_track(&self, track: Arc<dyn TrackRemote>) {
-        let Some(shared) = self.0.upgrade() else { return };
+        let Some(shared) = self.0.upgrade() else {
+            return;
+        };
         // Reading the track's details goes through its own lock, not the driver, but the packet
         // loop must not run here: this callback runs on the connection's driver.
         let weak = Arc::downgrade(&shared);
         let task = tokio::spawn(record_track(weak, track));
-        shared.tasks.lock().unwrap_or_else(|p| p.into_inner()).push(task);
+        shared
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(task);
     }
 }
 
@@ -140,7 +178,9 @@ async fn record_track(shared: Weak<Shared>, track: Arc<dyn TrackRemote>) {
     let stream_id = track.stream_id().await.to_string();
     let track_id = track.track_id().await.to_string();
     let index = {
-        let Some(shared) = shared.upgrade() else { return };
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
         tracing::debug!(peer = %shared.label, %kind, %stream_id, %track_id, "remote track");
         let mut received = shared.lock_received();
         received.push(TrackLog::new(stream_id, track_id, kind));
@@ -148,15 +188,24 @@ async fn record_track(shared: Weak<Shared>, track: Arc<dyn TrackRemote>) {
     };
     let mut pli_sent = false;
     while let Some(event) = track.poll().await {
-        let TrackRemoteEvent::OnRtpPacket(packet) = event else { continue };
-        let Some(shared) = shared.upgrade() else { return };
+        let TrackRemoteEvent::OnRtpPacket(packet) = event else {
+            continue;
+        };
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
         if kind == Kind::Video && !pli_sent {
             // Ask for a key frame once, as a decoder starting mid-stream would.
             pli_sent = true;
-            let pli = PictureLossIndication { sender_ssrc: 0, media_ssrc: packet.header.ssrc };
+            let pli = PictureLossIndication {
+                sender_ssrc: 0,
+                media_ssrc: packet.header.ssrc,
+            };
             let _ = track.write_rtcp(vec![Box::new(pli)]).await;
         }
-        shared.lock_received()[index].packets.push(ReceivedPacket::from_rtp(&packet, kind));
+        shared.lock_received()[index]
+            .packets
+            .push(ReceivedPacket::from_rtp(&packet, kind));
         shared.progress.send_modify(|n| *n += 1);
     }
 }
@@ -191,6 +240,10 @@ impl MediaPeer {
     /// A peer connection bound to one UDP socket on 127.0.0.1, so its only host candidate is
     /// reachable by a server on the same machine.
     pub async fn new(label: &str) -> Result<Self> {
+        Self::with_options(label, PeerOptions::default()).await
+    }
+
+    pub async fn with_options(label: &str, options: PeerOptions) -> Result<Self> {
         let shared = Arc::new(Shared {
             label: label.to_owned(),
             connection: watch::channel(RTCPeerConnectionState::New).0,
@@ -199,7 +252,7 @@ impl MediaPeer {
             progress: watch::channel(0).0,
             tasks: Mutex::new(Vec::new()),
         });
-        let mut engine = media_engine()?;
+        let mut engine = media_engine(options)?;
         let registry = register_default_interceptors(Registry::new(), &mut engine)?;
         let pc = PeerConnectionBuilder::new()
             .with_configuration(RTCConfigurationBuilder::new().build())
@@ -209,7 +262,12 @@ impl MediaPeer {
             .with_udp_addrs(vec!["127.0.0.1:0".to_owned()])
             .build()
             .await?;
-        Ok(Self { pc: Arc::new(pc), shared, local: Vec::new(), payload_types: Mutex::new(HashMap::new()) })
+        Ok(Self {
+            pc: Arc::new(pc),
+            shared,
+            local: Vec::new(),
+            payload_types: Mutex::new(HashMap::new()),
+        })
     }
 
     pub fn label(&self) -> &str {
@@ -224,14 +282,21 @@ impl MediaPeer {
     pub async fn add_local_tracks(&mut self, stream_id: &str) -> Result<()> {
         for (kind, codec) in [(Kind::Audio, opus_codec()), (Kind::Video, vp8_codec())] {
             let ssrc = rand::random::<u32>();
-            let rtc_kind = if kind == Kind::Audio { RtpCodecKind::Audio } else { RtpCodecKind::Video };
+            let rtc_kind = if kind == Kind::Audio {
+                RtpCodecKind::Audio
+            } else {
+                RtpCodecKind::Video
+            };
             let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
                 stream_id.to_owned(),
                 format!("{}-{kind}", self.shared.label),
                 format!("{} {kind}", self.shared.label),
                 rtc_kind,
                 vec![RTCRtpEncodingParameters {
-                    rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
+                    rtp_coding_parameters: RTCRtpCodingParameters {
+                        ssrc: Some(ssrc),
+                        ..Default::default()
+                    },
                     codec,
                     ..Default::default()
                 }],
@@ -241,10 +306,21 @@ impl MediaPeer {
                 streams: vec![],
                 send_encodings: vec![],
             };
-            let transceiver =
-                self.pc.add_transceiver_from_track(Arc::clone(&track) as Arc<dyn TrackLocal>, Some(init)).await?;
-            let sender = transceiver.sender().await?.ok_or_else(|| PeerError::Other("transceiver has no sender".into()))?;
-            self.local.push(LocalTrack { kind, ssrc, track, sender, sent: Arc::new(AtomicU64::new(0)) });
+            let transceiver = self
+                .pc
+                .add_transceiver_from_track(Arc::clone(&track) as Arc<dyn TrackLocal>, Some(init))
+                .await?;
+            let sender = transceiver
+                .sender()
+                .await?
+                .ok_or_else(|| PeerError::Other("transceiver has no sender".into()))?;
+            self.local.push(LocalTrack {
+                kind,
+                ssrc,
+                track,
+                sender,
+                sent: Arc::new(AtomicU64::new(0)),
+            });
         }
         Ok(())
     }
@@ -258,13 +334,17 @@ impl MediaPeer {
 
     /// Applies the remote answer to our offer.
     pub async fn apply_answer(&self, sdp: &str) -> Result<()> {
-        self.pc.set_remote_description(RTCSessionDescription::answer(sdp.to_owned())?).await?;
+        self.pc
+            .set_remote_description(RTCSessionDescription::answer(sdp.to_owned())?)
+            .await?;
         Ok(())
     }
 
     /// Applies a remote offer and returns our complete answer SDP.
     pub async fn answer(&self, offer_sdp: &str) -> Result<String> {
-        self.pc.set_remote_description(RTCSessionDescription::offer(offer_sdp.to_owned())?).await?;
+        self.pc
+            .set_remote_description(RTCSessionDescription::offer(offer_sdp.to_owned())?)
+            .await?;
         let answer = self.pc.create_answer(None).await?;
         self.pc.set_local_description(answer).await?;
         self.local_sdp_after_gathering().await
@@ -272,17 +352,27 @@ impl MediaPeer {
 
     async fn local_sdp_after_gathering(&self) -> Result<String> {
         let mut gathering = self.shared.gathering.subscribe();
-        tokio::time::timeout(CONNECT_TIMEOUT, gathering.wait_for(|s| *s == RTCIceGatheringState::Complete))
+        tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            gathering.wait_for(|s| *s == RTCIceGatheringState::Complete),
+        )
+        .await
+        .map_err(|_| PeerError::Timeout(format!("{}: ICE gathering", self.label())))?
+        .map_err(|_| PeerError::Other("handler gone".into()))?;
+        let desc = self
+            .pc
+            .local_description()
             .await
-            .map_err(|_| PeerError::Timeout(format!("{}: ICE gathering", self.label())))?
-            .map_err(|_| PeerError::Other("handler gone".into()))?;
-        let desc = self.pc.local_description().await.ok_or_else(|| PeerError::Other("no local description".into()))?;
+            .ok_or_else(|| PeerError::Other("no local description".into()))?;
         Ok(desc.sdp)
     }
 
     /// Adds a trickled remote candidate (`candidate:...` line).
     pub async fn add_remote_candidate(&self, candidate: &str) -> Result<()> {
-        let init = webrtc::peer_connection::RTCIceCandidateInit { candidate: candidate.to_owned(), ..Default::default() };
+        let init = webrtc::peer_connection::RTCIceCandidateInit {
+            candidate: candidate.to_owned(),
+            ..Default::default()
+        };
         self.pc.add_ice_candidate(init).await?;
         Ok(())
     }
@@ -297,24 +387,39 @@ impl MediaPeer {
         let wait = state.wait_for(|s| {
             matches!(
                 s,
-                RTCPeerConnectionState::Connected | RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed
+                RTCPeerConnectionState::Connected
+                    | RTCPeerConnectionState::Failed
+                    | RTCPeerConnectionState::Closed
             )
         });
         let reached = tokio::time::timeout(CONNECT_TIMEOUT, wait)
             .await
-            .map_err(|_| PeerError::Timeout(format!("{}: connection (state {})", self.label(), self.connection_state())))?
+            .map_err(|_| {
+                PeerError::Timeout(format!(
+                    "{}: connection (state {})",
+                    self.label(),
+                    self.connection_state()
+                ))
+            })?
             .map(|s| *s)
             .map_err(|_| PeerError::Other("handler gone".into()))?;
         match reached {
             RTCPeerConnectionState::Connected => Ok(()),
-            other => Err(PeerError::Other(format!("{}: connection {other}", self.label()))),
+            other => Err(PeerError::Other(format!(
+                "{}: connection {other}",
+                self.label()
+            ))),
         }
     }
 
     /// The payload type negotiated for our sender of `kind`.
     pub async fn negotiated_send_payload_type(&self, kind: Kind) -> Result<u8> {
         let track = self.local_track(kind)?;
-        let mime = if kind == Kind::Audio { MIME_TYPE_OPUS } else { MIME_TYPE_VP8 };
+        let mime = if kind == Kind::Audio {
+            MIME_TYPE_OPUS
+        } else {
+            MIME_TYPE_VP8
+        };
         let params = track.sender.get_parameters().await?;
         params
             .rtp_parameters
@@ -322,7 +427,12 @@ impl MediaPeer {
             .iter()
             .find(|c| c.rtp_codec.mime_type.eq_ignore_ascii_case(mime))
             .map(|c| c.payload_type)
-            .ok_or_else(|| PeerError::Other(format!("{}: no {mime} negotiated for sending", self.label())))
+            .ok_or_else(|| {
+                PeerError::Other(format!(
+                    "{}: no {mime} negotiated for sending",
+                    self.label()
+                ))
+            })
     }
 
     fn local_track(&self, kind: Kind) -> Result<&LocalTrack> {
@@ -337,7 +447,10 @@ impl MediaPeer {
     pub async fn start_publishing(&self) -> Result<()> {
         for local in &self.local {
             let payload_type = self.negotiated_send_payload_type(local.kind).await?;
-            self.payload_types.lock().unwrap_or_else(|p| p.into_inner()).insert(local.kind, payload_type);
+            self.payload_types
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(local.kind, payload_type);
             let track = Arc::clone(&local.track);
             let sent = Arc::clone(&local.sent);
             let label = self.shared.label.clone();
@@ -366,7 +479,11 @@ impl MediaPeer {
                     }
                 }
             });
-            self.shared.tasks.lock().unwrap_or_else(|p| p.into_inner()).push(task);
+            self.shared
+                .tasks
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(task);
         }
         Ok(())
     }
@@ -404,18 +521,44 @@ impl MediaPeer {
             if done(&logs) {
                 return Ok(logs);
             }
-            if tokio::time::timeout_at(deadline, progress.changed()).await.is_err() {
-                let summary: Vec<String> =
-                    logs.iter().map(|l| format!("{} {} from {}: {}", l.kind, l.track_id, l.stream_id, l.len())).collect();
-                return Err(PeerError::Timeout(format!("{}: media; received {summary:?}", self.label())));
+            if tokio::time::timeout_at(deadline, progress.changed())
+                .await
+                .is_err()
+            {
+                let summary: Vec<String> = logs
+                    .iter()
+                    .map(|l| {
+                        format!(
+                            "{} {} from {}: {}",
+                            l.kind,
+                            l.track_id,
+                            l.stream_id,
+                            l.len()
+                        )
+                    })
+                    .collect();
+                return Err(PeerError::Timeout(format!(
+                    "{}: media; received {summary:?}",
+                    self.label()
+                )));
             }
         }
     }
 
     /// The media sections of the current local and remote descriptions.
     pub async fn negotiated_sections(&self) -> (Vec<MediaSection>, Vec<MediaSection>) {
-        let local = self.pc.current_local_description().await.map(|d| sdp::media_sections(&d.sdp)).unwrap_or_default();
-        let remote = self.pc.current_remote_description().await.map(|d| sdp::media_sections(&d.sdp)).unwrap_or_default();
+        let local = self
+            .pc
+            .current_local_description()
+            .await
+            .map(|d| sdp::media_sections(&d.sdp))
+            .unwrap_or_default();
+        let remote = self
+            .pc
+            .current_remote_description()
+            .await
+            .map(|d| sdp::media_sections(&d.sdp))
+            .unwrap_or_default();
         (local, remote)
     }
 
@@ -423,12 +566,25 @@ impl MediaPeer {
     /// that announced the track's msid, then our answer's mapping for its codec on that mid.
     pub async fn negotiated_receive_payload_type(&self, log: &TrackLog) -> Result<u8> {
         let (local, remote) = self.negotiated_sections().await;
-        let codec = if log.kind == Kind::Audio { "opus" } else { "VP8" };
+        let codec = if log.kind == Kind::Audio {
+            "opus"
+        } else {
+            "VP8"
+        };
         let mid = remote
             .iter()
-            .find(|s| s.msid.as_ref().is_some_and(|(stream, track)| *stream == log.stream_id && *track == log.track_id))
+            .find(|s| {
+                s.msid.as_ref().is_some_and(|(stream, track)| {
+                    *stream == log.stream_id && *track == log.track_id
+                })
+            })
             .and_then(|s| s.mid.clone())
-            .ok_or_else(|| PeerError::Other(format!("no remote m-line with msid {} {}", log.stream_id, log.track_id)))?;
+            .ok_or_else(|| {
+                PeerError::Other(format!(
+                    "no remote m-line with msid {} {}",
+                    log.stream_id, log.track_id
+                ))
+            })?;
         local
             .iter()
             .find(|s| s.mid.as_deref() == Some(mid.as_str()))
@@ -438,17 +594,24 @@ impl MediaPeer {
 
     /// The local and remote address of the ICE candidate pair in use.
     pub async fn selected_candidate_pair(&self) -> Result<(SocketAddr, SocketAddr)> {
-        let sender = &self.local.first().ok_or_else(|| PeerError::Other("no local track".into()))?.sender;
-        let dtls = sender.transport().await?.ok_or_else(|| PeerError::Other("sender has no transport yet".into()))?;
+        let sender = &self
+            .local
+            .first()
+            .ok_or_else(|| PeerError::Other("no local track".into()))?
+            .sender;
+        let dtls = sender
+            .transport()
+            .await?
+            .ok_or_else(|| PeerError::Other("sender has no transport yet".into()))?;
         let pair = dtls
             .ice_transport()
             .get_selected_candidate_pair()
             .await?
             .ok_or_else(|| PeerError::Other("no selected candidate pair".into()))?;
         let addr = |c: &webrtc::peer_connection::RTCIceCandidate| -> Result<SocketAddr> {
-            format!("{}:{}", c.address, c.port)
-                .parse()
-                .map_err(|e| PeerError::Other(format!("candidate address {}:{}: {e}", c.address, c.port)))
+            format!("{}:{}", c.address, c.port).parse().map_err(|e| {
+                PeerError::Other(format!("candidate address {}:{}: {e}", c.address, c.port))
+            })
         };
         Ok((addr(pair.local())?, addr(pair.remote())?))
     }
@@ -459,7 +622,13 @@ impl MediaPeer {
     }
 
     fn stop_tasks(&self) {
-        for task in self.shared.tasks.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+        for task in self
+            .shared
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
             task.abort();
         }
     }
@@ -504,15 +673,30 @@ mod tests {
 
         for (me, other) in [(&alice, &bob), (&bob, &alice)] {
             let enough = |logs: &[TrackLog]| {
-                [Kind::Audio, Kind::Video].iter().all(|k| logs.iter().any(|l| l.kind == *k && l.len() >= 120))
+                [Kind::Audio, Kind::Video]
+                    .iter()
+                    .all(|k| logs.iter().any(|l| l.kind == *k && l.len() >= 120))
             };
-            let logs = me.wait_for_received(Duration::from_secs(30), enough).await.unwrap();
+            let logs = me
+                .wait_for_received(Duration::from_secs(30), enough)
+                .await
+                .unwrap();
             let sent = other.sent();
             for log in &logs {
-                assert_eq!(log.stream_id, format!("{}-stream", other.label()), "{log:?}");
+                assert_eq!(
+                    log.stream_id,
+                    format!("{}-stream", other.label()),
+                    "{log:?}"
+                );
                 assert_eq!(log.gaps(), vec![], "{} {}", me.label(), log.kind);
                 let pt = me.negotiated_receive_payload_type(log).await.unwrap();
-                assert_eq!(log.payload_types(), [pt].into(), "{} {}", me.label(), log.kind);
+                assert_eq!(
+                    log.payload_types(),
+                    [pt].into(),
+                    "{} {}",
+                    me.label(),
+                    log.kind
+                );
                 // Peer to peer, nothing rewrites: the SSRC is the publisher's.
                 let published = sent.iter().find(|s| s.kind == log.kind).unwrap();
                 assert_eq!(log.ssrcs(), [published.ssrc].into());
@@ -522,7 +706,10 @@ mod tests {
             }
         }
         let (local, remote) = alice.selected_candidate_pair().await.unwrap();
-        assert!(local.ip().is_loopback() && remote.ip().is_loopback(), "{local} {remote}");
+        assert!(
+            local.ip().is_loopback() && remote.ip().is_loopback(),
+            "{local} {remote}"
+        );
         alice.close().await;
         bob.close().await;
     }

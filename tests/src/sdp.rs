@@ -23,7 +23,10 @@ pub struct MediaSection {
 impl MediaSection {
     /// The payload type mapped to `codec` (case-insensitive name, e.g. `opus`, `VP8`).
     pub fn payload_type_of(&self, codec: &str) -> Option<u8> {
-        self.rtpmaps.iter().find(|(_, name)| name.eq_ignore_ascii_case(codec)).map(|(pt, _)| *pt)
+        self.rtpmaps
+            .iter()
+            .find(|(_, name)| name.eq_ignore_ascii_case(codec))
+            .map(|(pt, _)| *pt)
     }
 }
 
@@ -41,12 +44,18 @@ pub fn media_sections(sdp: &str) -> Vec<MediaSection> {
             });
             continue;
         }
-        let Some(section) = sections.last_mut() else { continue };
-        let Some(attr) = line.strip_prefix("a=") else { continue };
+        let Some(section) = sections.last_mut() else {
+            continue;
+        };
+        let Some(attr) = line.strip_prefix("a=") else {
+            continue;
+        };
         let (name, value) = attr.split_once(':').unwrap_or((attr, ""));
         match name {
             "mid" => section.mid = Some(value.to_owned()),
-            "sendrecv" | "sendonly" | "recvonly" | "inactive" => section.direction = name.to_owned(),
+            "sendrecv" | "sendonly" | "recvonly" | "inactive" => {
+                section.direction = name.to_owned()
+            }
             "msid" => {
                 let mut ids = value.split_whitespace();
                 if let (Some(stream), Some(track)) = (ids.next(), ids.next()) {

@@ -10,7 +10,11 @@ pub fn unsigned_token(claims: &JoinClaims, kid: &str) -> String {
     let header = serde_json::json!({ "alg": "none", "typ": JOIN_TOKEN_TYP, "kid": kid });
     // Claims are plain data; serializing them cannot fail.
     let claims = serde_json::to_vec(claims).expect("claims serialize");
-    format!("{}.{}.", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims))
+    format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims)
+    )
 }
 
 /// Unix seconds now.
@@ -45,7 +49,8 @@ mod tests {
         let parts: Vec<&str> = token.split('.').collect();
         assert_eq!(parts.len(), 3);
         assert_eq!(parts[2], "");
-        let header: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+        let header: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
         assert_eq!(header["alg"], "none");
     }
 }

@@ -32,7 +32,11 @@ pub enum SignalError {
     #[error("unexpected message: {0:?}")]
     Unexpected(Box<ServerMessage>),
     #[error("server refused: {code:?} ({message}), fatal: {fatal}")]
-    Refused { code: ErrorCode, message: String, fatal: bool },
+    Refused {
+        code: ErrorCode,
+        message: String,
+        fatal: bool,
+    },
 }
 
 pub type Result<T, E = SignalError> = std::result::Result<T, E>;
@@ -61,7 +65,10 @@ pub struct SignalClient {
 impl SignalClient {
     pub async fn connect(http_addr: SocketAddr) -> Result<Self> {
         let (ws, _response) = tokio_tungstenite::connect_async(signal_url(http_addr)).await?;
-        Ok(Self { ws, timeout: RECV_TIMEOUT })
+        Ok(Self {
+            ws,
+            timeout: RECV_TIMEOUT,
+        })
     }
 
     pub async fn send(&mut self, msg: &ClientMessage) -> Result<()> {
@@ -79,7 +86,9 @@ impl SignalClient {
     /// The next server message; WebSocket pings and pongs are skipped, a close is an error.
     pub async fn recv(&mut self) -> Result<ServerMessage> {
         let timeout = self.timeout;
-        tokio::time::timeout(timeout, self.recv_unbounded()).await.map_err(|_| SignalError::Timeout(timeout))?
+        tokio::time::timeout(timeout, self.recv_unbounded())
+            .await
+            .map_err(|_| SignalError::Timeout(timeout))?
     }
 
     /// As [`Self::recv`] without a timeout, for a task that owns the connection.
@@ -89,8 +98,12 @@ impl SignalClient {
                 None => return Err(SignalError::Closed(None)),
                 Some(Err(e)) => return Err(e.into()),
                 Some(Ok(Message::Text(text))) => {
-                    return serde_json::from_str(text.as_str())
-                        .map_err(|e| SignalError::Undecodable { text: text.as_str().to_owned(), error: e.to_string() });
+                    return serde_json::from_str(text.as_str()).map_err(|e| {
+                        SignalError::Undecodable {
+                            text: text.as_str().to_owned(),
+                            error: e.to_string(),
+                        }
+                    });
                 }
                 Some(Ok(Message::Close(frame))) => return Err(SignalError::Closed(frame)),
                 Some(Ok(Message::Binary(bytes))) => {
@@ -121,12 +134,34 @@ impl SignalClient {
 
     /// Sends `join` and waits for `joined`; a refusal comes back as [`SignalError::Refused`].
     pub async fn join(&mut self, room_id: &RoomId, token: &str) -> Result<Joined> {
-        self.send(&ClientMessage::Join { room_id: room_id.clone(), token: token.to_owned() }).await?;
+        self.send(&ClientMessage::Join {
+            room_id: room_id.clone(),
+            token: token.to_owned(),
+        })
+        .await?;
         match self.recv().await? {
-            ServerMessage::Joined { protocol_version, room_id, participant_id, role, participants } => {
-                Ok(Joined { protocol_version, room_id, participant_id, role, participants })
-            }
-            ServerMessage::Error { code, message, fatal } => Err(SignalError::Refused { code, message, fatal }),
+            ServerMessage::Joined {
+                protocol_version,
+                room_id,
+                participant_id,
+                role,
+                participants,
+            } => Ok(Joined {
+                protocol_version,
+                room_id,
+                participant_id,
+                role,
+                participants,
+            }),
+            ServerMessage::Error {
+                code,
+                message,
+                fatal,
+            } => Err(SignalError::Refused {
+                code,
+                message,
+                fatal,
+            }),
             other => Err(SignalError::Unexpected(Box::new(other))),
         }
     }
@@ -146,8 +181,13 @@ impl SignalClient {
     /// Sends `ping` and waits for `pong` (skipping room events).
     pub async fn ping(&mut self) -> Result<()> {
         self.send(&ClientMessage::Ping).await?;
-        let (_, skipped) = self.recv_until(|m| matches!(m, ServerMessage::Pong).then_some(())).await?;
-        if let Some(err @ ServerMessage::Error { .. }) = skipped.into_iter().find(|m| matches!(m, ServerMessage::Error { .. })) {
+        let (_, skipped) = self
+            .recv_until(|m| matches!(m, ServerMessage::Pong).then_some(()))
+            .await?;
+        if let Some(err @ ServerMessage::Error { .. }) = skipped
+            .into_iter()
+            .find(|m| matches!(m, ServerMessage::Error { .. }))
+        {
             return Err(SignalError::Unexpected(Box::new(err)));
         }
         Ok(())

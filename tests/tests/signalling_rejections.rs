@@ -30,7 +30,10 @@ async fn join_refusal(app: &TestApp, room: &RoomId, token: &str) -> u16 {
 /// A connection that has joined `room()`.
 async fn joined_client(app: &TestApp) -> SignalClient {
     let mut client = SignalClient::connect(app.http_addr()).await.unwrap();
-    client.join(&room(), &app.join_token(&room(), Role::Citizen)).await.unwrap();
+    client
+        .join(&room(), &app.join_token(&room(), Role::Citizen))
+        .await
+        .unwrap();
     client
 }
 
@@ -86,7 +89,10 @@ async fn join_with_a_token_signed_by_an_unknown_key_is_refused_with_4011() {
     let app = TestApp::start().await;
     let stranger = TokenIssuer::generate(app.booking().token_issuer().issuer());
     let claims = app.claims(&room(), Role::Officer);
-    assert_eq!(join_refusal(&app, &room(), &stranger.sign(&claims)).await, 4011);
+    assert_eq!(
+        join_refusal(&app, &room(), &stranger.sign(&claims)).await,
+        4011
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -100,19 +106,28 @@ async fn join_with_an_unsigned_alg_none_token_is_refused_with_4011() {
 #[tokio::test(flavor = "multi_thread")]
 async fn malformed_json_is_refused_with_4000() {
     let app = TestApp::start().await;
-    assert_eq!(refusal_on_joined_connection(&app, "{\"type\":\"ping\",".into()).await, 4000);
+    assert_eq!(
+        refusal_on_joined_connection(&app, "{\"type\":\"ping\",".into()).await,
+        4000
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unknown_message_type_is_refused_with_4001() {
     let app = TestApp::start().await;
-    assert_eq!(refusal_on_joined_connection(&app, r#"{"type":"dance"}"#.into()).await, 4001);
+    assert_eq!(
+        refusal_on_joined_connection(&app, r#"{"type":"dance"}"#.into()).await,
+        4001
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_message_over_64_kib_is_refused_with_4002() {
     let app = TestApp::start().await;
-    let frame = format!(r#"{{"type":"offer","sdp":"{}"}}"#, "a".repeat(MAX_MESSAGE_BYTES));
+    let frame = format!(
+        r#"{{"type":"offer","sdp":"{}"}}"#,
+        "a".repeat(MAX_MESSAGE_BYTES)
+    );
     assert!(frame.len() > 64 * 1024);
     assert_eq!(refusal_on_joined_connection(&app, frame).await, 4002);
 }
@@ -121,10 +136,16 @@ async fn a_message_over_64_kib_is_refused_with_4002() {
 async fn a_joined_connection_survives_a_rejected_message_and_still_answers_ping() {
     let app = TestApp::start().await;
     let mut client = joined_client(&app).await;
-    for (frame, expected) in [("not json at all", ErrorCode::MalformedMessage), (r#"{"type":"dance"}"#, ErrorCode::UnknownMessageType)]
-    {
+    for (frame, expected) in [
+        ("not json at all", ErrorCode::MalformedMessage),
+        (r#"{"type":"dance"}"#, ErrorCode::UnknownMessageType),
+    ] {
         client.send_text(frame).await.unwrap();
-        assert_eq!(client.expect_error().await.unwrap(), (expected, false), "after {frame:?}");
+        assert_eq!(
+            client.expect_error().await.unwrap(),
+            (expected, false),
+            "after {frame:?}"
+        );
         client.ping().await.unwrap();
     }
     client.send(&ClientMessage::Ping).await.unwrap();
@@ -135,17 +156,28 @@ async fn a_joined_connection_survives_a_rejected_message_and_still_answers_ping(
 async fn a_meeting_in_another_room_keeps_working_while_joins_and_messages_are_refused() {
     let app = TestApp::start().await;
     let meeting_room = RoomId::from("bk-undisturbed");
-    let officer =
-        TestPeer::join(app.http_addr(), &meeting_room, &app.join_token(&meeting_room, Role::Officer), "officer")
-            .await
-            .unwrap();
-    let citizen =
-        TestPeer::join(app.http_addr(), &meeting_room, &app.join_token(&meeting_room, Role::Citizen), "citizen")
-            .await
-            .unwrap();
+    let officer = TestPeer::join(
+        app.http_addr(),
+        &meeting_room,
+        &app.join_token(&meeting_room, Role::Officer),
+        "officer",
+    )
+    .await
+    .unwrap();
+    let citizen = TestPeer::join(
+        app.http_addr(),
+        &meeting_room,
+        &app.join_token(&meeting_room, Role::Citizen),
+        "citizen",
+    )
+    .await
+    .unwrap();
     officer.start_publishing().await.unwrap();
     citizen.start_publishing().await.unwrap();
-    let (before, _) = citizen.wait_for_media_from(officer.participant_id(), 25, 25, MEDIA_TIMEOUT).await.unwrap();
+    let (before, _) = citizen
+        .wait_for_media_from(officer.participant_id(), 25, 25, MEDIA_TIMEOUT)
+        .await
+        .unwrap();
 
     // Every kind of refusal, in the room next door, while media flows.
     let reused = app.join_token(&room(), Role::Citizen);
@@ -160,14 +192,26 @@ async fn a_meeting_in_another_room_keeps_working_while_joins_and_messages_are_re
         (app.join_token(&meeting_room, Role::Citizen), 4013),
         (reused, 4014),
         (stranger.sign(&app.claims(&room(), Role::Citizen)), 4011),
-        (unsigned_token(&app.claims(&room(), Role::Citizen), app.booking().token_issuer().kid()), 4011),
+        (
+            unsigned_token(
+                &app.claims(&room(), Role::Citizen),
+                app.booking().token_issuer().kid(),
+            ),
+            4011,
+        ),
     ] {
         assert_eq!(join_refusal(&app, &room(), &token).await, code);
     }
     for (frame, code) in [
         ("{".to_owned(), 4000),
         (r#"{"type":"dance"}"#.to_owned(), 4001),
-        (format!(r#"{{"type":"offer","sdp":"{}"}}"#, "a".repeat(MAX_MESSAGE_BYTES)), 4002),
+        (
+            format!(
+                r#"{{"type":"offer","sdp":"{}"}}"#,
+                "a".repeat(MAX_MESSAGE_BYTES)
+            ),
+            4002,
+        ),
     ] {
         assert_eq!(refusal_on_joined_connection(&app, frame).await, code);
     }
@@ -176,7 +220,10 @@ async fn a_meeting_in_another_room_keeps_working_while_joins_and_messages_are_re
     citizen.ping(MEDIA_TIMEOUT).await.unwrap();
     let want = before.len() + 100;
     for (me, publisher) in [(&officer, &citizen), (&citizen, &officer)] {
-        let (audio, video) = me.wait_for_media_from(publisher.participant_id(), want, want, MEDIA_TIMEOUT).await.unwrap();
+        let (audio, video) = me
+            .wait_for_media_from(publisher.participant_id(), want, want, MEDIA_TIMEOUT)
+            .await
+            .unwrap();
         me.assert_forwarded_cleanly(&audio).await;
         me.assert_forwarded_cleanly(&video).await;
     }

@@ -13,7 +13,11 @@ struct Asset {
 
 macro_rules! asset {
     ($path:literal, $content_type:literal) => {
-        Asset { path: $path, content_type: $content_type, body: include_bytes!(concat!("../static/", $path)) }
+        Asset {
+            path: $path,
+            content_type: $content_type,
+            body: include_bytes!(concat!("../static/", $path)),
+        }
     };
 }
 
@@ -46,7 +50,11 @@ pub(crate) async fn serve(Path(path): Path<String>) -> Response {
             asset.body,
         )
             .into_response(),
-        None => (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Hittades inte")
+        None => (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "Hittades inte",
+        )
             .into_response(),
     }
 }
@@ -62,7 +70,12 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static");
         let mut on_disk: Vec<String> = std::fs::read_dir(dir)
             .expect("static/ exists")
-            .map(|e| e.expect("readable entry").file_name().to_string_lossy().into_owned())
+            .map(|e| {
+                e.expect("readable entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
         on_disk.sort();
         let mut embedded: Vec<String> = ASSETS.iter().map(|a| a.path.to_owned()).collect();

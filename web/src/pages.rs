@@ -57,11 +57,19 @@ pub(crate) struct Visitor {
 
 async fn visitor(booking: &Booking, headers: &HeaderMap) -> Option<Visitor> {
     let identity = booking.session_identity(headers).await?;
-    Some(Visitor { kind: PersonKind::parse(identity.subject.kind())?, display_name: identity.display_name })
+    Some(Visitor {
+        kind: PersonKind::parse(identity.subject.kind())?,
+        display_name: identity.display_name,
+    })
 }
 
 /// A page for `kind` only: the visitor, or a redirect to the e-ID page that comes back here.
-async fn require(booking: &Booking, headers: &HeaderMap, kind: PersonKind, here: &str) -> Result<Visitor, Response> {
+async fn require(
+    booking: &Booking,
+    headers: &HeaderMap,
+    kind: PersonKind,
+    here: &str,
+) -> Result<Visitor, Response> {
     match visitor(booking, headers).await {
         Some(v) if v.kind == kind => Ok(v),
         _ => Err(Redirect::to(&dev_eid_href(kind, here)).into_response()),
@@ -141,7 +149,13 @@ pub(crate) async fn start(State(booking): State<Booking>, headers: HeaderMap) ->
             None
         }
     };
-    render(&StartPage { visitor: visitor(&booking, &headers).await, booths }, StatusCode::OK)
+    render(
+        &StartPage {
+            visitor: visitor(&booking, &headers).await,
+            booths,
+        },
+        StatusCode::OK,
+    )
 }
 
 #[derive(Deserialize)]
@@ -217,14 +231,27 @@ pub(crate) async fn dev_eid(
         Ok(people) => people
             .into_iter()
             .filter(|p| p.subject.kind() == kind.as_str())
-            .map(|p| DemoPerson { person_id: p.subject.id_string(), display_name: p.display_name, detail: p.detail })
+            .map(|p| DemoPerson {
+                person_id: p.subject.id_string(),
+                display_name: p.display_name,
+                detail: p.detail,
+            })
             .collect(),
         Err(error) => {
             tracing::error!(%error, "demo people for the development e-ID");
             Vec::new()
         }
     };
-    render(&DevEidPage { visitor, kind: kind.as_str(), kind_label: kind.label(), return_to, people }, StatusCode::OK)
+    render(
+        &DevEidPage {
+            visitor,
+            kind: kind.as_str(),
+            kind_label: kind.label(),
+            return_to,
+            people,
+        },
+        StatusCode::OK,
+    )
 }
 
 /// A test personnummer offered as a hint in the booking form.
@@ -249,14 +276,29 @@ pub(crate) async fn guide(State(booking): State<Booking>, headers: HeaderMap) ->
     let hints = if dev_eid_enabled(&booking) && booking.config().demo_data {
         use booking::demo::*;
         vec![
-            PersonnummerHint { number: CITIZEN_1_PERSONNUMMER, name: CITIZEN_1_NAME },
-            PersonnummerHint { number: CITIZEN_2_PERSONNUMMER, name: CITIZEN_2_NAME },
-            PersonnummerHint { number: CITIZEN_3_PERSONNUMMER, name: CITIZEN_3_NAME },
+            PersonnummerHint {
+                number: CITIZEN_1_PERSONNUMMER,
+                name: CITIZEN_1_NAME,
+            },
+            PersonnummerHint {
+                number: CITIZEN_2_PERSONNUMMER,
+                name: CITIZEN_2_NAME,
+            },
+            PersonnummerHint {
+                number: CITIZEN_3_PERSONNUMMER,
+                name: CITIZEN_3_NAME,
+            },
         ]
     } else {
         Vec::new()
     };
-    render(&GuidePage { visitor: Some(visitor), hints }, StatusCode::OK)
+    render(
+        &GuidePage {
+            visitor: Some(visitor),
+            hints,
+        },
+        StatusCode::OK,
+    )
 }
 
 #[derive(Template)]
@@ -289,7 +331,8 @@ pub(crate) async fn booth(
     Path(booth_id): Path<String>,
 ) -> Response {
     let here = format!("/booth/{}", path_segment(&booth_id));
-    let identified = matches!(visitor(&booking, &headers).await, Some(v) if v.kind == PersonKind::Citizen);
+    let identified =
+        matches!(visitor(&booking, &headers).await, Some(v) if v.kind == PersonKind::Citizen);
     // A kiosk never shows who is signed in on it: the template leaves out the header.
     let page = BoothPage {
         identify_href: dev_eid_href(PersonKind::Citizen, &here),
@@ -343,7 +386,10 @@ mod tests {
 
     #[test]
     fn dev_eid_href_encodes_the_return_path() {
-        assert_eq!(dev_eid_href(PersonKind::Citizen, "/booth/a b"), "/dev-eid?kind=citizen&return_to=%2Fbooth%2Fa+b");
+        assert_eq!(
+            dev_eid_href(PersonKind::Citizen, "/booth/a b"),
+            "/dev-eid?kind=citizen&return_to=%2Fbooth%2Fa+b"
+        );
     }
 
     #[test]

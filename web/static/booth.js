@@ -17,6 +17,7 @@ const LEFT_KEY = 'narvaro.booth.left';
 
 const boothId = byId('main', HTMLElement).dataset.boothId ?? '';
 const waiting = byId('waiting', HTMLElement);
+const heading = byId('waiting-heading', HTMLElement);
 const ended = byId('ended', HTMLElement);
 const status = byId('booth-status', HTMLElement);
 const details = byId('next-meeting', HTMLElement);
@@ -45,6 +46,7 @@ function rememberLeft(bookingId) {
 /** @param {NextMeeting | null} next */
 function show(next) {
   current = next;
+  heading.textContent = next ? 'Väntar på ditt möte…' : 'Inget möte just nu';
   if (!next) {
     details.hidden = true;
     status.textContent = 'Inget möte är bokat i det här rummet just nu. Fråga servicevägledaren vid disken.';

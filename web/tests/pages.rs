@@ -31,8 +31,13 @@ async fn app_with(config: impl FnOnce(&mut BookingConfig)) -> App {
         ..BookingConfig::default()
     };
     config(&mut cfg);
-    let booking = Booking::open(&cfg, Environment::Development).await.expect("booking opens");
-    App { router: booking.router().merge(web::router(booking)), _dir: TempDir(dir) }
+    let booking = Booking::open(&cfg, Environment::Development)
+        .await
+        .expect("booking opens");
+    App {
+        router: booking.router().merge(web::router(booking)),
+        _dir: TempDir(dir),
+    }
 }
 
 async fn app() -> App {
@@ -46,7 +51,13 @@ struct Answer {
 }
 
 impl App {
-    async fn request(&self, method: &str, path: &str, cookie: Option<&str>, json: Option<&str>) -> Answer {
+    async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        cookie: Option<&str>,
+        json: Option<&str>,
+    ) -> Answer {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(c) = cookie {
             req = req.header(header::COOKIE, c);
@@ -58,11 +69,20 @@ impl App {
             }
             None => Body::empty(),
         };
-        let res = self.router.clone().oneshot(req.body(body).unwrap()).await.unwrap();
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = to_bytes(res.into_body(), 1 << 20).await.unwrap();
-        Answer { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        Answer {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     async fn get(&self, path: &str, cookie: Option<&str>) -> Answer {
@@ -72,18 +92,41 @@ impl App {
     /// Signs in through booking's development e-ID; returns the `Cookie` header value.
     async fn sign_in(&self, person_id: impl std::fmt::Display) -> String {
         let body = format!(r#"{{"person_id":"{person_id}"}}"#);
-        let res = self.request("POST", "/api/v1/dev-eid/login", None, Some(&body)).await;
+        let res = self
+            .request("POST", "/api/v1/dev-eid/login", None, Some(&body))
+            .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-        let set_cookie = res.headers.get(header::SET_COOKIE).expect("a session cookie").to_str().unwrap();
+        let set_cookie = res
+            .headers
+            .get(header::SET_COOKIE)
+            .expect("a session cookie")
+            .to_str()
+            .unwrap();
         set_cookie.split(';').next().unwrap().to_owned()
     }
 }
 
 fn assert_security_headers(headers: &HeaderMap, what: &str) {
-    assert_eq!(headers.get(header::CONTENT_SECURITY_POLICY).unwrap(), web::CONTENT_SECURITY_POLICY, "{what}");
-    assert_eq!(headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff", "{what}");
-    assert_eq!(headers.get(header::REFERRER_POLICY).unwrap(), "no-referrer", "{what}");
-    assert_eq!(headers.get("permissions-policy").unwrap(), web::PERMISSIONS_POLICY, "{what}");
+    assert_eq!(
+        headers.get(header::CONTENT_SECURITY_POLICY).unwrap(),
+        web::CONTENT_SECURITY_POLICY,
+        "{what}"
+    );
+    assert_eq!(
+        headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(),
+        "nosniff",
+        "{what}"
+    );
+    assert_eq!(
+        headers.get(header::REFERRER_POLICY).unwrap(),
+        "no-referrer",
+        "{what}"
+    );
+    assert_eq!(
+        headers.get("permissions-policy").unwrap(),
+        web::PERMISSIONS_POLICY,
+        "{what}"
+    );
 }
 
 /// What the CSP forbids must not be in the markup in the first place.
@@ -91,11 +134,21 @@ fn assert_no_inline_code(html: &str, what: &str) {
     let lower = html.to_lowercase();
     for (i, _) in lower.match_indices("<script") {
         let tag_end = lower[i..].find('>').unwrap() + i;
-        assert!(lower[i..tag_end].contains(" src="), "{what}: inline <script> at {i}");
+        assert!(
+            lower[i..tag_end].contains(" src="),
+            "{what}: inline <script> at {i}"
+        );
     }
     assert!(!lower.contains("<style"), "{what}: <style> element");
     assert!(!lower.contains(" style="), "{what}: style attribute");
-    for attr in [" onclick=", " onload=", " onerror=", " onsubmit=", " onchange=", "javascript:"] {
+    for attr in [
+        " onclick=",
+        " onload=",
+        " onerror=",
+        " onsubmit=",
+        " onchange=",
+        "javascript:",
+    ] {
         assert!(!lower.contains(attr), "{what}: {attr}");
     }
     assert!(lower.contains(r#"<html lang="sv">"#), "{what}: lang");
@@ -119,18 +172,40 @@ async fn every_page_and_asset_carries_the_security_headers_and_no_inline_code() 
     ];
     for (path, cookie) in pages {
         let res = app.get(path, cookie).await;
-        assert!(res.status == StatusCode::OK || res.status == StatusCode::BAD_REQUEST, "{path}: {}", res.status);
+        assert!(
+            res.status == StatusCode::OK || res.status == StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            res.status
+        );
         assert_security_headers(&res.headers, path);
-        assert_eq!(res.headers.get(header::CONTENT_TYPE).unwrap(), "text/html; charset=utf-8", "{path}");
-        assert_eq!(res.headers.get(header::CACHE_CONTROL).unwrap(), "no-store", "{path}");
+        assert_eq!(
+            res.headers.get(header::CONTENT_TYPE).unwrap(),
+            "text/html; charset=utf-8",
+            "{path}"
+        );
+        assert_eq!(
+            res.headers.get(header::CACHE_CONTROL).unwrap(),
+            "no-store",
+            "{path}"
+        );
         assert_no_inline_code(&res.body, path);
     }
-    for path in ["/static/meeting.js", "/static/style.css", "/static/nothing.js"] {
+    for path in [
+        "/static/meeting.js",
+        "/static/style.css",
+        "/static/nothing.js",
+    ] {
         assert_security_headers(&app.get(path, None).await.headers, path);
     }
-    assert_eq!(app.get("/static/nothing.js", None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/static/nothing.js", None).await.status,
+        StatusCode::NOT_FOUND
+    );
     let js = app.get("/static/meeting.js", None).await;
-    assert_eq!(js.headers.get(header::CONTENT_TYPE).unwrap(), "text/javascript; charset=utf-8");
+    assert_eq!(
+        js.headers.get(header::CONTENT_TYPE).unwrap(),
+        "text/javascript; charset=utf-8"
+    );
     assert!(js.body.contains("export async function joinMeeting"));
 }
 
@@ -145,7 +220,11 @@ async fn staff_pages_send_a_visitor_without_the_right_session_to_the_e_id_page()
         for cookie in [None, Some(citizen.as_str()), Some("narvaro_session=forged")] {
             let res = app.get(path, cookie).await;
             assert_eq!(res.status, StatusCode::SEE_OTHER, "{path} {cookie:?}");
-            assert_eq!(res.headers.get(header::LOCATION).unwrap(), expected, "{path} {cookie:?}");
+            assert_eq!(
+                res.headers.get(header::LOCATION).unwrap(),
+                expected,
+                "{path} {cookie:?}"
+            );
             assert_security_headers(&res.headers, path);
         }
     }
@@ -160,14 +239,19 @@ async fn signed_in_guide_gets_the_console_with_the_demo_personnummer_hints() {
     assert!(res.body.contains("Maria Svensson"), "signed-in name shown");
     assert!(res.body.contains(booking::demo::CITIZEN_1_PERSONNUMMER));
     for id in ["service", "officer", "booth", "starts-at", "personnummer"] {
-        assert!(res.body.contains(&format!(r#"<label for="{id}">"#)), "label for {id}");
+        assert!(
+            res.body.contains(&format!(r#"<label for="{id}">"#)),
+            "label for {id}"
+        );
     }
 }
 
 #[tokio::test]
 async fn dev_eid_lists_only_people_of_the_asked_kind() {
     let app = app().await;
-    let res = app.get("/dev-eid?kind=officer&return_to=%2Fofficer", None).await;
+    let res = app
+        .get("/dev-eid?kind=officer&return_to=%2Fofficer", None)
+        .await;
     assert_eq!(res.status, StatusCode::OK);
     assert!(res.body.contains("Endast för utveckling"));
     assert!(res.body.contains("For development only"));
@@ -189,7 +273,10 @@ async fn dev_eid_refuses_return_paths_off_this_site_and_unknown_kinds() {
     ] {
         let res = app.get(&format!("/dev-eid?{query}"), None).await;
         assert_eq!(res.status, StatusCode::BAD_REQUEST, "{query}");
-        assert!(!res.body.contains("evil.example"), "{query}: the bad target is not echoed");
+        assert!(
+            !res.body.contains("evil.example"),
+            "{query}: the bad target is not echoed"
+        );
     }
 }
 
@@ -208,7 +295,10 @@ async fn booth_invites_to_identify_until_a_citizen_has_and_then_waits() {
     let anonymous = app.get(&path, None).await;
     assert_eq!(anonymous.status, StatusCode::OK);
     assert!(anonymous.body.contains("Identifiera dig"));
-    let href = format!("/dev-eid?kind=citizen&#38;return_to=%2Fbooth%2F{}", booking::demo::BOOTH_1);
+    let href = format!(
+        "/dev-eid?kind=citizen&#38;return_to=%2Fbooth%2F{}",
+        booking::demo::BOOTH_1
+    );
     assert!(anonymous.body.contains(&href), "{}", anonymous.body);
     assert!(!anonymous.body.contains("booth.js"));
 
@@ -216,18 +306,29 @@ async fn booth_invites_to_identify_until_a_citizen_has_and_then_waits() {
     let identified = app.get(&path, Some(&citizen)).await;
     assert!(identified.body.contains("Väntar på ditt möte"));
     assert!(identified.body.contains("/static/booth.js"));
-    assert!(!identified.body.contains(booking::demo::CITIZEN_1_NAME), "a kiosk does not show who is signed in");
+    assert!(
+        !identified.body.contains(booking::demo::CITIZEN_1_NAME),
+        "a kiosk does not show who is signed in"
+    );
 
     // An officer's session does not make a booth wait for a meeting.
     let officer = app.sign_in(booking::demo::OFFICER_ANNA).await;
-    assert!(app.get(&path, Some(&officer)).await.body.contains("Identifiera dig"));
+    assert!(
+        app.get(&path, Some(&officer))
+            .await
+            .body
+            .contains("Identifiera dig")
+    );
 }
 
 #[tokio::test]
 async fn start_page_links_the_booths() {
     let app = app().await;
     let res = app.get("/", None).await;
-    assert!(res.body.contains(&format!(r#"href="/booth/{}""#, booking::demo::BOOTH_1)));
+    assert!(
+        res.body
+            .contains(&format!(r#"href="/booth/{}""#, booking::demo::BOOTH_1))
+    );
     assert!(res.body.contains("Mötesrum 1"));
     assert!(res.body.contains(r#"href="/guide""#) && res.body.contains(r#"href="/officer""#));
 }
