@@ -8,19 +8,24 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use rtc::interceptor::Registry;
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use rtc::interceptor::{Attribute, Interceptor, Packet, Registry, Slot, StreamInfo, TaggedPacket};
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
+use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters,
     RTCRtpEncodingParameters, RtpCodecKind,
 };
+use rtc::sansio::Protocol;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
@@ -116,6 +121,64 @@ fn media_engine(options: PeerOptions) -> Result<MediaEngine> {
         RtpCodecKind::Video,
     )?;
     Ok(engine)
+}
+
+/// Hands keyframe requests (PLI, FIR) for our tracks to the application, as a browser's encoder
+/// sees them; every other inbound RTCP stays with the interceptors. Placed last in the chain so
+/// the others have seen everything first (the `webrtc` crate's `rtcp-processing` example).
+struct KeyframeRequestsToApplication {
+    read: VecDeque<TaggedPacket>,
+    write: VecDeque<TaggedPacket>,
+}
+
+fn is_keyframe_request(packet: &dyn rtc::rtcp::Packet) -> bool {
+    let any = packet.as_any();
+    any.is::<PictureLossIndication>() || any.is::<FullIntraRequest>()
+}
+
+impl Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequestsToApplication {
+    type Rout = TaggedPacket;
+    type Wout = TaggedPacket;
+    type Eout = ();
+    type Error = webrtc::error::Error;
+    type Time = Instant;
+
+    fn handle_read(&mut self, mut msg: TaggedPacket) -> Result<(), Self::Error> {
+        if let Packet::Rtcp(packets) = &msg.message.packet {
+            let requests: Vec<Box<dyn rtc::rtcp::Packet>> = packets
+                .iter()
+                .filter(|p| is_keyframe_request(p.as_ref()))
+                .cloned()
+                .collect();
+            if requests.is_empty() {
+                return Ok(());
+            }
+            msg.message.packet = Packet::Rtcp(requests);
+            msg.message.add(Attribute::DeliverToApplication);
+        }
+        self.read.push_back(msg);
+        Ok(())
+    }
+
+    fn poll_read(&mut self) -> Option<TaggedPacket> {
+        self.read.pop_front()
+    }
+
+    fn handle_write(&mut self, msg: TaggedPacket) -> Result<(), Self::Error> {
+        self.write.push_back(msg);
+        Ok(())
+    }
+
+    fn poll_write(&mut self) -> Option<TaggedPacket> {
+        self.write.pop_front()
+    }
+}
+
+impl Interceptor for KeyframeRequestsToApplication {
+    fn bind_local_stream(&mut self, _info: &StreamInfo) {}
+    fn unbind_local_stream(&mut self, _info: &StreamInfo) {}
+    fn bind_remote_stream(&mut self, _info: &StreamInfo) {}
+    fn unbind_remote_stream(&mut self, _info: &StreamInfo) {}
 }
 
 /// State the connection's event handler shares with the [`MediaPeer`].
@@ -217,6 +280,7 @@ struct LocalTrack {
     track: Arc<TrackLocalStaticRTP>,
     sender: Arc<dyn RtpSender>,
     sent: Arc<AtomicU64>,
+    keyframe_requests: Arc<AtomicU64>,
 }
 
 /// What a publisher sent, for comparing with what others received.
@@ -226,6 +290,8 @@ pub struct SentTrack {
     pub ssrc: u32,
     pub payload_type: u8,
     pub packets: u64,
+    /// PLIs and FIRs that reached this track (each answered with a key frame, for video).
+    pub keyframe_requests: u64,
 }
 
 /// A WebRTC peer connection with send-only Opus and VP8 tracks and a recorder for remote tracks.
@@ -253,7 +319,13 @@ impl MediaPeer {
             tasks: Mutex::new(Vec::new()),
         });
         let mut engine = media_engine(options)?;
-        let registry = register_default_interceptors(Registry::new(), &mut engine)?;
+        let registry = register_default_interceptors(Registry::new(), &mut engine)?.with(
+            Slot::from(14_000),
+            KeyframeRequestsToApplication {
+                read: VecDeque::new(),
+                write: VecDeque::new(),
+            },
+        );
         let pc = PeerConnectionBuilder::new()
             .with_configuration(RTCConfigurationBuilder::new().build())
             .with_media_engine(engine)
@@ -320,6 +392,7 @@ impl MediaPeer {
                 track,
                 sender,
                 sent: Arc::new(AtomicU64::new(0)),
+                keyframe_requests: Arc::new(AtomicU64::new(0)),
             });
         }
         Ok(())
@@ -453,6 +526,7 @@ impl MediaPeer {
                 .insert(local.kind, payload_type);
             let track = Arc::clone(&local.track);
             let sent = Arc::clone(&local.sent);
+            let keyframe_requests = Arc::clone(&local.keyframe_requests);
             let label = self.shared.label.clone();
             let (kind, ssrc) = (local.kind, local.ssrc);
             let task = tokio::spawn(async move {
@@ -464,8 +538,26 @@ impl MediaPeer {
                 ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 let mut opus = OpusSource::new(ssrc, payload_type);
                 let mut vp8 = Vp8Source::new(ssrc, payload_type);
+                // Keyframe requests arrive on the track's event stream; it ends with the track.
+                let mut feedback_open = true;
                 loop {
-                    ticker.tick().await;
+                    tokio::select! {
+                        _ = ticker.tick() => {}
+                        event = track.poll(), if feedback_open => {
+                            match event {
+                                Some(TrackLocalEvent::OnRtcpPacket(packets)) => {
+                                    let n = packets.iter().filter(|p| is_keyframe_request(p.as_ref())).count();
+                                    keyframe_requests.fetch_add(n as u64, Ordering::Relaxed);
+                                    if n > 0 {
+                                        vp8.request_keyframe();
+                                    }
+                                }
+                                Some(_) => {}
+                                None => feedback_open = false,
+                            }
+                            continue;
+                        }
+                    }
                     let packets = match kind {
                         Kind::Audio => vec![opus.next_packet()],
                         Kind::Video => vp8.next_frame(),
@@ -498,8 +590,28 @@ impl MediaPeer {
                 ssrc: t.ssrc,
                 payload_type: pts.get(&t.kind).copied().unwrap_or(0),
                 packets: t.sent.load(Ordering::Relaxed),
+                keyframe_requests: t.keyframe_requests.load(Ordering::Relaxed),
             })
             .collect()
+    }
+
+    /// Waits until our video track has had at least `min` keyframe requests (PLI or FIR).
+    pub async fn wait_for_keyframe_requests(&self, min: u64, timeout: Duration) -> Result<u64> {
+        let track = self.local_track(Kind::Video)?;
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let n = track.keyframe_requests.load(Ordering::Relaxed);
+            if n >= min {
+                return Ok(n);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(PeerError::Timeout(format!(
+                    "{}: {n} keyframe requests, wanted {min}",
+                    self.label()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// A copy of every remote track's log so far.
@@ -705,6 +817,14 @@ mod tests {
                 }
             }
         }
+        // Each side asked for a key frame when the other's video started.
+        alice
+            .wait_for_keyframe_requests(1, Duration::from_secs(10))
+            .await
+            .unwrap();
+        bob.wait_for_keyframe_requests(1, Duration::from_secs(10))
+            .await
+            .unwrap();
         let (local, remote) = alice.selected_candidate_pair().await.unwrap();
         assert!(
             local.ip().is_loopback() && remote.ip().is_loopback(),

@@ -173,3 +173,38 @@ async fn forwarded_media_carries_each_receivers_payload_types_when_publishers_nu
         me.assert_forwarded_cleanly(&video).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_subscribers_keyframe_request_reaches_the_publisher() {
+    let app = TestApp::start().await;
+    let room = RoomId::from("bk-keyframes");
+    let publisher = TestPeer::join(
+        app.http_addr(),
+        &room,
+        &app.join_token(&room, Role::Officer),
+        "publisher",
+    )
+    .await
+    .unwrap();
+    publisher.start_publishing().await.unwrap();
+    let subscriber = TestPeer::join(
+        app.http_addr(),
+        &room,
+        &app.join_token(&room, Role::Citizen),
+        "subscriber",
+    )
+    .await
+    .unwrap();
+    // The subscriber sends a PLI when the forwarded video starts (as a decoder would); the SFU
+    // passes it, or its own FIR for a new subscriber, to the publisher.
+    let (_, video) = subscriber
+        .wait_for_media_from(publisher.participant_id(), 1, 30, MEDIA_TIMEOUT)
+        .await
+        .unwrap();
+    publisher
+        .media()
+        .wait_for_keyframe_requests(1, MEDIA_TIMEOUT)
+        .await
+        .unwrap();
+    subscriber.assert_forwarded_cleanly(&video).await;
+}
