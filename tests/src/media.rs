@@ -112,7 +112,7 @@ impl Vp8Source {
 
     /// The packets of the next frame. All share one timestamp; the last carries the marker bit.
     pub fn next_frame(&mut self) -> Vec<Packet> {
-        let keyframe = self.force_keyframe || self.frames % VP8_KEYFRAME_INTERVAL == 0;
+        let keyframe = self.force_keyframe || self.frames.is_multiple_of(VP8_KEYFRAME_INTERVAL);
         self.force_keyframe = false;
         let mut packets = Vec::with_capacity(VP8_PACKETS_PER_FRAME);
         for index in 0..VP8_PACKETS_PER_FRAME {
@@ -272,7 +272,8 @@ pub struct Gap {
 }
 
 impl Gap {
-    pub fn len(&self) -> u64 {
+    /// How many packets are missing.
+    pub fn missing(&self) -> u64 {
         self.last - self.first + 1
     }
 }
@@ -431,7 +432,7 @@ mod tests {
     fn a_missing_packet_at_the_wrap_is_one_gap() {
         let gaps = log_of(&[65534, 65535, 1, 2]).gaps();
         assert_eq!(gaps.len(), 1, "{gaps:?}");
-        assert_eq!(gaps[0].len(), 1);
+        assert_eq!(gaps[0].missing(), 1);
         assert_eq!(gaps[0].first as u16, 0);
     }
 

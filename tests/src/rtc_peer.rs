@@ -2,14 +2,11 @@
 //! records every RTP packet it receives. It knows nothing of signalling; [`crate::peer`] drives it
 //! over the Närvaro protocol, and its own tests drive two of them against each other.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
-
-use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rtc::interceptor::{Attribute, Interceptor, Packet, Registry, Slot, StreamInfo, TaggedPacket};
 use rtc::media_stream::MediaStreamTrack;
@@ -221,8 +218,7 @@ impl PeerConnectionEventHandler for Handler {
         let Some(shared) = self.0.upgrade() else {
             return;
         };
-        // Reading the track's details goes through its own lock, not the driver, but the packet
-        // loop must not run here: this callback runs on the connection's driver.
+        // This callback runs on the connection's driver: a packet loop here would stall it.
         let weak = Arc::downgrade(&shared);
         let task = tokio::spawn(record_track(weak, track));
         shared
