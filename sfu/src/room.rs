@@ -451,22 +451,19 @@ impl Room {
     }
 
     fn forward(&mut self, from: usize, packet: RtpPacket) -> bool {
-        let (mid, publisher) = {
-            let peer = &mut self.peers[from];
-            let Some(mid) = peer
-                .rtc
-                .direct_api()
-                .stream_rx(&packet.header.ssrc)
-                .map(|s| s.mid())
-            else {
-                return false;
-            };
-            (mid, peer.participant.clone())
+        let Some(mid) = self.peers[from]
+            .rtc
+            .direct_api()
+            .stream_rx(&packet.header.ssrc)
+            .map(|s| s.mid())
+        else {
+            return false;
         };
+        let publisher = &self.peers[from].participant;
         let Some(track) = self
             .tracks
             .iter()
-            .find(|t| t.mid == mid && t.publisher == publisher)
+            .find(|t| t.mid == mid && &t.publisher == publisher)
         else {
             return false;
         };
