@@ -73,6 +73,19 @@ pub struct Meeting {
     pub server_sources: HashMap<SocketAddr, usize>,
     /// Datagrams the clients sent, not yet delivered to the server.
     to_server: VecDeque<Transmit>,
+    /// Share of SRTP/SRTCP datagrams lost on a client's link, per direction.
+    loss: HashMap<(SocketAddr, Link), f64>,
+    /// Deterministic random numbers for loss (xorshift), so a failing run can be replayed.
+    rng: u64,
+    /// Media datagrams dropped by the emulated network.
+    pub dropped: usize,
+}
+
+/// A direction on a client's link to the SFU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Link {
+    Up,
+    Down,
 }
 
 impl Meeting {
@@ -85,6 +98,9 @@ impl Meeting {
             server: SERVER.parse().unwrap(),
             server_sources: HashMap::new(),
             to_server: VecDeque::new(),
+            loss: HashMap::new(),
+            rng: 0x9e37_79b9_7f4a_7c15,
+            dropped: 0,
         }
     }
 
@@ -153,6 +169,26 @@ impl Meeting {
         idx
     }
 
+    /// Loses this share of the media (SRTP and SRTCP) datagrams on one direction of a client's
+    /// link. ICE and DTLS pass, so the loss tests media repair, not connection set-up.
+    pub fn set_loss(&mut self, idx: usize, link: Link, share: f64) {
+        self.loss.insert((self.clients[idx].addr, link), share);
+    }
+
+    fn lost(&mut self, client: SocketAddr, link: Link, datagram: &[u8]) -> bool {
+        let share = self.loss.get(&(client, link)).copied().unwrap_or(0.0);
+        // RTP and RTCP have version 2 in the top bits of the first byte; STUN and DTLS do not.
+        if share == 0.0 || datagram.first().is_none_or(|b| b >> 6 != 2) {
+            return false;
+        }
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        let lost = (self.rng % 10_000) as f64 / 10_000.0 < share;
+        self.dropped += usize::from(lost);
+        lost
+    }
+
     pub fn leave(&mut self, idx: usize) {
         let participant = self.clients[idx].participant.clone();
         let mut out = Vec::new();
@@ -204,6 +240,9 @@ impl Meeting {
             let mut to_clients = Vec::new();
             let moved = !self.to_server.is_empty();
             while let Some(t) = self.to_server.pop_front() {
+                if self.lost(t.source, Link::Up, &t.contents) {
+                    continue;
+                }
                 let receive =
                     Receive::new(Protocol::Udp, t.source, t.destination, &t.contents).unwrap();
                 let input = Input::Receive(self.now, receive);
@@ -260,6 +299,9 @@ impl Meeting {
             let Some(i) = self.clients.iter().position(|c| c.addr == t.destination) else {
                 continue;
             };
+            if self.lost(t.destination, Link::Down, &t.contents) {
+                continue;
+            }
             let receive =
                 Receive::new(Protocol::Udp, t.source, t.destination, &t.contents).unwrap();
             self.clients[i]
