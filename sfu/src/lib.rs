@@ -13,6 +13,7 @@ pub mod config;
 mod driver;
 pub mod forward;
 mod ids;
+pub mod keyframe;
 pub mod metrics;
 pub mod room;
 mod socket;

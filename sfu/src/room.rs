@@ -22,6 +22,7 @@ use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use crate::SfuError;
 use crate::forward::Rewriter;
 use crate::ids::{ParticipantId, RoomId};
+use crate::keyframe;
 
 /// Keyframe requests towards one publisher's track are merged within this window: a room where
 /// several subscribers lose a frame at once should cause one keyframe, not one each.
@@ -92,6 +93,8 @@ struct Downtrack {
     rewriter: Rewriter,
     /// Publisher PT -> subscriber PT, learned on first use. Usually one or two entries.
     pt_map: Vec<(str0m::media::Pt, Option<str0m::media::Pt>)>,
+    /// Video is held back until a keyframe starts: before it the subscriber could decode nothing.
+    awaiting_keyframe: bool,
 }
 
 pub struct Peer {
@@ -405,7 +408,7 @@ impl Room {
     /// Returns true when the event wrote into another peer (which then needs polling).
     fn on_event(&mut self, idx: usize, event: Event, now: Instant) -> bool {
         match event {
-            Event::RtpPacket(packet) => self.forward(idx, packet),
+            Event::RtpPacket(packet) => self.forward(idx, packet, now),
             Event::MediaAdded(added) if added.direction.is_receiving() => {
                 let publisher = self.peers[idx].participant.clone();
                 let id = self.next_track_id;
@@ -450,7 +453,7 @@ impl Room {
         }
     }
 
-    fn forward(&mut self, from: usize, packet: RtpPacket) -> bool {
+    fn forward(&mut self, from: usize, packet: RtpPacket, now: Instant) -> bool {
         let Some(mid) = self.peers[from]
             .rtc
             .direct_api()
@@ -480,6 +483,9 @@ impl Room {
             ..Default::default()
         };
         let mut wrote = false;
+        // Whether this packet begins a keyframe, worked out only while some subscriber waits.
+        let mut starts_keyframe: Option<bool> = None;
+        let mut keyframe_wanted = false;
         for to in 0..self.peers.len() {
             if to == from {
                 continue;
@@ -517,6 +523,21 @@ impl Room {
                 }
             };
             let Some(out_pt) = out_pt else { continue };
+            if self.peers[to].downtracks[dt_idx].awaiting_keyframe {
+                let starts = *starts_keyframe.get_or_insert_with(|| {
+                    let codec = self.peers[from]
+                        .rtc
+                        .codec_config()
+                        .find(|p| p.pt() == in_pt)
+                        .map(|p| p.spec().codec);
+                    codec.is_none_or(|c| keyframe::starts_keyframe(c, &packet.payload))
+                });
+                if !starts {
+                    keyframe_wanted = true;
+                    continue;
+                }
+                self.peers[to].downtracks[dt_idx].awaiting_keyframe = false;
+            }
             let peer = &mut self.peers[to];
             let dt = &mut peer.downtracks[dt_idx];
             let Some((seq, ts)) = dt.rewriter.rewrite(*packet.seq_no, packet.header.timestamp)
@@ -544,6 +565,10 @@ impl Room {
             self.forwarded_packets += 1;
             self.forwarded_bytes += packet.payload.len() as u64;
             wrote = true;
+        }
+        if keyframe_wanted {
+            // Throttled per track: a waiting subscriber asks again at most every 300 ms.
+            self.request_keyframe(track_id, KeyframeRequestKind::Pli, now);
         }
         wrote
     }
@@ -608,6 +633,7 @@ impl Room {
                     mid,
                     active: false,
                     rewriter: Rewriter::random(),
+                    awaiting_keyframe: track.kind == MediaKind::Video,
                     pt_map: Vec::new(),
                 });
             }

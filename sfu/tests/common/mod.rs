@@ -30,9 +30,15 @@ pub struct Client {
     seq_video: u64,
     /// Received RTP per SSRC: (sequence number, payload type), in arrival order.
     pub received: HashMap<u32, Vec<(u16, u8)>>,
+    /// The payload of the first packet received on each SSRC.
+    pub first_payload: HashMap<u32, Vec<u8>>,
     /// Which media kind each received SSRC carries.
     pub received_kind: HashMap<u32, MediaKind>,
     pub keyframe_requests: usize,
+    /// A keyframe was asked for: the next video frame is one, as a real encoder would do.
+    keyframe_due: bool,
+    /// False: an encoder that ignores keyframe requests and only sends its periodic keyframes.
+    pub answers_keyframe_requests: bool,
     pub offers_received: usize,
     pub stopped_media: usize,
 }
@@ -161,7 +167,10 @@ impl Meeting {
             seq_video: 0,
             received: HashMap::new(),
             received_kind: HashMap::new(),
+            first_payload: HashMap::new(),
             keyframe_requests: 0,
+            keyframe_due: false,
+            answers_keyframe_requests: true,
             offers_received: 0,
             stopped_media: 0,
         });
@@ -210,10 +219,10 @@ impl Meeting {
                 if !c.rtc.is_connected() {
                     continue;
                 }
-                if tick % 4 == 0 {
+                if tick.is_multiple_of(4) {
                     send_media(c, MediaKind::Audio, self.now);
                 }
-                if tick % 7 == 0 {
+                if tick.is_multiple_of(7) {
                     send_media(c, MediaKind::Video, self.now);
                 }
             }
@@ -317,7 +326,7 @@ fn send_media(c: &mut Client, kind: MediaKind, now: Instant) {
     let (mid, pt, payload, clock): (Mid, Pt, Vec<u8>, u64) = match kind {
         MediaKind::Audio => (c.audio.unwrap(), c.pt(Codec::Opus), vec![0xfc; 60], 48_000),
         MediaKind::Video => {
-            let keyframe = c.seq_video % 50 == 0;
+            let keyframe = c.seq_video.is_multiple_of(50) || std::mem::take(&mut c.keyframe_due);
             // VP8 payload descriptor (start of partition) + a payload header whose P bit marks
             // a keyframe when clear.
             let mut p = vec![0x10, if keyframe { 0x00 } else { 0x01 }];
@@ -352,17 +361,23 @@ fn on_client_event(c: &mut Client, event: Event) {
                 .rtc
                 .direct_api()
                 .stream_rx(&p.header.ssrc)
-                .and_then(|s| Some(s.mid()))
+                .map(|s| s.mid())
                 .and_then(|mid| c.rtc.media(mid).map(|m| m.kind()))
             {
                 c.received_kind.insert(ssrc, kind);
             }
+            c.first_payload
+                .entry(ssrc)
+                .or_insert_with(|| p.payload.to_vec());
             c.received
                 .entry(ssrc)
                 .or_default()
                 .push((p.header.sequence_number, *p.header.payload_type));
         }
-        Event::KeyframeRequest(_) => c.keyframe_requests += 1,
+        Event::KeyframeRequest(_) => {
+            c.keyframe_requests += 1;
+            c.keyframe_due = c.answers_keyframe_requests;
+        }
         Event::MediaChanged(m) if m.direction == Direction::Inactive => c.stopped_media += 1,
         _ => {}
     }
