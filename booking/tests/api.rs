@@ -151,6 +151,64 @@ async fn double_booking_is_409(db: &TestDb) {
 }
 on_both_databases!(double_booking_is_409);
 
+/// A booking refused as a double booking must not leave the new citizen's personnummer stored.
+async fn a_refused_booking_leaves_no_new_citizen_behind(db: &TestDb) {
+    let (booking, clock) = open(db).await;
+    let app = booking.router();
+    let guide = login(&app, demo::GUIDE).await;
+    let first = post(
+        &app,
+        "/api/v1/bookings",
+        Some(&guide),
+        Some(anna_in_booth_1(0, "191212121212")),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    // A valid test number no one has been booked with before.
+    let newcomer = "200001019827";
+    let refused = post(
+        &app,
+        "/api/v1/bookings",
+        Some(&guide),
+        Some(anna_in_booth_1(10 * 60, newcomer)),
+    )
+    .await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::CONFLICT, "double_booking")
+    );
+
+    let access = booking::store::StaffAccess {
+        actor: booking::Subject::Guide(demo::GUIDE),
+        reason: "test".into(),
+        at: booking::Clock::now(clock.as_ref()),
+    };
+    let pnr = booking::Personnummer::parse(newcomer).unwrap();
+    let found = booking
+        .store()
+        .citizen_by_personnummer(&pnr, &access)
+        .await
+        .unwrap();
+    assert!(found.is_none(), "the refused booking's citizen was stored");
+
+    // Booked at a free time, the same citizen is added.
+    let later = post(
+        &app,
+        "/api/v1/bookings",
+        Some(&guide),
+        Some(anna_in_booth_1(60 * 60, newcomer)),
+    )
+    .await;
+    assert_eq!(later.status, StatusCode::CREATED, "{}", later.text);
+    let found = booking
+        .store()
+        .citizen_by_personnummer(&pnr, &access)
+        .await
+        .unwrap();
+    assert!(found.is_some());
+}
+on_both_databases!(a_refused_booking_leaves_no_new_citizen_behind);
+
 /// Many guides booking the same slot at once: exactly one wins.
 async fn concurrent_bookings_of_one_slot_admit_one(db: &TestDb) {
     let (booking, _) = open(db).await;

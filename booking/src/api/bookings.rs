@@ -163,14 +163,12 @@ pub(crate) async fn create(
         .filter(|n| !n.is_empty())
         .unwrap_or(CITIZEN_LABEL);
     let now = booking.clock().now();
-    let (citizen_id, _) = store
-        .ensure_citizen(CitizenId::new(), &personnummer, name, now)
-        .await?;
     let new = NewBooking {
         service_id: req.service_id,
         officer_id: req.officer_id,
         booth_id: req.booth_id,
-        citizen_id,
+        citizen_personnummer: personnummer,
+        citizen_name: name.to_owned(),
         starts_at,
         duration_minutes: req.duration_minutes,
         created_by: Some(guide_id),

@@ -207,7 +207,10 @@ pub struct NewBooking {
     pub service_id: ServiceId,
     pub officer_id: OfficerId,
     pub booth_id: BoothId,
-    pub citizen_id: CitizenId,
+    /// Found by its keyed hash, or added with this display name, inside the booking's
+    /// transaction.
+    pub citizen_personnummer: Personnummer,
+    pub citizen_name: String,
     pub starts_at: i64,
     pub duration_minutes: i64,
     pub created_by: Option<GuideId>,

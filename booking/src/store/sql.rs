@@ -227,6 +227,42 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            /// The citizen with this personnummer, added (under `id`) when new. Takes a
+            /// connection so a booking can add its citizen in its own transaction.
+            async fn find_or_add_citizen(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                key: &DataKey,
+                id: CitizenId,
+                personnummer: &Personnummer,
+                display_name: &str,
+                now: i64,
+            ) -> Result<(CitizenId, bool), StoreError> {
+                let hash = key.lookup_hash(personnummer.expose().as_bytes());
+                let enc = key
+                    .encrypt(personnummer.expose().as_bytes(), &citizen_aad(id))
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let inserted: Option<String> = sqlx::query_scalar(
+                    "INSERT INTO citizens (id, display_name, personnummer_enc, personnummer_hash, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (personnummer_hash) DO NOTHING RETURNING id",
+                )
+                .bind(id.to_string())
+                .bind(display_name)
+                .bind(enc)
+                .bind(&hash)
+                .bind(now)
+                .fetch_optional(&mut *conn)
+                .await?;
+                if inserted.is_some() {
+                    return Ok((id, true));
+                }
+                let existing: String = sqlx::query_scalar("SELECT id FROM citizens WHERE personnummer_hash = $1")
+                    .bind(&hash)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                Ok((parse_id(&existing)?, false))
+            }
+
             async fn booking_view(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 id: BookingId,
@@ -315,31 +351,8 @@ macro_rules! sql_store {
                 display_name: &str,
                 now: i64,
             ) -> Result<(CitizenId, bool), StoreError> {
-                let hash = self.key.lookup_hash(personnummer.expose().as_bytes());
-                let enc = self
-                    .key
-                    .encrypt(personnummer.expose().as_bytes(), &citizen_aad(id))
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let inserted: Option<String> = sqlx::query_scalar(
-                    "INSERT INTO citizens (id, display_name, personnummer_enc, personnummer_hash, created_at) \
-                     VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (personnummer_hash) DO NOTHING RETURNING id",
-                )
-                .bind(id.to_string())
-                .bind(display_name)
-                .bind(enc)
-                .bind(&hash)
-                .bind(now)
-                .fetch_optional(&self.pool)
-                .await?;
-                if inserted.is_some() {
-                    return Ok((id, true));
-                }
-                let existing: String = sqlx::query_scalar("SELECT id FROM citizens WHERE personnummer_hash = $1")
-                    .bind(&hash)
-                    .fetch_one(&self.pool)
-                    .await?;
-                Ok((parse_id(&existing)?, false))
+                let mut conn = self.pool.acquire().await?;
+                Self::find_or_add_citizen(&mut conn, &self.key, id, personnummer, display_name, now).await
             }
 
             async fn citizen_by_personnummer(
@@ -540,6 +553,17 @@ macro_rules! sql_store {
                 if overlapping > 0 {
                     return Err(StoreError::DoubleBooking);
                 }
+                // The citizen is added in the same transaction: a refused booking leaves no
+                // personnummer behind.
+                let (citizen_id, _) = Self::find_or_add_citizen(
+                    &mut tx,
+                    &self.key,
+                    CitizenId::new(),
+                    &new.citizen_personnummer,
+                    &new.citizen_name,
+                    new.created_at,
+                )
+                .await?;
                 let id = BookingId::new();
                 sqlx::query(
                     "INSERT INTO bookings (id, service_id, officer_id, booth_id, citizen_id, starts_at, \
@@ -550,7 +574,7 @@ macro_rules! sql_store {
                 .bind(new.service_id.to_string())
                 .bind(new.officer_id.to_string())
                 .bind(new.booth_id.to_string())
-                .bind(new.citizen_id.to_string())
+                .bind(citizen_id.to_string())
                 .bind(new.starts_at)
                 .bind(new.duration_minutes)
                 .bind(ends_at)
