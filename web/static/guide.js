@@ -26,6 +26,7 @@ const boothSelect = byId('booth', HTMLSelectElement);
 const startsAt = byId('starts-at', HTMLInputElement);
 const duration = byId('duration', HTMLSelectElement);
 const personnummer = byId('personnummer', HTMLInputElement);
+const citizenName = byId('citizen-name', HTMLInputElement);
 const formError = byId('form-error', HTMLElement);
 const tbody = byId('bookings-body', HTMLTableSectionElement);
 const empty = byId('bookings-empty', HTMLElement);
@@ -200,10 +201,13 @@ form.addEventListener('submit', async (event) => {
         starts_at: when.toISOString(),
         duration_minutes: Number(duration.value),
         citizen_personnummer: personnummer.value.trim(),
+        // Booking keeps the name it already has for a citizen booked before.
+        ...(citizenName.value.trim() ? { citizen_name: citizenName.value.trim() } : {}),
       },
     });
     showStatus('Mötet är bokat.', false);
     personnummer.value = '';
+    citizenName.value = '';
     await refresh();
   } catch (e) {
     formError.textContent = e instanceof ApiError && e.status === 409

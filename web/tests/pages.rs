@@ -238,7 +238,14 @@ async fn signed_in_guide_gets_the_console_with_the_demo_personnummer_hints() {
     assert_eq!(res.status, StatusCode::OK);
     assert!(res.body.contains("Maria Svensson"), "signed-in name shown");
     assert!(res.body.contains(booking::demo::CITIZEN_1_PERSONNUMMER));
-    for id in ["service", "officer", "booth", "starts-at", "personnummer"] {
+    for id in [
+        "service",
+        "officer",
+        "booth",
+        "starts-at",
+        "personnummer",
+        "citizen-name",
+    ] {
         assert!(
             res.body.contains(&format!(r#"<label for="{id}">"#)),
             "label for {id}"
