@@ -70,7 +70,6 @@ enum Command {
 pub struct Sfu {
     commands: mpsc::UnboundedSender<Command>,
     udp_addr: SocketAddr,
-    candidates: Arc<Vec<SocketAddr>>,
     metrics: Arc<SfuMetrics>,
 }
 
@@ -111,7 +110,6 @@ impl Sfu {
         Ok(Sfu {
             commands: tx,
             udp_addr,
-            candidates: Arc::new(candidates),
             metrics,
         })
     }
@@ -119,11 +117,6 @@ impl Sfu {
     /// The bound UDP socket (its port is the one every peer shares).
     pub fn udp_addr(&self) -> SocketAddr {
         self.udp_addr
-    }
-
-    /// The addresses advertised to clients as ICE host candidates.
-    pub fn candidates(&self) -> &[SocketAddr] {
-        &self.candidates
     }
 
     pub fn metrics(&self) -> &Arc<SfuMetrics> {
@@ -418,14 +411,14 @@ impl MediaLoop {
     /// Hands room events to the signalling connections they concern.
     fn dispatch_events(&mut self) {
         let mut emptied = Vec::new();
+        let mut any = false;
         for room in self.rooms.values_mut() {
+            let mut had_events = false;
             while let Some(event) = room.poll_event() {
+                had_events = true;
                 let (participant, event) = match event {
                     RoomEvent::Offer { participant, sdp } => (participant, PeerEvent::Offer(sdp)),
-                    RoomEvent::Connected { participant } => {
-                        self.metrics.peers_connected.fetch_add(1, Relaxed);
-                        (participant, PeerEvent::Connected)
-                    }
+                    RoomEvent::Connected { participant } => (participant, PeerEvent::Connected),
                     RoomEvent::Closed { participant } => (participant, PeerEvent::Closed),
                 };
                 let key = (room.id().clone(), participant);
@@ -436,17 +429,22 @@ impl MediaLoop {
                     self.metrics.peers.fetch_sub(1, Relaxed);
                 }
             }
-            if room.is_empty() {
+            // Only events (a peer closing) can empty a room here; leaves close rooms directly.
+            if had_events && room.is_empty() {
                 emptied.push(room.id().clone());
             }
+            any |= had_events;
         }
         for id in emptied {
             self.close_room(&id);
         }
-        let connected: usize = self.rooms.values().map(Room::connected_peers).sum();
-        self.metrics
-            .peers_connected
-            .store(connected as i64, Relaxed);
+        // Recounted only when a peer connected or closed, not on every packet.
+        if any {
+            let connected: usize = self.rooms.values().map(Room::connected_peers).sum();
+            self.metrics
+                .peers_connected
+                .store(connected as i64, Relaxed);
+        }
     }
 
     fn close_room(&mut self, id: &RoomId) {

@@ -113,14 +113,6 @@ pub struct Peer {
 }
 
 impl Peer {
-    pub fn participant(&self) -> &ParticipantId {
-        &self.participant
-    }
-
-    pub fn next_timeout(&self) -> Instant {
-        self.next_timeout
-    }
-
     /// Whether this peer's ICE agent would take the datagram (a STUN check with its credentials,
     /// or traffic from its nominated address).
     pub fn accepts(&self, input: &Input) -> bool {

@@ -222,16 +222,16 @@ async fn handle_text(
         ),
         ClientMessage::Offer { sdp } => match j.peer.offer(sdp).await {
             Ok(sdp) => send(out, ServerMessage::Answer { sdp }),
-            Err(e) => send(out, sfu_error(&e)),
+            Err(e) => send(out, sfu_error(&e, false).1),
         },
         ClientMessage::Answer { sdp } => {
             if let Err(e) = j.peer.answer(sdp).await {
-                send(out, sfu_error(&e));
+                send(out, sfu_error(&e, false).1);
             }
         }
         ClientMessage::Candidate { candidate } => {
             if let Err(e) = j.peer.candidate(candidate) {
-                send(out, sfu_error(&e));
+                send(out, sfu_error(&e, false).1);
             }
         }
         ClientMessage::Mute { kind, muted } => {
@@ -248,7 +248,8 @@ async fn handle_text(
     Flow::Continue
 }
 
-fn sfu_error(e: &SfuError) -> ServerMessage {
+/// The protocol error for an SFU failure. Internal details go to the log, not to the client.
+fn sfu_error(e: &SfuError, fatal: bool) -> (ErrorCode, ServerMessage) {
     let code = match e {
         SfuError::InvalidSdp(_) | SfuError::InvalidCandidate => ErrorCode::InvalidSdp,
         SfuError::NegotiationInProgress | SfuError::NoOfferPending => ErrorCode::InvalidState,
@@ -256,14 +257,12 @@ fn sfu_error(e: &SfuError) -> ServerMessage {
         _ => ErrorCode::Internal,
     };
     let message = if code == ErrorCode::Internal {
+        tracing::error!(error = %e, "SFU request failed");
         "internal error".to_owned()
     } else {
         e.to_string()
     };
-    if code == ErrorCode::Internal {
-        tracing::error!(error = %e, "SFU request failed");
-    }
-    ServerMessage::error(code, message, false)
+    (code, ServerMessage::error(code, message, fatal))
 }
 
 fn unix_now() -> i64 {
@@ -296,12 +295,8 @@ async fn join(
     let peer = match state.sfu.join(room.clone(), participant.clone()).await {
         Ok(p) => p,
         Err(e) => {
-            let message = sfu_error(&e);
-            let code = match &message {
-                ServerMessage::Error { code, .. } => *code,
-                _ => ErrorCode::Internal,
-            };
-            send(out, ServerMessage::error(code, e.to_string(), true));
+            let (code, message) = sfu_error(&e, true);
+            send(out, message);
             return Err(code);
         }
     };
