@@ -31,6 +31,12 @@ pub enum PeerEvent {
     Offer(String),
     /// Media is flowing: ICE and DTLS are up.
     Connected,
+    /// `publisher`'s video is paused for this participant because its link cannot carry even the
+    /// lowest layer (audio goes on), or resumes.
+    VideoPaused {
+        publisher: ParticipantId,
+        paused: bool,
+    },
     /// The media connection died (ICE consent lost, DTLS closed). The participant is out of the room.
     Closed,
 }
@@ -58,6 +64,12 @@ enum Command {
         room: RoomId,
         participant: ParticipantId,
         candidate: String,
+    },
+    VideoSize {
+        room: RoomId,
+        participant: ParticipantId,
+        mid: String,
+        height: u32,
     },
     Leave {
         room: RoomId,
@@ -192,6 +204,16 @@ impl PeerHandle {
         })
     }
 
+    /// The client shows the video it receives on m-line `mid` this many pixels high (0: hidden).
+    pub fn video_size(&self, mid: String, height: u32) -> Result<(), SfuError> {
+        self.send(Command::VideoSize {
+            room: self.room.clone(),
+            participant: self.participant.clone(),
+            mid,
+            height,
+        })
+    }
+
     /// The next event for this participant; `None` once the SFU has stopped.
     pub async fn next_event(&mut self) -> Option<PeerEvent> {
         self.events.recv().await
@@ -319,6 +341,18 @@ impl MediaLoop {
                     tracing::debug!(room_id = %room, participant_id = %participant, error = %e, "candidate ignored");
                 }
             }
+            Command::VideoSize {
+                room,
+                participant,
+                mid,
+                height,
+            } => {
+                if let Some(r) = rooms.get_mut(&room)
+                    && let Err(e) = r.set_video_size(&participant, &mid, height, now, &mut send)
+                {
+                    tracing::debug!(room_id = %room, participant_id = %participant, error = %e, "video size ignored");
+                }
+            }
             Command::Leave { room, participant } => {
                 if let Some(r) = rooms.get_mut(&room) {
                     r.remove_peer(&participant, now, &mut send);
@@ -419,6 +453,11 @@ impl MediaLoop {
                 let (participant, event) = match event {
                     RoomEvent::Offer { participant, sdp } => (participant, PeerEvent::Offer(sdp)),
                     RoomEvent::Connected { participant } => (participant, PeerEvent::Connected),
+                    RoomEvent::VideoPaused {
+                        participant,
+                        publisher,
+                        paused,
+                    } => (participant, PeerEvent::VideoPaused { publisher, paused }),
                     RoomEvent::Closed { participant } => (participant, PeerEvent::Closed),
                 };
                 let key = (room.id().clone(), participant);

@@ -4,6 +4,8 @@
 
 use str0m::format::Codec;
 
+use crate::vp8::Vp8Descriptor;
+
 /// True when this packet is the first packet of a keyframe. Unknown codecs answer true: better
 /// to forward than to hold a stream the SFU cannot inspect.
 pub fn starts_keyframe(codec: Codec, payload: &[u8]) -> bool {
@@ -17,36 +19,7 @@ pub fn starts_keyframe(codec: Codec, payload: &[u8]) -> bool {
 /// RFC 7741: the payload descriptor, then (at the start of partition 0) the VP8 payload header,
 /// whose lowest bit P is 0 for a keyframe.
 fn vp8_starts_keyframe(payload: &[u8]) -> bool {
-    let Some(&first) = payload.first() else {
-        return false;
-    };
-    let extended = first & 0x80 != 0;
-    let start_of_partition = first & 0x10 != 0;
-    let partition_index = first & 0x07;
-    if !start_of_partition || partition_index != 0 {
-        return false;
-    }
-    let mut at = 1;
-    if extended {
-        let Some(&x) = payload.get(at) else {
-            return false;
-        };
-        at += 1;
-        if x & 0x80 != 0 {
-            // PictureID: 15 bits when its M bit is set, else 7.
-            let Some(&pid) = payload.get(at) else {
-                return false;
-            };
-            at += if pid & 0x80 != 0 { 2 } else { 1 };
-        }
-        if x & 0x40 != 0 {
-            at += 1; // TL0PICIDX
-        }
-        if x & 0x30 != 0 {
-            at += 1; // TID / Y / KEYIDX
-        }
-    }
-    payload.get(at).is_some_and(|header| header & 0x01 == 0)
+    Vp8Descriptor::parse(payload).is_some_and(|d| d.starts_keyframe(payload))
 }
 
 const H264_IDR: u8 = 5;

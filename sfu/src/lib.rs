@@ -3,7 +3,8 @@
 //! It owns media: one UDP port shared by all peers, ICE-lite, DTLS-SRTP, and forwarding each
 //! participant's RTP to every other participant in the room with per-subscriber rewriting of
 //! SSRC, sequence numbers, timestamps and payload types, and keyframe requests passed back to the
-//! publisher. It never decodes media. It does not authenticate anyone or speak to clients:
+//! publisher. Simulcast layers are chosen per subscriber from its congestion controller's
+//! estimate; video pauses before audio suffers. It never decodes media. It does not authenticate anyone or speak to clients:
 //! signalling verifies join tokens and relays SDP through a [`PeerHandle`].
 //!
 //! The room logic ([`room`]) is sans-IO and testable with a fake clock; [`Sfu`] is the thin driver
@@ -14,9 +15,11 @@ mod driver;
 pub mod forward;
 mod ids;
 pub mod keyframe;
+pub mod layers;
 pub mod metrics;
 pub mod room;
 mod socket;
+pub mod vp8;
 
 pub use config::SfuConfig;
 pub use driver::{PeerEvent, PeerHandle, Sfu};
@@ -37,6 +40,8 @@ pub enum SfuError {
     NoOfferPending,
     #[error("invalid SDP: {0}")]
     InvalidSdp(String),
+    #[error("no such track")]
+    UnknownTrack,
     #[error("invalid ICE candidate")]
     InvalidCandidate,
     #[error("no address to advertise for media")]

@@ -3,30 +3,67 @@
 //! A room holds one `str0m::Rtc` per participant (a [`Peer`]). Every audio or video source a peer
 //! publishes becomes a [`Track`]; every other peer gets a [`Downtrack`] of it, an m-line the SFU
 //! offers to that peer, along which the track's RTP is forwarded with rewritten sequence numbers,
-//! timestamps and payload types. Nothing here reads a clock or touches a socket: the driver
-//! passes `now` in and carries [`Transmit`]s out, so the whole room can run in a test.
+//! timestamps and payload types. A video track may arrive as several simulcast layers; each
+//! subscriber gets the one [`layers`](crate::layers) chooses from its bandwidth estimate and the
+//! size it shows the video at, switched only at a keyframe. Nothing here reads a clock or touches
+//! a socket: the driver passes `now` in and carries [`Transmit`]s out, so the whole room can run
+//! in a test.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use str0m::bwe::{Bitrate, BweKind};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::crypto::CryptoProvider;
-use str0m::format::PayloadParams;
-use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid};
+use str0m::format::{Codec, PayloadParams};
+use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid, Pt, Rid};
 use str0m::net::Transmit;
 use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 
 use crate::SfuError;
-use crate::forward::Rewriter;
+use crate::forward::{Rewriter, Vp8Renumber};
 use crate::ids::{ParticipantId, RoomId};
 use crate::keyframe;
+use crate::layers::{LayerChoice, LayerView, RateMeter, best_fit};
+use crate::vp8::Vp8Descriptor;
 
 /// Keyframe requests towards one publisher's track are merged within this window: a room where
 /// several subscribers lose a frame at once should cause one keyframe, not one each.
 const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(300);
+
+/// Each subscriber's bandwidth estimate starts here, until the first congestion-control
+/// feedback: enough for a middle layer, so a meeting on a good link looks good at once and one
+/// on a poor link has not much to shed.
+pub const INITIAL_ESTIMATE: Bitrate = Bitrate::kbps(800);
+
+/// How often layer choices are revisited. Switches happen at keyframes anyway; this is how fast
+/// the SFU reacts to a changed estimate.
+const ALLOCATION_INTERVAL: Duration = Duration::from_millis(200);
+
+/// A subscriber's link is taken as congested when its estimate falls this far below what the SFU
+/// sends it. An estimate that merely lags a rising rate stays above this; one cut by loss or
+/// queueing delay (to about 0.85 of what arrived, which on a saturated link is far below what was
+/// sent) falls under it.
+const CONGESTED_RATIO: f64 = 0.75;
+
+/// Loss above this share of what the SFU sends a subscriber is congestion, whatever the estimate
+/// says (random loss on a radio link stays well below it; a saturated link is far above it).
+const CONGESTION_LOSS: f32 = 0.15;
+
+/// A probe for a better layer pads the link up to that layer's rate for this long, unless the
+/// estimate has risen to carry it by then.
+const PROBE_TRIAL: Duration = Duration::from_secs(5);
+
+/// After a failed probe the next waits this long, doubling up to [`PROBE_BACKOFF_MAX`]: a link
+/// that is really this poor should not be pushed into loss over and over.
+const PROBE_BACKOFF_MIN: Duration = Duration::from_secs(2);
+const PROBE_BACKOFF_MAX: Duration = Duration::from_secs(8);
+
+/// Video is forwarded with this RTP clock (VP8, VP9, AV1 and H.264 all use 90 kHz).
+const VIDEO_CLOCK_RATE: u32 = 90_000;
 
 /// Builds the SFU side of one participant's connection: ICE-lite (the SFU has public addresses
 /// and lets the client run the checks), RTP mode (packets are forwarded, never reassembled into
@@ -37,10 +74,17 @@ pub fn peer_rtc(candidates: &[SocketAddr], crypto: Arc<CryptoProvider>, now: Ins
         .set_rtp_mode(true)
         .set_crypto_provider(crypto)
         .clear_codecs()
-        // RED comes with the media-resilience work; plain Opus for now.
-        .enable_opus(true, false)
+        // Opus with in-band FEC, and RED (RFC 2198) where the browser offers it: both let a
+        // receiver rebuild a lost audio packet from the next one, which retransmission, too slow
+        // for audio, cannot.
+        .enable_opus(true, true)
         .enable_vp8(true)
         .enable_h264(true)
+        // Congestion control on everything the SFU sends (transport-wide CC feedback from the
+        // subscriber): its estimate drives each subscriber's layer choice.
+        .enable_bwe(Some(INITIAL_ESTIMATE))
+        // Loss and round-trip figures once a second: for congestion, and for quality reports.
+        .set_stats_interval(Some(Duration::from_secs(1)))
         .build(now);
     for addr in candidates {
         match Candidate::host(*addr, "udp") {
@@ -67,6 +111,13 @@ pub enum RoomEvent {
     },
     /// ICE and DTLS are up for this participant.
     Connected { participant: ParticipantId },
+    /// The participant's link is too poor for even the lowest layer of `publisher`'s video, which
+    /// is paused for it (audio goes on); or it has recovered and the video resumes.
+    VideoPaused {
+        participant: ParticipantId,
+        publisher: ParticipantId,
+        paused: bool,
+    },
     /// The participant's connection is gone (ICE timed out or DTLS closed); it has left the room.
     Closed { participant: ParticipantId },
 }
@@ -79,7 +130,48 @@ struct Track {
     /// The m-line on the publisher's connection.
     mid: Mid,
     kind: MediaKind,
+    /// Simulcast layers, lowest first as the publisher listed them; one layer without a rid
+    /// when it does not simulcast.
+    layers: Vec<Layer>,
+}
+
+/// One encoding of a track.
+#[derive(Debug)]
+struct Layer {
+    rid: Option<Rid>,
+    meter: RateMeter,
+    /// Frame height from the layer's last keyframe (VP8), to match it to a rendered size.
+    height: Option<u16>,
     last_keyframe_request: Option<Instant>,
+}
+
+impl Layer {
+    fn new(rid: Option<Rid>) -> Self {
+        Self {
+            rid,
+            meter: RateMeter::new(),
+            height: None,
+            last_keyframe_request: None,
+        }
+    }
+}
+
+impl Track {
+    fn layer_views(&self, now: Instant) -> Vec<LayerView> {
+        self.layers
+            .iter()
+            .map(|l| LayerView {
+                active: l.meter.is_active(now),
+                bps: l.meter.bps(now),
+                height: l.height,
+            })
+            .collect()
+    }
+
+    /// What this track costs a subscriber at its usual rate (audio), in bits per second.
+    fn audio_bps(&self, now: Instant) -> u64 {
+        self.layers.iter().map(|l| l.meter.bps(now)).sum()
+    }
 }
 
 /// A track as forwarded to one subscriber.
@@ -91,10 +183,17 @@ struct Downtrack {
     /// False until the subscriber has answered the offer that created the m-line.
     active: bool,
     rewriter: Rewriter,
+    vp8: Vp8Renumber,
     /// Publisher PT -> subscriber PT, learned on first use. Usually one or two entries.
-    pt_map: Vec<(str0m::media::Pt, Option<str0m::media::Pt>)>,
-    /// Video is held back until a keyframe starts: before it the subscriber could decode nothing.
-    awaiting_keyframe: bool,
+    pt_map: Vec<(Pt, Option<Pt>)>,
+    /// The layer being forwarded. Video starts (and moves to another layer) only at a keyframe
+    /// of the chosen layer: before it the subscriber could decode nothing.
+    current: Option<usize>,
+    choice: LayerChoice,
+    /// The height the subscriber shows this video at; `None` until it says, `Some(0)` hidden.
+    render_height: Option<u32>,
+    /// Whether the subscriber was last told this video is paused for bandwidth.
+    told_paused: bool,
 }
 
 pub struct Peer {
@@ -110,6 +209,29 @@ pub struct Peer {
     downtracks: Vec<Downtrack>,
     next_timeout: Instant,
     connected: bool,
+    /// The congestion controller's estimate of this peer's downlink.
+    estimate: Bitrate,
+    /// What the SFU forwards to this peer.
+    egress: RateMeter,
+    /// Share of what the SFU sent this peer that was lost, over the last stats second.
+    egress_loss: f32,
+    probe: ProbeState,
+}
+
+/// A probe under way: since when, the estimate then, and the rate of the layers chosen then.
+#[derive(Debug, Clone, Copy)]
+struct Trial {
+    started: Instant,
+    estimate: u64,
+    chosen: u64,
+}
+
+/// Finding out whether a subscriber's link can take a better layer (see [`Room::allocate`]).
+#[derive(Debug, Clone)]
+struct ProbeState {
+    trial: Option<Trial>,
+    next_trial_at: Option<Instant>,
+    backoff: Duration,
 }
 
 impl Peer {
@@ -126,6 +248,7 @@ pub struct Room {
     tracks: Vec<Track>,
     next_track_id: u64,
     events: VecDeque<RoomEvent>,
+    next_allocation: Instant,
     /// Counters the driver adds to its metrics after each call.
     pub forwarded_packets: u64,
     pub forwarded_bytes: u64,
@@ -140,6 +263,7 @@ impl Room {
             tracks: Vec::new(),
             next_track_id: 0,
             events: VecDeque::new(),
+            next_allocation: Instant::now(),
             forwarded_packets: 0,
             forwarded_bytes: 0,
             keyframe_requests: 0,
@@ -189,6 +313,14 @@ impl Room {
             downtracks: Vec::new(),
             next_timeout: now,
             connected: false,
+            estimate: INITIAL_ESTIMATE,
+            egress: RateMeter::new(),
+            egress_loss: 0.0,
+            probe: ProbeState {
+                trial: None,
+                next_trial_at: None,
+                backoff: PROBE_BACKOFF_MIN,
+            },
         });
         Ok(())
     }
@@ -248,16 +380,35 @@ impl Room {
             .sdp_api()
             .accept_answer(pending, answer)
             .map_err(|e| SfuError::InvalidSdp(e.to_string()))?;
-        let mut newly_active = Vec::new();
         for dt in peer.downtracks.iter_mut().filter(|d| !d.active) {
             dt.active = true;
-            newly_active.push(dt.track);
         }
-        // A new subscriber needs a keyframe to show anything: ask the publishers now rather than
-        // waiting for the subscriber's decoder to complain.
-        for track in newly_active {
-            self.request_keyframe(track, KeyframeRequestKind::Fir, now);
-        }
+        // A new subscriber needs a layer and a keyframe of it to show anything: choose now and
+        // ask the publisher rather than wait for the next round or the subscriber's decoder.
+        self.allocate(now);
+        self.drive(now, send);
+        Ok(())
+    }
+
+    /// The subscriber shows the video on its m-line `mid` at this size (0 x 0: not shown). Layers
+    /// bigger than needed are not sent; a hidden video is not sent at all.
+    pub fn set_video_size<T: FnMut(Transmit)>(
+        &mut self,
+        participant: &ParticipantId,
+        mid: &str,
+        height: u32,
+        now: Instant,
+        send: &mut T,
+    ) -> Result<(), SfuError> {
+        let idx = self.peer_index(participant)?;
+        let mid = Mid::from(mid);
+        let dt = self.peers[idx]
+            .downtracks
+            .iter_mut()
+            .find(|d| d.mid == mid)
+            .ok_or(SfuError::UnknownTrack)?;
+        dt.render_height = Some(height);
+        self.allocate(now);
         self.drive(now, send);
         Ok(())
     }
@@ -331,6 +482,9 @@ impl Room {
 
     /// Time passes: feeds timeouts to the peers that are due.
     pub fn handle_timeout<T: FnMut(Transmit)>(&mut self, now: Instant, send: &mut T) {
+        if now >= self.next_allocation {
+            self.allocate(now);
+        }
         for peer in &mut self.peers {
             if peer.next_timeout <= now
                 && let Err(e) = peer.rtc.handle_input(Input::Timeout(now))
@@ -341,9 +495,10 @@ impl Room {
         self.drive(now, send);
     }
 
-    /// The earliest time a peer wants to be woken.
+    /// The earliest time a peer, or the next round of layer choices, wants to be woken.
     pub fn next_timeout(&self) -> Option<Instant> {
-        self.peers.iter().map(|p| p.next_timeout).min()
+        let peers = self.peers.iter().map(|p| p.next_timeout).min()?;
+        Some(peers.min(self.next_allocation))
     }
 
     /// Polls every peer until each waits for time or input. A peer's output can be input for
@@ -405,29 +560,50 @@ impl Room {
                 let publisher = self.peers[idx].participant.clone();
                 let id = self.next_track_id;
                 self.next_track_id += 1;
+                // A browser's send encodings appear as the layers the SFU receives.
+                let layers: Vec<Layer> = match &added.simulcast {
+                    Some(s) if !s.recv.is_empty() => {
+                        s.recv.iter().map(|l| Layer::new(Some(l.rid))).collect()
+                    }
+                    _ => vec![Layer::new(None)],
+                };
+                tracing::debug!(room_id = %self.id, participant_id = %publisher, mid = %added.mid, kind = ?added.kind, layers = layers.len(), "track published");
                 self.tracks.push(Track {
                     id,
                     publisher: publisher.clone(),
                     mid: added.mid,
                     kind: added.kind,
-                    last_keyframe_request: None,
+                    layers,
                 });
-                tracing::debug!(room_id = %self.id, participant_id = %publisher, mid = %added.mid, kind = ?added.kind, "track published");
                 for other in self.peers.iter_mut().filter(|p| p.participant != publisher) {
                     other.to_add.push(id);
                 }
                 true
             }
             Event::KeyframeRequest(req) => {
-                let track = self.peers[idx]
+                let wanted = self.peers[idx]
                     .downtracks
                     .iter()
                     .find(|d| d.mid == req.mid)
-                    .map(|d| d.track);
-                if let Some(track) = track {
-                    self.request_keyframe(track, req.kind, now);
+                    .and_then(|d| Some((d.track, d.current.or(d.choice.target)?)));
+                if let Some((track, layer)) = wanted {
+                    self.request_keyframe(track, layer, req.kind, now);
                 }
                 true
+            }
+            Event::PeerStats(stats) => {
+                let peer = &mut self.peers[idx];
+                peer.egress_loss = stats.egress_loss_fraction.unwrap_or(0.0);
+                // str0m stops emitting estimate events while it cannot probe; the stats carry
+                // the current estimate regardless.
+                if let Some(estimate) = stats.bwe_tx {
+                    peer.estimate = estimate;
+                }
+                false
+            }
+            Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. }) => {
+                self.peers[idx].estimate = estimate;
+                false
             }
             Event::Connected => {
                 self.peers[idx].connected = true;
@@ -446,26 +622,58 @@ impl Room {
     }
 
     fn forward(&mut self, from: usize, packet: RtpPacket, now: Instant) -> bool {
-        let Some(mid) = self.peers[from]
+        let Some((mid, rid)) = self.peers[from]
             .rtc
             .direct_api()
             .stream_rx(&packet.header.ssrc)
-            .map(|s| s.mid())
+            .map(|s| (s.mid(), s.rid()))
         else {
             return false;
         };
         let publisher = &self.peers[from].participant;
-        let Some(track) = self
+        let Some(track_idx) = self
             .tracks
             .iter()
-            .find(|t| t.mid == mid && &t.publisher == publisher)
+            .position(|t| t.mid == mid && &t.publisher == publisher)
+        else {
+            return false;
+        };
+        let track = &mut self.tracks[track_idx];
+        let Some(layer) = track
+            .layers
+            .iter()
+            .position(|l| l.rid == rid)
+            .or_else(|| (track.layers.len() == 1).then_some(0))
         else {
             return false;
         };
         let (track_id, kind) = (track.id, track.kind);
+        track.layers[layer].meter.record(packet.payload.len(), now);
+
         let in_pt = packet.header.payload_type;
-        // Looked up once per packet at most, and only when a subscriber meets a new PT.
-        let mut in_params: Option<PayloadParams> = None;
+        let in_params: Option<PayloadParams> = self.peers[from]
+            .rtc
+            .codec_config()
+            .find(|p| p.pt() == in_pt || p.red() == Some(in_pt))
+            .cloned();
+        let codec = in_params.map(|p| p.spec().codec);
+        let vp8 = (codec == Some(Codec::Vp8))
+            .then(|| Vp8Descriptor::parse(&packet.payload))
+            .flatten();
+        let starts_keyframe = kind == MediaKind::Video
+            && match (codec, &vp8) {
+                (Some(Codec::Vp8), Some(d)) => d.starts_keyframe(&packet.payload),
+                (Some(Codec::Vp8), None) => false,
+                (Some(c), _) => keyframe::starts_keyframe(c, &packet.payload),
+                (None, _) => false,
+            };
+        if let Some(height) = vp8
+            .and_then(|d| d.keyframe_size(&packet.payload))
+            .map(|s| s.1)
+        {
+            self.tracks[track_idx].layers[layer].height = Some(height);
+        }
+
         let ext = &packet.header.ext_vals;
         let ext_vals = ExtensionValues {
             audio_level: ext.audio_level,
@@ -475,104 +683,115 @@ impl Room {
             ..Default::default()
         };
         let mut wrote = false;
-        // Whether this packet begins a keyframe, worked out only while some subscriber waits.
-        let mut starts_keyframe: Option<bool> = None;
         let mut keyframe_wanted = false;
         for to in 0..self.peers.len() {
             if to == from {
                 continue;
             }
-            let Some(dt_idx) = self.peers[to]
+            let peer = &mut self.peers[to];
+            let Some(dt) = peer
                 .downtracks
-                .iter()
-                .position(|d| d.track == track_id && d.active)
+                .iter_mut()
+                .find(|d| d.track == track_id && d.active)
             else {
                 continue;
             };
-            let out_pt = match self.peers[to].downtracks[dt_idx]
-                .pt_map
-                .iter()
-                .find(|(i, _)| *i == in_pt)
-            {
+            if kind == MediaKind::Video && dt.current != Some(layer) {
+                if dt.choice.target != Some(layer) {
+                    continue;
+                }
+                if !starts_keyframe {
+                    keyframe_wanted = true;
+                    continue;
+                }
+                // The chosen layer starts a keyframe: the subscriber moves to it here.
+                dt.rewriter.switch_source(
+                    *packet.seq_no,
+                    packet.header.timestamp,
+                    now,
+                    VIDEO_CLOCK_RATE,
+                );
+                if let Some(d) = &vp8 {
+                    dt.vp8
+                        .switch_source(d.picture_id.map(|p| p.0), d.tl0_pic_idx);
+                }
+                dt.current = Some(layer);
+            }
+            let out_pt = match dt.pt_map.iter().find(|(i, _)| *i == in_pt) {
                 Some((_, out)) => *out,
                 None => {
-                    if in_params.is_none() {
-                        in_params = self.peers[from]
-                            .rtc
-                            .codec_config()
-                            .find(|p| p.pt() == in_pt)
-                            .cloned();
-                    }
                     let out = in_params.and_then(|p| {
-                        self.peers[to]
-                            .rtc
-                            .codec_config()
-                            .match_params(p)
-                            .map(|m| m.pt())
+                        let matched = peer.rtc.codec_config().match_params(p)?;
+                        // RED travels as RED where both ends speak it; else it is not sent.
+                        if p.red() == Some(in_pt) {
+                            matched.red()
+                        } else {
+                            Some(matched.pt())
+                        }
                     });
-                    self.peers[to].downtracks[dt_idx].pt_map.push((in_pt, out));
+                    dt.pt_map.push((in_pt, out));
                     out
                 }
             };
             let Some(out_pt) = out_pt else { continue };
-            if self.peers[to].downtracks[dt_idx].awaiting_keyframe {
-                let starts = *starts_keyframe.get_or_insert_with(|| {
-                    let codec = self.peers[from]
-                        .rtc
-                        .codec_config()
-                        .find(|p| p.pt() == in_pt)
-                        .map(|p| p.spec().codec);
-                    codec.is_none_or(|c| keyframe::starts_keyframe(c, &packet.payload))
-                });
-                if !starts {
-                    keyframe_wanted = true;
-                    continue;
-                }
-                self.peers[to].downtracks[dt_idx].awaiting_keyframe = false;
-            }
-            let peer = &mut self.peers[to];
-            let dt = &mut peer.downtracks[dt_idx];
-            let Some((seq, ts)) = dt.rewriter.rewrite(*packet.seq_no, packet.header.timestamp)
+            let Some(out) = dt
+                .rewriter
+                .rewrite(*packet.seq_no, packet.header.timestamp, now)
             else {
                 continue;
             };
+            let mut write = RtpWrite::new(
+                out_pt,
+                out.seq.into(),
+                out.ts,
+                packet.timestamp,
+                packet.payload.clone(),
+            )
+            .marker(packet.header.marker)
+            .ext_vals(ext_vals.clone())
+            // Audio is not retransmitted: a late audio packet is worse than a lost one.
+            .nackable(kind == MediaKind::Video);
+            if let Some(d) = &vp8 {
+                let (pid, tl0) = dt.vp8.rewrite(d.picture_id, d.tl0_pic_idx, out.newest);
+                if let Some(patch) = vp8_patch(&packet.payload, pid, tl0) {
+                    write = write.vp8_patch(patch);
+                }
+            }
             let mid = dt.mid;
             let mut api = peer.rtc.direct_api();
             let Some(tx) = api.stream_tx_by_mid(mid, None) else {
                 continue;
             };
-            tx.write_rtp(
-                RtpWrite::new(
-                    out_pt,
-                    seq.into(),
-                    ts,
-                    packet.timestamp,
-                    packet.payload.clone(),
-                )
-                .marker(packet.header.marker)
-                .ext_vals(ext_vals.clone())
-                // Audio is not retransmitted: a late audio packet is worse than a lost one.
-                .nackable(kind == MediaKind::Video),
-            );
+            tx.write_rtp(write);
+            peer.egress.record(packet.payload.len(), now);
             self.forwarded_packets += 1;
             self.forwarded_bytes += packet.payload.len() as u64;
             wrote = true;
         }
         if keyframe_wanted {
-            // Throttled per track: a waiting subscriber asks again at most every 300 ms.
-            self.request_keyframe(track_id, KeyframeRequestKind::Pli, now);
+            // Throttled per layer: subscribers waiting for it share one request every 300 ms.
+            self.request_keyframe(track_id, layer, KeyframeRequestKind::Pli, now);
         }
         wrote
     }
 
-    fn request_keyframe(&mut self, track_id: u64, kind: KeyframeRequestKind, now: Instant) {
+    fn request_keyframe(
+        &mut self,
+        track_id: u64,
+        layer: usize,
+        kind: KeyframeRequestKind,
+        now: Instant,
+    ) {
         let Some(track) = self.tracks.iter_mut().find(|t| t.id == track_id) else {
             return;
         };
         if track.kind != MediaKind::Video {
             return;
         }
-        if track
+        let Some(layer) = track.layers.get_mut(layer) else {
+            return;
+        };
+        if layer
             .last_keyframe_request
             .is_some_and(|at| now.saturating_duration_since(at) < KEYFRAME_REQUEST_INTERVAL)
         {
@@ -586,10 +805,119 @@ impl Room {
             return;
         };
         let mut api = publisher.rtc.direct_api();
-        if let Some(rx) = api.stream_rx_by_mid(track.mid, None) {
+        if let Some(rx) = api.stream_rx_by_mid(track.mid, layer.rid) {
             rx.request_keyframe(kind);
-            track.last_keyframe_request = Some(now);
+            layer.last_keyframe_request = Some(now);
             self.keyframe_requests += 1;
+        }
+    }
+
+    /// Revisits every subscriber's layer choices against its bandwidth estimate and rendered
+    /// sizes, asks publishers for keyframes of newly chosen layers, tells subscribers when video
+    /// pauses or resumes for bandwidth, and tells each subscriber's congestion controller what
+    /// rate to sustain and what to probe for.
+    fn allocate(&mut self, now: Instant) {
+        self.next_allocation = now + ALLOCATION_INTERVAL;
+        let mut keyframes = Vec::new();
+        for peer in &mut self.peers {
+            let tracks = &self.tracks;
+            let track_of = |dt: &Downtrack| tracks.iter().find(|t| t.id == dt.track);
+            let mut audio_bps = 0;
+            let mut shown_video = 0u64;
+            for dt in peer.downtracks.iter().filter(|d| d.active) {
+                match track_of(dt) {
+                    Some(t) if t.kind == MediaKind::Audio => audio_bps += t.audio_bps(now),
+                    Some(_) if dt.render_height != Some(0) => shown_video += 1,
+                    _ => {}
+                }
+            }
+            // Audio first; the rest is shared evenly between the videos on screen. A congestion
+            // controller never estimates far above what is sent, so an estimate is only taken
+            // as a limit when it has fallen below what the SFU sends: that is congestion. Until
+            // then every video keeps at least its current (or lowest) layer.
+            let sent = peer.egress.bps(now) as f64;
+            let lossy = peer.egress_loss > CONGESTION_LOSS;
+            // Under heavy loss the estimate may not have caught up yet; what arrives is the
+            // better measure of the link, less a margin to drain the queue.
+            let estimate = if lossy {
+                let arriving = sent * f64::from(1.0 - peer.egress_loss) * 0.85;
+                peer.estimate.as_u64().min(arriving as u64)
+            } else {
+                peer.estimate.as_u64()
+            };
+            let congested = lossy || (estimate as f64) < CONGESTED_RATIO * sent;
+            let share = estimate.saturating_sub(audio_bps) / shown_video.max(1);
+            // What the chosen layers need (padding fills in while media is below it, e.g. while
+            // waiting for a keyframe), what the next layer up would need, and the best wanted.
+            let (mut chosen, mut next, mut best_bps) = (audio_bps, audio_bps, audio_bps);
+            let mut upgrade_wanted = false;
+            for dt in peer.downtracks.iter_mut().filter(|d| d.active) {
+                let Some(track) = track_of(dt) else { continue };
+                if track.kind != MediaKind::Video {
+                    continue;
+                }
+                let views = track.layer_views(now);
+                let floor = dt
+                    .choice
+                    .target
+                    .or_else(|| views.iter().position(|l| l.active))
+                    .map_or(0, |l| views[l].need_bps());
+                let budget = if congested { share } else { share.max(floor) };
+                let changed = if dt.render_height == Some(0) {
+                    let changed = dt.choice.target.is_some();
+                    dt.choice = LayerChoice::default();
+                    changed
+                } else {
+                    dt.choice.update(&views, budget, dt.render_height, now)
+                };
+                if changed {
+                    match dt.choice.target {
+                        Some(layer) => keyframes.push((track.id, layer)),
+                        // Paused or hidden: stop at once, the link needs the room.
+                        None => dt.current = None,
+                    }
+                }
+                let best = if dt.render_height == Some(0) {
+                    None
+                } else {
+                    best_fit(&views, u64::MAX, dt.render_height, 1.0)
+                };
+                let next_up = match (dt.choice.target, best) {
+                    (Some(t), Some(b)) if b > t => Some(t + 1),
+                    (None, Some(_)) => views.iter().position(|l| l.active),
+                    (t, _) => t,
+                };
+                upgrade_wanted |= next_up != dt.choice.target;
+                chosen += dt.choice.target.map_or(0, |l| views[l].need_bps());
+                next += next_up.map_or(0, |l| views[l].need_bps());
+                best_bps += best.map_or(0, |l| views[l].need_bps());
+                let paused = dt.choice.paused_for_bandwidth();
+                if paused != dt.told_paused {
+                    dt.told_paused = paused;
+                    self.events.push_back(RoomEvent::VideoPaused {
+                        participant: peer.participant.clone(),
+                        publisher: track.publisher.clone(),
+                        paused,
+                    });
+                }
+            }
+            if peer.connected {
+                let (sustain, desired) = peer.probe.plan(
+                    now,
+                    estimate,
+                    congested,
+                    upgrade_wanted,
+                    chosen,
+                    next,
+                    best_bps,
+                );
+                peer.rtc
+                    .bwe()
+                    .set_bitrate(Bitrate::bps(sustain), Bitrate::bps(desired));
+            }
+        }
+        for (track, layer) in keyframes {
+            self.request_keyframe(track, layer, KeyframeRequestKind::Pli, now);
         }
     }
 
@@ -625,8 +953,13 @@ impl Room {
                     mid,
                     active: false,
                     rewriter: Rewriter::random(),
-                    awaiting_keyframe: track.kind == MediaKind::Video,
+                    vp8: Vp8Renumber::default(),
                     pt_map: Vec::new(),
+                    // Audio has one layer and no keyframes: it flows from the first packet.
+                    current: (track.kind == MediaKind::Audio).then_some(0),
+                    choice: LayerChoice::default(),
+                    render_height: None,
+                    told_paused: false,
                 });
             }
             if let Some((offer, pending)) = api.apply() {
@@ -663,4 +996,77 @@ impl Room {
     pub fn connected_peers(&self) -> usize {
         self.peers.iter().filter(|p| p.connected).count()
     }
+}
+
+impl ProbeState {
+    /// What the congestion controller should sustain and probe for. A congestion controller never
+    /// estimates much above what is actually sent (GCC caps increases at 1.5 times the observed
+    /// rate), so a better layer cannot be earned by waiting: the SFU pads the link up to the next
+    /// layer's rate for a trial, during which the estimate either rises to allow the switch or
+    /// falls (the link is full). A failed trial backs off before the next, so a poor link is not
+    /// pushed into loss again and again; outside trials only the chosen layers are sustained.
+    #[allow(clippy::too_many_arguments)]
+    fn plan(
+        &mut self,
+        now: Instant,
+        estimate: u64,
+        congested: bool,
+        upgrade_wanted: bool,
+        chosen: u64,
+        next: u64,
+        best: u64,
+    ) -> (u64, u64) {
+        if let Some(trial) = self.trial {
+            let failed = congested || estimate * 10 < trial.estimate * 9;
+            if !upgrade_wanted || chosen > trial.chosen {
+                // A layer up was taken: the link carried it. Go on probing for the next one
+                // straight away, if one is wanted.
+                self.trial = upgrade_wanted.then_some(Trial {
+                    started: now,
+                    estimate,
+                    chosen,
+                });
+                self.backoff = PROBE_BACKOFF_MIN;
+            } else if failed
+                // A trial whose estimate already carries the next layer runs on until the
+                // switch has waited out its hold.
+                || (now.saturating_duration_since(trial.started) >= PROBE_TRIAL && estimate < next)
+            {
+                self.trial = None;
+                self.next_trial_at = Some(now + self.backoff);
+                self.backoff = (self.backoff * 2).min(PROBE_BACKOFF_MAX);
+            }
+        } else if upgrade_wanted && !congested && self.next_trial_at.is_none_or(|at| now >= at) {
+            self.trial = Some(Trial {
+                started: now,
+                estimate,
+                chosen,
+            });
+        }
+        match self.trial {
+            Some(_) => (next, best + best / 4),
+            None => (chosen, chosen),
+        }
+    }
+}
+
+/// The VP8 descriptor patch that writes the subscriber's picture ID and TL0PICIDX, when there is
+/// something to write.
+fn vp8_patch(
+    payload: &[u8],
+    picture_id: Option<u16>,
+    tl0_pic_idx: Option<u8>,
+) -> Option<str0m::rtp::Vp8Patch> {
+    if picture_id.is_none() && tl0_pic_idx.is_none() {
+        return None;
+    }
+    let parsed = str0m::rtp::Vp8Descriptor::parse(payload).ok()?;
+    let mut patch = parsed.patch();
+    if let Some(pid) = picture_id {
+        patch = patch.picture_id(pid);
+    }
+    if let Some(tl0) = tl0_pic_idx {
+        patch = patch.tl0_pic_idx(tl0);
+    }
+    patch.build().ok()
 }

@@ -31,6 +31,10 @@ pub enum ClientMessage {
     Candidate { candidate: String },
     /// The client muted or unmuted a source; relayed to the others as `participant_updated`.
     Mute { kind: MediaKind, muted: bool },
+    /// The client shows the video it receives on m-line `mid` at this size in CSS pixels times
+    /// the device pixel ratio (0 x 0: not shown). The SFU sends no bigger simulcast layer than
+    /// that needs, and nothing for a hidden video. Send again when the layout changes.
+    VideoSize { mid: String, width: u32, height: u32 },
     /// Leave the meeting; the server closes the connection after `left`.
     Leave,
     /// Keep-alive; answered with `pong`.
@@ -62,6 +66,13 @@ pub enum ServerMessage {
     ParticipantUpdated { participant: ParticipantInfo },
     /// Someone left the room (or their connection was lost).
     ParticipantLeft { participant_id: ParticipantId },
+    /// This client's link is too poor for even the lowest quality of `participant_id`'s video, so
+    /// the SFU has paused it (`paused: true`) to keep audio clear; `paused: false` when it
+    /// resumes. Show "video paused – poor connection" on that tile meanwhile.
+    VideoPaused {
+        participant_id: ParticipantId,
+        paused: bool,
+    },
     /// Answer to `ping`.
     Pong,
     /// The server confirms `leave`; the connection closes next.
@@ -201,6 +212,7 @@ const CLIENT_TYPES: &[&str] = &[
     "answer",
     "candidate",
     "mute",
+    "video_size",
     "leave",
     "ping",
 ];
@@ -262,6 +274,7 @@ mod tests {
             r#"{"type":"answer","sdp":"v=0"}"#,
             r#"{"type":"candidate","candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host"}"#,
             r#"{"type":"mute","kind":"audio","muted":true}"#,
+            r#"{"type":"video_size","mid":"2","width":640,"height":360}"#,
             r#"{"type":"leave"}"#,
             r#"{"type":"ping"}"#,
         ] {

@@ -147,6 +147,10 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
                 event = peer_event => match event {
                     Some(PeerEvent::Offer(sdp)) => send(&out, ServerMessage::Offer { sdp }),
                     Some(PeerEvent::Connected) => tracing::info!("media connected"),
+                    Some(PeerEvent::VideoPaused { publisher, paused }) => {
+                        tracing::info!(publisher_id = %publisher, paused, "video paused for bandwidth");
+                        send(&out, ServerMessage::VideoPaused { participant_id: publisher, paused });
+                    }
                     Some(PeerEvent::Closed) | None => {
                         tracing::info!("media connection lost");
                         send(&out, ServerMessage::error(ErrorCode::Internal, "media connection lost", true));
@@ -238,6 +242,11 @@ async fn handle_text(
             state
                 .presence
                 .set_muted(&j.room, &j.participant, kind, muted)
+        }
+        ClientMessage::VideoSize { mid, height, .. } => {
+            if let Err(e) = j.peer.video_size(mid, height) {
+                send(out, sfu_error(&e, false).1);
+            }
         }
         ClientMessage::Leave => {
             send(out, ServerMessage::Left);

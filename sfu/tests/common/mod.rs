@@ -3,7 +3,7 @@
 
 #![allow(dead_code)] // each test file uses a different part of the harness
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,12 +13,65 @@ use sfu::{ParticipantId, RoomId};
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::crypto::CryptoProvider;
 use str0m::format::Codec;
-use str0m::media::{Direction, MediaKind, Mid, Pt};
+use str0m::media::{Direction, MediaKind, Mid, Pt, Rid, Simulcast, SimulcastLayer};
 use str0m::net::{Protocol, Receive, Transmit};
 use str0m::rtp::RtpWrite;
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
 pub const SERVER: &str = "10.0.0.1:50000";
+
+/// One simulcast encoding a test client sends: each ~30 fps frame is `packets_per_frame` packets
+/// of `packet_bytes` (which is also how a receiver tells the layers apart), and its keyframes
+/// announce `height`.
+#[derive(Debug, Clone, Copy)]
+pub struct LayerSpec {
+    pub rid: &'static str,
+    pub packets_per_frame: usize,
+    pub packet_bytes: usize,
+    pub height: u16,
+}
+
+/// An officer's desk: three layers, ~90 kbit/s, ~470 kbit/s and ~1.1 Mbit/s with overhead.
+pub const THREE_LAYERS: [LayerSpec; 3] = [
+    LayerSpec {
+        rid: "q",
+        packets_per_frame: 1,
+        packet_bytes: 300,
+        height: 180,
+    },
+    LayerSpec {
+        rid: "h",
+        packets_per_frame: 2,
+        packet_bytes: 900,
+        height: 360,
+    },
+    LayerSpec {
+        rid: "f",
+        packets_per_frame: 4,
+        packet_bytes: 1100,
+        height: 720,
+    },
+];
+
+/// A received video packet, as a decoder would see it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReceivedVideo {
+    pub seq: u16,
+    pub ts: u32,
+    pub len: usize,
+    pub picture_id: Option<u16>,
+    pub keyframe: bool,
+    pub at: Instant,
+}
+
+/// State of one simulcast layer a client sends.
+struct SendLayer {
+    spec: LayerSpec,
+    seq: u64,
+    frames: u64,
+    picture_id: u16,
+    keyframe_due: bool,
+}
 
 pub struct Client {
     pub participant: ParticipantId,
@@ -34,6 +87,8 @@ pub struct Client {
     pub first_payload: HashMap<u32, Vec<u8>>,
     /// Which media kind each received SSRC carries.
     pub received_kind: HashMap<u32, MediaKind>,
+    /// Which m-line each received SSRC arrives on.
+    pub received_mid: HashMap<u32, Mid>,
     pub keyframe_requests: usize,
     /// A keyframe was asked for: the next video frame is one, as a real encoder would do.
     keyframe_due: bool,
@@ -41,6 +96,12 @@ pub struct Client {
     pub answers_keyframe_requests: bool,
     pub offers_received: usize,
     pub stopped_media: usize,
+    /// Simulcast layers this client sends (empty: one plain VP8 stream).
+    layers: Vec<SendLayer>,
+    /// Every video packet received, per SSRC, in arrival order.
+    pub video_log: HashMap<u32, Vec<ReceivedVideo>>,
+    /// `video_paused` notices from the SFU, in order: (publisher, paused).
+    pub video_paused: Vec<(ParticipantId, bool)>,
 }
 
 impl Client {
@@ -85,7 +146,20 @@ pub struct Meeting {
     rng: u64,
     /// Media datagrams dropped by the emulated network.
     pub dropped: usize,
+    /// A client's downlink capacity, bits per second, when capped.
+    downlink_rate: HashMap<SocketAddr, u64>,
+    /// Datagrams queued on a capped downlink: when the link has finished sending each.
+    downlink_queue: BTreeMap<(Instant, u64), Transmit>,
+    /// When each capped downlink is free again.
+    downlink_free_at: HashMap<SocketAddr, Instant>,
+    queued: u64,
 }
+
+/// The emulation's time step.
+const TICK: Duration = Duration::from_millis(1);
+
+/// A capped link queues up to this much delay, then drops (a router's tail drop).
+const MAX_QUEUE_DELAY: Duration = Duration::from_millis(250);
 
 /// A direction on a client's link to the SFU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -96,6 +170,11 @@ pub enum Link {
 
 impl Meeting {
     pub fn new() -> Self {
+        // RUST_LOG=str0m=debug shows what the media engine decided, for a failing test.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
         Self {
             now: Instant::now(),
             room: Room::new(RoomId::from("room-1")),
@@ -107,11 +186,21 @@ impl Meeting {
             loss: HashMap::new(),
             rng: 0x9e37_79b9_7f4a_7c15,
             dropped: 0,
+            downlink_rate: HashMap::new(),
+            downlink_queue: BTreeMap::new(),
+            downlink_free_at: HashMap::new(),
+            queued: 0,
         }
     }
 
     /// A participant joins and offers to publish audio and video (as a browser does).
     pub fn join(&mut self, name: &str) -> usize {
+        self.join_with_layers(name, &[])
+    }
+
+    /// Joins publishing video as these simulcast layers (lowest first), as a browser with
+    /// `sendEncodings` does.
+    pub fn join_with_layers(&mut self, name: &str, layers: &[LayerSpec]) -> usize {
         let idx = self.clients.len();
         let addr: SocketAddr = format!("10.0.1.{}:4000", idx + 1).parse().unwrap();
         let mut rtc = Rtc::builder()
@@ -130,12 +219,17 @@ impl Meeting {
             None,
             None,
         );
+        let simulcast = (!layers.is_empty()).then(|| {
+            let mut s = Simulcast::new();
+            s.send = layers.iter().map(|l| SimulcastLayer::new(l.rid)).collect();
+            s
+        });
         let video = api.add_media(
             MediaKind::Video,
             Direction::SendOnly,
             Some(name.into()),
             None,
-            None,
+            simulcast,
         );
         let (offer, pending) = api.apply().expect("an offer");
 
@@ -167,12 +261,27 @@ impl Meeting {
             seq_video: 0,
             received: HashMap::new(),
             received_kind: HashMap::new(),
+            received_mid: HashMap::new(),
             first_payload: HashMap::new(),
             keyframe_requests: 0,
             keyframe_due: false,
             answers_keyframe_requests: true,
             offers_received: 0,
             stopped_media: 0,
+            layers: layers
+                .iter()
+                .enumerate()
+                .map(|(i, spec)| SendLayer {
+                    spec: *spec,
+                    seq: 0,
+                    frames: 0,
+                    // Layers number their pictures independently, as an encoder does.
+                    picture_id: 1_000 + 9_000 * i as u16,
+                    keyframe_due: false,
+                })
+                .collect(),
+            video_log: HashMap::new(),
+            video_paused: Vec::new(),
         });
         self.deliver_to_clients(out);
         idx
@@ -198,6 +307,56 @@ impl Meeting {
         lost
     }
 
+    /// Caps a client's downlink (SFU to client) to `bps`; `None` lifts the cap.
+    pub fn set_downlink_rate(&mut self, idx: usize, bps: Option<u64>) {
+        let addr = self.clients[idx].addr;
+        match bps {
+            Some(bps) => {
+                self.downlink_rate.insert(addr, bps);
+            }
+            None => {
+                self.downlink_rate.remove(&addr);
+            }
+        }
+    }
+
+    /// Sends `packets` video packets from a client as fast as the emulation goes (no one need
+    /// be subscribed), e.g. to take its sequence numbers past 65 536.
+    pub fn send_video_burst(&mut self, idx: usize, packets: usize) {
+        let mut left = packets;
+        while left > 0 {
+            let now = self.now;
+            for _ in 0..left.min(200) {
+                send_media(&mut self.clients[idx], MediaKind::Video, now);
+                left -= 1;
+            }
+            self.step(TICK, 0);
+        }
+    }
+
+    /// The mid of the first video m-line a client receives on.
+    pub fn received_video_mid(&self, idx: usize) -> String {
+        let c = &self.clients[idx];
+        let ssrc = c
+            .received_kind
+            .iter()
+            .find(|(_, k)| **k == MediaKind::Video)
+            .map(|(s, _)| *s)
+            .expect("some video received");
+        c.received_mid[&ssrc].to_string()
+    }
+
+    /// The client reports the height it shows the video on `mid` at.
+    pub fn set_video_size(&mut self, idx: usize, mid: &str, height: u32) {
+        let participant = self.clients[idx].participant.clone();
+        let mut out = Vec::new();
+        self.room
+            .set_video_size(&participant, mid, height, self.now, &mut |t| out.push(t))
+            .unwrap();
+        self.deliver_to_clients(out);
+        self.settle();
+    }
+
     pub fn leave(&mut self, idx: usize) {
         let participant = self.clients[idx].participant.clone();
         let mut out = Vec::new();
@@ -207,37 +366,44 @@ impl Meeting {
         self.settle();
     }
 
-    /// Runs the meeting for `duration` in 5 ms steps; every connected client sends 20 ms Opus
+    /// Runs the meeting for `duration` in 1 ms steps (fine enough for the SFU's pacer and
+    /// congestion-control probes to keep their timing); every connected client sends 20 ms Opus
     /// packets and ~30 fps VP8 (one packet per frame, a keyframe every 50 frames).
     pub fn run(&mut self, duration: Duration) {
         let end = self.now + duration;
         let mut tick = 0u64;
         while self.now < end {
-            self.now += Duration::from_millis(5);
             tick += 1;
-            for c in &mut self.clients {
-                if !c.rtc.is_connected() {
-                    continue;
-                }
-                if tick.is_multiple_of(4) {
-                    send_media(c, MediaKind::Audio, self.now);
-                }
-                if tick.is_multiple_of(7) {
-                    send_media(c, MediaKind::Video, self.now);
-                }
-            }
-            for i in 0..self.clients.len() {
-                self.clients[i]
-                    .rtc
-                    .handle_input(Input::Timeout(self.now))
-                    .unwrap();
-                self.poll_client(i);
-            }
-            let mut out = Vec::new();
-            self.room.handle_timeout(self.now, &mut |t| out.push(t));
-            self.deliver_to_clients(out);
-            self.settle();
+            self.step(TICK, tick);
         }
+    }
+
+    /// Advances time by `dt`; with `tick > 0` clients send media due on that tick.
+    fn step(&mut self, dt: Duration, tick: u64) {
+        self.now += dt;
+        for c in &mut self.clients {
+            if !c.rtc.is_connected() || tick == 0 {
+                continue;
+            }
+            if tick.is_multiple_of(20) {
+                send_media(c, MediaKind::Audio, self.now);
+            }
+            if tick.is_multiple_of(33) {
+                send_media(c, MediaKind::Video, self.now);
+            }
+        }
+        self.deliver_queued();
+        for i in 0..self.clients.len() {
+            self.clients[i]
+                .rtc
+                .handle_input(Input::Timeout(self.now))
+                .unwrap();
+            self.poll_client(i);
+        }
+        let mut out = Vec::new();
+        self.room.handle_timeout(self.now, &mut |t| out.push(t));
+        self.deliver_to_clients(out);
+        self.settle();
     }
 
     /// Moves packets and negotiation messages until nobody has anything more to say.
@@ -262,6 +428,18 @@ impl Meeting {
             }
             let mut negotiated = false;
             while let Some(event) = self.room.poll_event() {
+                if let RoomEvent::VideoPaused {
+                    participant,
+                    publisher,
+                    paused,
+                } = &event
+                    && let Some(c) = self
+                        .clients
+                        .iter_mut()
+                        .find(|c| &c.participant == participant)
+                {
+                    c.video_paused.push((publisher.clone(), *paused));
+                }
                 if let RoomEvent::Offer { participant, sdp } = event {
                     negotiated = true;
                     let c = self
@@ -305,24 +483,64 @@ impl Meeting {
     fn deliver_to_clients(&mut self, transmits: Vec<Transmit>) {
         for t in transmits {
             *self.server_sources.entry(t.source).or_default() += 1;
-            let Some(i) = self.clients.iter().position(|c| c.addr == t.destination) else {
+            if self.clients.iter().all(|c| c.addr != t.destination) {
                 continue;
-            };
+            }
             if self.lost(t.destination, Link::Down, &t.contents) {
                 continue;
             }
-            let receive =
-                Receive::new(Protocol::Udp, t.source, t.destination, &t.contents).unwrap();
-            self.clients[i]
-                .rtc
-                .handle_input(Input::Receive(self.now, receive))
-                .unwrap();
-            self.poll_client(i);
+            if let Some(&bps) = self.downlink_rate.get(&t.destination) {
+                // Serialised onto the capped link behind what is already queued.
+                let free = self
+                    .downlink_free_at
+                    .get(&t.destination)
+                    .copied()
+                    .unwrap_or(self.now);
+                let start = free.max(self.now);
+                if start.saturating_duration_since(self.now) > MAX_QUEUE_DELAY {
+                    self.dropped += 1;
+                    continue;
+                }
+                let bits = (t.contents.len() as u64 + 28) * 8;
+                let done = start + Duration::from_micros(bits * 1_000_000 / bps);
+                self.downlink_free_at.insert(t.destination, done);
+                self.queued += 1;
+                self.downlink_queue.insert((done, self.queued), t);
+                continue;
+            }
+            self.receive_at_client(t);
         }
+    }
+
+    /// Hands capped-link datagrams whose time has come to their clients.
+    fn deliver_queued(&mut self) {
+        while let Some(entry) = self.downlink_queue.first_entry() {
+            if entry.key().0 > self.now {
+                break;
+            }
+            let t = entry.remove();
+            self.receive_at_client(t);
+        }
+    }
+
+    fn receive_at_client(&mut self, t: Transmit) {
+        let Some(i) = self.clients.iter().position(|c| c.addr == t.destination) else {
+            return;
+        };
+        let receive = Receive::new(Protocol::Udp, t.source, t.destination, &t.contents).unwrap();
+        self.clients[i]
+            .rtc
+            .handle_input(Input::Receive(self.now, receive))
+            .unwrap();
+        self.poll_client(i);
     }
 }
 
 fn send_media(c: &mut Client, kind: MediaKind, now: Instant) {
+    if kind == MediaKind::Video && !c.layers.is_empty() {
+        send_simulcast_frame(c, now);
+        return;
+    }
     let (mid, pt, payload, clock): (Mid, Pt, Vec<u8>, u64) = match kind {
         MediaKind::Audio => (c.audio.unwrap(), c.pt(Codec::Opus), vec![0xfc; 60], 48_000),
         MediaKind::Video => {
@@ -353,30 +571,93 @@ fn send_media(c: &mut Client, kind: MediaKind, now: Instant) {
     );
 }
 
+/// One frame on every simulcast layer: VP8 with a 15-bit picture ID, keyframes every 100 frames
+/// or when asked for that layer, the keyframe header carrying the layer's size.
+fn send_simulcast_frame(c: &mut Client, now: Instant) {
+    let mid = c.video.unwrap();
+    let pt = c.pt(Codec::Vp8);
+    for layer in &mut c.layers {
+        layer.frames += 1;
+        layer.picture_id = (layer.picture_id + 1) & 0x7fff;
+        let keyframe = layer.frames % 100 == 1 || std::mem::take(&mut layer.keyframe_due);
+        let ts = (layer.frames * 3_000) as u32;
+        for i in 0..layer.spec.packets_per_frame {
+            let first = i == 0;
+            let [pid_hi, pid_lo] = layer.picture_id.to_be_bytes();
+            // X=1, S on the first packet; I=1 with a 15-bit picture ID.
+            let mut p = vec![
+                0x80 | if first { 0x10 } else { 0 },
+                0x80,
+                0x80 | pid_hi,
+                pid_lo,
+            ];
+            if first {
+                let h = layer.spec.height.to_le_bytes();
+                let w = (layer.spec.height * 16 / 9).to_le_bytes();
+                p.extend([if keyframe { 0x00 } else { 0x01 }, 0, 0, 0x9d, 0x01, 0x2a]);
+                p.extend([w[0], w[1], h[0], h[1]]);
+            }
+            p.resize(layer.spec.packet_bytes, 0xab);
+            layer.seq += 1;
+            let mut api = c.rtc.direct_api();
+            let tx = api
+                .stream_tx_by_mid(mid, Some(Rid::from(layer.spec.rid)))
+                .expect("negotiated simulcast send stream");
+            tx.write_rtp(
+                RtpWrite::new(pt, layer.seq.into(), ts, now, p)
+                    .marker(i + 1 == layer.spec.packets_per_frame)
+                    .nackable(true),
+            );
+        }
+    }
+}
+
 fn on_client_event(c: &mut Client, event: Event) {
     match event {
         Event::RtpPacket(p) => {
             let ssrc = *p.header.ssrc;
-            if let Some(kind) = c
+            let mid = c
                 .rtc
                 .direct_api()
                 .stream_rx(&p.header.ssrc)
-                .map(|s| s.mid())
-                .and_then(|mid| c.rtc.media(mid).map(|m| m.kind()))
-            {
-                c.received_kind.insert(ssrc, kind);
+                .map(|s| s.mid());
+            if let Some(mid) = mid {
+                c.received_mid.insert(ssrc, mid);
+                if let Some(kind) = c.rtc.media(mid).map(|m| m.kind()) {
+                    c.received_kind.insert(ssrc, kind);
+                }
             }
             c.first_payload
                 .entry(ssrc)
                 .or_insert_with(|| p.payload.to_vec());
+            if c.received_kind.get(&ssrc) == Some(&MediaKind::Video) {
+                let d = sfu::vp8::Vp8Descriptor::parse(&p.payload);
+                c.video_log.entry(ssrc).or_default().push(ReceivedVideo {
+                    seq: p.header.sequence_number,
+                    ts: p.header.timestamp,
+                    len: p.payload.len(),
+                    picture_id: d.and_then(|d| d.picture_id).map(|p| p.0),
+                    keyframe: d.is_some_and(|d| d.starts_keyframe(&p.payload)),
+                    at: p.timestamp,
+                });
+            }
             c.received
                 .entry(ssrc)
                 .or_default()
                 .push((p.header.sequence_number, *p.header.payload_type));
         }
-        Event::KeyframeRequest(_) => {
+        Event::KeyframeRequest(req) => {
             c.keyframe_requests += 1;
-            c.keyframe_due = c.answers_keyframe_requests;
+            if c.answers_keyframe_requests {
+                match c
+                    .layers
+                    .iter_mut()
+                    .find(|l| Some(Rid::from(l.spec.rid)) == req.rid)
+                {
+                    Some(layer) => layer.keyframe_due = true,
+                    None => c.keyframe_due = true,
+                }
+            }
         }
         Event::MediaChanged(m) if m.direction == Direction::Inactive => c.stopped_media += 1,
         _ => {}
