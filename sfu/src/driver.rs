@@ -265,7 +265,7 @@ impl MediaLoop {
                 events,
                 reply,
             } => {
-                let rtc = peer_rtc(&self.candidates, self.crypto.clone(), now);
+                let rtc = peer_rtc(&self.candidates, &[], self.crypto.clone(), now);
                 let entry = self.rooms.entry(room.clone()).or_insert_with(|| {
                     self.metrics.rooms.fetch_add(1, Relaxed);
                     Room::new(room.clone())

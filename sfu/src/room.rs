@@ -30,8 +30,14 @@ const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(300);
 
 /// Builds the SFU side of one participant's connection: ICE-lite (the SFU has public addresses
 /// and lets the client run the checks), RTP mode (packets are forwarded, never reassembled into
-/// frames), the codecs the SFU forwards, and a host candidate per advertised address.
-pub fn peer_rtc(candidates: &[SocketAddr], crypto: Arc<CryptoProvider>, now: Instant) -> Rtc {
+/// frames), the codecs the SFU forwards, and host candidates: one per advertised UDP address and
+/// a passive TCP one (RFC 6544: the client connects) per advertised TCP address.
+pub fn peer_rtc(
+    udp_candidates: &[SocketAddr],
+    tcp_candidates: &[SocketAddr],
+    crypto: Arc<CryptoProvider>,
+    now: Instant,
+) -> Rtc {
     let mut rtc = Rtc::builder()
         .set_ice_lite(true)
         .set_rtp_mode(true)
@@ -42,12 +48,28 @@ pub fn peer_rtc(candidates: &[SocketAddr], crypto: Arc<CryptoProvider>, now: Ins
         .enable_vp8(true)
         .enable_h264(true)
         .build(now);
-    for addr in candidates {
+    for addr in udp_candidates {
         match Candidate::host(*addr, "udp") {
             Ok(c) => {
                 rtc.add_local_candidate(c);
             }
-            Err(e) => tracing::warn!(error = %e, "unusable host candidate"),
+            // The error would name the address: kept out of the log like every address.
+            Err(_) => tracing::warn!("an advertised address cannot be a UDP host candidate"),
+        }
+    }
+    // str0m gives a TCP host candidate a lower type preference than a UDP one (90 against 126,
+    // as libwebrtc does), so a client that can reach both uses UDP and TCP is only the fallback.
+    for addr in tcp_candidates {
+        let candidate = Candidate::builder()
+            .tcp()
+            .host(*addr)
+            .tcptype(str0m::net::TcpType::Passive)
+            .build();
+        match candidate {
+            Ok(c) => {
+                rtc.add_local_candidate(c);
+            }
+            Err(_) => tracing::warn!("an advertised address cannot be a TCP host candidate"),
         }
     }
     rtc
