@@ -139,6 +139,8 @@ mod tests {
         let c = Config::load(None, vars(&[])).unwrap();
         assert_eq!(c.server.listen.port(), 8080);
         assert_eq!(c.media.udp_port, 50000);
+        assert!(c.media.ice_tcp);
+        assert_eq!(c.media.tcp_port, 50000);
         assert_eq!(c.env, Environment::Development);
     }
 

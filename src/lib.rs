@@ -1,5 +1,6 @@
 //! Närvaro in one process: composes booking (control plane and API), web (pages), signalling
-//! (WebSocket) and the SFU (media) behind one HTTP listener and one UDP port.
+//! (WebSocket) and the SFU (media) behind one HTTP listener, one UDP port and (ICE-TCP, where UDP
+//! is blocked) one TCP port.
 //!
 //! This crate owns only the composition: configuration layering, the HTTP server with its
 //! `/healthz` and `/metrics`, logging setup and shutdown. Each service owns its own logic.

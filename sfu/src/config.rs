@@ -10,10 +10,18 @@ use serde::Deserialize;
 pub struct SfuConfig {
     /// The one UDP port shared by every peer. 0 picks a free port (tests).
     pub udp_port: u16,
-    /// Address the UDP socket binds to. The default listens on every IPv4 interface.
+    /// Passive ICE-TCP: also offer every client a TCP candidate on `tcp_port`, the way in for
+    /// networks that block UDP. Clients prefer UDP whenever it works.
+    pub ice_tcp: bool,
+    /// The one TCP port shared by every peer for ICE-TCP. TCP and UDP ports are separate, so it
+    /// may equal `udp_port`. 0 picks a free port (tests).
+    pub tcp_port: u16,
+    /// Address the UDP socket and the TCP listener bind to. The default listens on every IPv4
+    /// interface.
     pub bind_ip: IpAddr,
-    /// Addresses advertised to clients as ICE host candidates, all on `udp_port`. Empty means every
-    /// address of this machine's IPv4 interfaces. Behind 1:1 NAT, give the public address here.
+    /// Addresses advertised to clients as ICE host candidates, on `udp_port` and (with `ice_tcp`)
+    /// `tcp_port`. Empty means every address of this machine's IPv4 interfaces. Behind 1:1 NAT,
+    /// give the public address here.
     /// A comma-separated string is accepted too (convenient in an environment variable).
     #[serde(deserialize_with = "one_or_many_ips")]
     pub public_ips: Vec<IpAddr>,
@@ -25,6 +33,8 @@ impl Default for SfuConfig {
     fn default() -> Self {
         Self {
             udp_port: 50000,
+            ice_tcp: true,
+            tcp_port: 50000,
             bind_ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             public_ips: Vec::new(),
             max_participants_per_room: 12,

@@ -1,9 +1,11 @@
-//! The thin I/O shell around [`Room`]: one tokio task owns the UDP socket and every room.
+//! The thin I/O shell around [`Room`]: one tokio task owns the UDP socket, the ICE-TCP listener
+//! and every room.
 //!
 //! Signalling talks to the task through [`Sfu`] and [`PeerHandle`] (commands on a channel, used
-//! only for joins and negotiation). Media never crosses a channel or a lock: a datagram is read,
-//! routed to its room by source address (or, for a new address, by which peer's ICE credentials
-//! accept it) and forwarded within the same task.
+//! only for joins and negotiation). Media never crosses a lock: a datagram is read, routed to its
+//! room by source address (or, for a new address, by which peer's ICE credentials accept it) and
+//! forwarded within the same task. A packet over ICE-TCP crosses one channel, from its
+//! connection's reader ([`crate::tcp`]), and is then routed the same way.
 
 use std::collections::HashMap;
 use std::io;
@@ -23,6 +25,7 @@ use crate::ids::{ParticipantId, RoomId};
 use crate::metrics::SfuMetrics;
 use crate::room::{Room, RoomEvent, peer_rtc};
 use crate::socket::MediaSocket;
+use crate::tcp::{InboundFrame, TcpMedia};
 
 /// What the SFU tells signalling about one participant.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,26 +89,44 @@ pub struct Sfu {
 }
 
 impl Sfu {
-    /// Binds the UDP port and starts the media task on the current tokio runtime.
+    /// Binds the UDP port (and, with ICE-TCP, the TCP port) and starts the media task on the
+    /// current tokio runtime.
     pub async fn start(config: &SfuConfig, metrics: Arc<SfuMetrics>) -> Result<Sfu, SfuError> {
         let socket = MediaSocket::bind(SocketAddr::new(config.bind_ip, config.udp_port))?;
         let udp_addr = socket.local_addr()?;
+        let tcp = if config.ice_tcp {
+            let addr = SocketAddr::new(config.bind_ip, config.tcp_port);
+            Some(TcpMedia::bind(addr, metrics.clone()).await?)
+        } else {
+            None
+        };
+        let tcp_port = tcp
+            .as_ref()
+            .map(TcpMedia::local_addr)
+            .transpose()?
+            .map(|a| a.port());
         let ips = if config.public_ips.is_empty() {
             interface_ips()?
         } else {
             config.public_ips.clone()
         };
-        let candidates: Vec<SocketAddr> = ips
-            .into_iter()
-            .map(|ip| SocketAddr::new(ip, udp_addr.port()))
-            .collect();
-        if candidates.is_empty() {
+        if ips.is_empty() {
             return Err(SfuError::NoAddress);
         }
+        let udp_candidates: Vec<SocketAddr> = ips
+            .iter()
+            .map(|ip| SocketAddr::new(*ip, udp_addr.port()))
+            .collect();
+        let tcp_candidates: Vec<SocketAddr> = match tcp_port {
+            Some(port) => ips.iter().map(|ip| SocketAddr::new(*ip, port)).collect(),
+            None => Vec::new(),
+        };
         let (tx, rx) = mpsc::unbounded_channel();
         let media = MediaLoop {
             socket,
-            candidates: candidates.clone(),
+            tcp,
+            udp_candidates: udp_candidates.clone(),
+            tcp_candidates,
             crypto: Arc::new(str0m::crypto::from_feature_flags()),
             max_participants: config.max_participants_per_room,
             rooms: HashMap::new(),
@@ -116,7 +137,8 @@ impl Sfu {
         tokio::spawn(media.run(rx));
         tracing::info!(
             port = udp_addr.port(),
-            candidates = candidates.len(),
+            tcp_port,
+            candidates = udp_candidates.len(),
             "SFU listening for media"
         );
         Ok(Sfu {
@@ -236,13 +258,19 @@ impl Drop for PeerHandle {
 
 struct MediaLoop {
     socket: MediaSocket,
-    candidates: Vec<SocketAddr>,
+    /// The ICE-TCP listener and its connections; `None` when ICE-TCP is off.
+    tcp: Option<TcpMedia>,
+    udp_candidates: Vec<SocketAddr>,
+    /// Empty when ICE-TCP is off.
+    tcp_candidates: Vec<SocketAddr>,
     crypto: Arc<CryptoProvider>,
     max_participants: usize,
     rooms: HashMap<RoomId, Room>,
     peers_events: HashMap<(RoomId, ParticipantId), mpsc::UnboundedSender<PeerEvent>>,
-    /// Which room a remote address belongs to, learned when a peer's ICE first accepted it.
-    by_source: HashMap<SocketAddr, RoomId>,
+    /// Which room a remote address belongs to, learned when a peer's ICE first accepted it. UDP
+    /// and TCP addresses are apart: the same address and port may be one client's UDP socket and
+    /// another's TCP connection.
+    by_source: HashMap<(Protocol, SocketAddr), RoomId>,
     metrics: Arc<SfuMetrics>,
 }
 
@@ -255,6 +283,10 @@ impl MediaLoop {
         loop {
             let deadline = self.rooms.values().filter_map(Room::next_timeout).min();
             let deadline = deadline.unwrap_or_else(|| Instant::now() + IDLE_WAKE);
+            let deadline = match &self.tcp {
+                Some(tcp) => deadline.min(tcp.next_sweep()),
+                None => deadline,
+            };
             tokio::select! {
                 command = commands.recv() => match command {
                     Some(command) => self.on_command(command),
@@ -264,6 +296,7 @@ impl MediaLoop {
                     Ok((len, source, destination)) => self.on_datagram(&buf[..len], source, destination),
                     Err(e) => tracing::warn!(error = %e, "UDP receive failed"),
                 },
+                frame = next_tcp_frame(self.tcp.as_mut()) => self.on_tcp_frame(frame),
                 _ = tokio::time::sleep_until(deadline.into()) => self.on_timeout(),
             }
             self.dispatch_events();
@@ -275,11 +308,12 @@ impl MediaLoop {
         let now = Instant::now();
         let Self {
             socket,
+            tcp,
             rooms,
             metrics,
             ..
         } = self;
-        let mut send = |t: Transmit| transmit(socket, metrics, t);
+        let mut send = |t: Transmit| transmit(socket, tcp.as_ref(), metrics, t);
         match command {
             Command::Join {
                 room,
@@ -287,7 +321,12 @@ impl MediaLoop {
                 events,
                 reply,
             } => {
-                let rtc = peer_rtc(&self.candidates, self.crypto.clone(), now);
+                let rtc = peer_rtc(
+                    &self.udp_candidates,
+                    &self.tcp_candidates,
+                    self.crypto.clone(),
+                    now,
+                );
                 let entry = self.rooms.entry(room.clone()).or_insert_with(|| {
                     self.metrics.rooms.fetch_add(1, Relaxed);
                     Room::new(room.clone())
@@ -377,51 +416,80 @@ impl MediaLoop {
         self.metrics
             .bytes_received
             .fetch_add(data.len() as u64, Relaxed);
-        let destination = self.advertised_for(destination);
-        let Ok(receive) = Receive::new(Protocol::Udp, source, destination, data) else {
+        let destination = advertised_for(&self.udp_candidates, destination);
+        if !self.route(Protocol::Udp, data, source, destination, now) {
             self.metrics.datagrams_unroutable.fetch_add(1, Relaxed);
-            return;
+        }
+    }
+
+    fn on_tcp_frame(&mut self, frame: InboundFrame) {
+        let now = Instant::now();
+        let destination = advertised_for(&self.tcp_candidates, frame.local.ip());
+        let reached_peer = self.route(Protocol::Tcp, &frame.data, frame.remote, destination, now);
+        if let Some(tcp) = &mut self.tcp {
+            tcp.note_routed(&frame, reached_peer, now);
+        }
+    }
+
+    /// Hands a packet to the peer whose ICE accepts it. Returns false when no peer does.
+    fn route(
+        &mut self,
+        proto: Protocol,
+        data: &[u8],
+        source: SocketAddr,
+        destination: SocketAddr,
+        now: Instant,
+    ) -> bool {
+        let Ok(receive) = Receive::new(proto, source, destination, data) else {
+            return false;
         };
         let input = Input::Receive(now, receive);
         let Self {
             socket,
+            tcp,
             rooms,
             metrics,
             by_source,
             ..
         } = self;
-        let mut send = |t: Transmit| transmit(socket, metrics, t);
+        let mut send = |t: Transmit| transmit(socket, tcp.as_ref(), metrics, t);
 
         // Known address: straight to its room.
-        if let Some(room) = by_source.get(&source).and_then(|id| rooms.get_mut(id))
+        if let Some(room) = by_source
+            .get(&(proto, source))
+            .and_then(|id| rooms.get_mut(id))
             && let Some(idx) = room.peers().iter().position(|p| p.accepts(&input))
         {
             room.handle_input(idx, now, input, &mut send);
             Self::note_forwarded(metrics, room);
-            return;
+            return true;
         }
         // New address: only a STUN check carrying a peer's ICE credentials is accepted. This scan
         // happens once per new remote address, not per packet.
         for (id, room) in rooms.iter_mut() {
             if let Some(idx) = room.peers().iter().position(|p| p.accepts(&input)) {
-                by_source.insert(source, id.clone());
+                by_source.insert((proto, source), id.clone());
                 room.handle_input(idx, now, input, &mut send);
                 Self::note_forwarded(metrics, room);
-                return;
+                return true;
             }
         }
-        metrics.datagrams_unroutable.fetch_add(1, Relaxed);
+        false
     }
 
     fn on_timeout(&mut self) {
         let now = Instant::now();
         let Self {
             socket,
+            tcp,
             rooms,
             metrics,
             ..
         } = self;
-        let mut send = |t: Transmit| transmit(socket, metrics, t);
+        if let Some(tcp) = tcp.as_mut() {
+            tcp.sweep(now);
+        }
+        let mut send = |t: Transmit| transmit(socket, tcp.as_ref(), metrics, t);
         for room in rooms.values_mut() {
             if room.next_timeout().is_some_and(|t| t <= now) {
                 room.handle_timeout(now, &mut send);
@@ -493,21 +561,36 @@ impl MediaLoop {
             tracing::debug!(room_id = %id, "room closed");
         }
     }
+}
 
-    /// The candidate address a datagram was sent to. With several candidates the kernel tells the
-    /// destination IP; behind 1:1 NAT the one advertised (public) address is what the peer used.
-    fn advertised_for(&self, destination: IpAddr) -> SocketAddr {
-        self.candidates
-            .iter()
-            .find(|c| c.ip() == destination)
-            .or_else(|| self.candidates.first())
-            .copied()
-            // `start` refuses to run without a candidate, so the list is never empty.
-            .expect("at least one candidate")
+/// The next ICE-TCP frame; never, when ICE-TCP is off.
+async fn next_tcp_frame(tcp: Option<&mut TcpMedia>) -> InboundFrame {
+    match tcp {
+        Some(tcp) => tcp.next_frame().await,
+        None => std::future::pending().await,
     }
 }
 
-fn transmit(socket: &MediaSocket, metrics: &SfuMetrics, t: Transmit) {
+/// The candidate address a packet was sent to. With several candidates the kernel tells the
+/// destination IP; behind 1:1 NAT the one advertised (public) address is what the peer used.
+fn advertised_for(candidates: &[SocketAddr], destination: IpAddr) -> SocketAddr {
+    candidates
+        .iter()
+        .find(|c| c.ip() == destination)
+        .or_else(|| candidates.first())
+        .copied()
+        // `start` refuses to run without an address, so each transport in use has a candidate.
+        .expect("at least one candidate")
+}
+
+fn transmit(socket: &MediaSocket, tcp: Option<&TcpMedia>, metrics: &SfuMetrics, t: Transmit) {
+    if t.proto == Protocol::Tcp {
+        // Only peers with TCP candidates (ICE-TCP on) can ask for TCP.
+        if let Some(tcp) = tcp {
+            tcp.send(t);
+        }
+        return;
+    }
     match socket.try_send_to(&t.contents, t.destination) {
         Ok(n) => {
             metrics.packets_sent.fetch_add(1, Relaxed);

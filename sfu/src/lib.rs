@@ -1,14 +1,15 @@
 //! The SFU: Närvaro's selective forwarding unit, built on str0m (sans-IO WebRTC) in RTP mode.
 //!
-//! It owns media: one UDP port shared by all peers, ICE-lite, DTLS-SRTP, and forwarding each
-//! participant's RTP to every other participant in the room with per-subscriber rewriting of
-//! SSRC, sequence numbers, timestamps and payload types, and keyframe requests passed back to the
-//! publisher. Simulcast layers are chosen per subscriber from its congestion controller's
-//! estimate; video pauses before audio suffers. It never decodes media. It does not authenticate anyone or speak to clients:
+//! It owns media: one UDP port shared by all peers (and one TCP port, passive ICE-TCP, for
+//! networks that block UDP), ICE-lite, DTLS-SRTP, and forwarding each participant's RTP to every
+//! other participant in the room with per-subscriber rewriting of SSRC, sequence numbers,
+//! timestamps and payload types, and keyframe requests passed back to the publisher. Simulcast
+//! layers are chosen per subscriber from its congestion controller's estimate; video pauses
+//! before audio suffers. It never decodes media. It does not authenticate anyone or speak to clients:
 //! signalling verifies join tokens and relays SDP through a [`PeerHandle`].
 //!
 //! The room logic ([`room`]) is sans-IO and testable with a fake clock; [`Sfu`] is the thin driver
-//! that owns the socket and the clock.
+//! that owns the sockets and the clock.
 
 pub mod config;
 mod driver;
@@ -19,6 +20,7 @@ pub mod layers;
 pub mod metrics;
 pub mod room;
 mod socket;
+mod tcp;
 pub mod vp8;
 
 pub use config::SfuConfig;

@@ -17,6 +17,15 @@ pub struct SfuMetrics {
     pub rtp_bytes_forwarded: AtomicU64,
     pub keyframe_requests_forwarded: AtomicU64,
     pub datagrams_unroutable: AtomicU64,
+    pub tcp_connections: AtomicI64,
+    pub tcp_connections_accepted: AtomicU64,
+    pub tcp_connections_refused: AtomicU64,
+    pub tcp_frames_received: AtomicU64,
+    pub tcp_bytes_received: AtomicU64,
+    pub tcp_frames_sent: AtomicU64,
+    pub tcp_bytes_sent: AtomicU64,
+    pub tcp_frames_dropped: AtomicU64,
+    pub tcp_frames_unroutable: AtomicU64,
 }
 
 impl SfuMetrics {
@@ -37,6 +46,11 @@ impl SfuMetrics {
                 "narvaro_sfu_peers_connected",
                 "Peers with ICE and DTLS up.",
                 self.peers_connected.load(Relaxed),
+            ),
+            (
+                "narvaro_sfu_tcp_connections",
+                "Open ICE-TCP connections.",
+                self.tcp_connections.load(Relaxed),
             ),
         ];
         for (name, help, value) in gauges {
@@ -85,6 +99,46 @@ impl SfuMetrics {
                 "narvaro_sfu_udp_datagrams_unroutable_total",
                 "Datagrams from addresses no peer accepted.",
                 &self.datagrams_unroutable,
+            ),
+            (
+                "narvaro_sfu_tcp_connections_accepted_total",
+                "ICE-TCP connections accepted.",
+                &self.tcp_connections_accepted,
+            ),
+            (
+                "narvaro_sfu_tcp_connections_refused_total",
+                "ICE-TCP connections refused: too many open, or one already from that address.",
+                &self.tcp_connections_refused,
+            ),
+            (
+                "narvaro_sfu_tcp_frames_received_total",
+                "RFC 4571 frames received over ICE-TCP.",
+                &self.tcp_frames_received,
+            ),
+            (
+                "narvaro_sfu_tcp_bytes_received_total",
+                "Bytes received over ICE-TCP, in frames (length prefixes not counted).",
+                &self.tcp_bytes_received,
+            ),
+            (
+                "narvaro_sfu_tcp_frames_sent_total",
+                "RFC 4571 frames sent over ICE-TCP.",
+                &self.tcp_frames_sent,
+            ),
+            (
+                "narvaro_sfu_tcp_bytes_sent_total",
+                "Bytes sent over ICE-TCP, in frames (length prefixes not counted).",
+                &self.tcp_bytes_sent,
+            ),
+            (
+                "narvaro_sfu_tcp_frames_dropped_total",
+                "Packets for ICE-TCP dropped: the connection's queue was full or it had closed.",
+                &self.tcp_frames_dropped,
+            ),
+            (
+                "narvaro_sfu_tcp_frames_unroutable_total",
+                "ICE-TCP frames no peer accepted.",
+                &self.tcp_frames_unroutable,
             ),
         ];
         for (name, help, value) in counters {

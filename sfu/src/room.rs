@@ -49,6 +49,9 @@ const ALLOCATION_INTERVAL: Duration = Duration::from_millis(200);
 /// sent) falls under it.
 const CONGESTED_RATIO: f64 = 0.75;
 
+/// Loss above this share backs a low estimate as congestion.
+const LOSS_NOTICED: f32 = 0.02;
+
 /// Loss above this share of what the SFU sends a subscriber is congestion, whatever the estimate
 /// says (random loss on a radio link stays well below it; a saturated link is far above it).
 const CONGESTION_LOSS: f32 = 0.15;
@@ -67,8 +70,14 @@ const VIDEO_CLOCK_RATE: u32 = 90_000;
 
 /// Builds the SFU side of one participant's connection: ICE-lite (the SFU has public addresses
 /// and lets the client run the checks), RTP mode (packets are forwarded, never reassembled into
-/// frames), the codecs the SFU forwards, and a host candidate per advertised address.
-pub fn peer_rtc(candidates: &[SocketAddr], crypto: Arc<CryptoProvider>, now: Instant) -> Rtc {
+/// frames), the codecs the SFU forwards, and host candidates: one per advertised UDP address and
+/// a passive TCP one (RFC 6544: the client connects) per advertised TCP address.
+pub fn peer_rtc(
+    udp_candidates: &[SocketAddr],
+    tcp_candidates: &[SocketAddr],
+    crypto: Arc<CryptoProvider>,
+    now: Instant,
+) -> Rtc {
     let mut rtc = Rtc::builder()
         .set_ice_lite(true)
         .set_rtp_mode(true)
@@ -86,12 +95,28 @@ pub fn peer_rtc(candidates: &[SocketAddr], crypto: Arc<CryptoProvider>, now: Ins
         // Loss and round-trip figures once a second: for congestion, and for quality reports.
         .set_stats_interval(Some(Duration::from_secs(1)))
         .build(now);
-    for addr in candidates {
+    for addr in udp_candidates {
         match Candidate::host(*addr, "udp") {
             Ok(c) => {
                 rtc.add_local_candidate(c);
             }
-            Err(e) => tracing::warn!(error = %e, "unusable host candidate"),
+            // The error would name the address: kept out of the log like every address.
+            Err(_) => tracing::warn!("an advertised address cannot be a UDP host candidate"),
+        }
+    }
+    // str0m gives a TCP host candidate a lower type preference than a UDP one (90 against 126,
+    // as libwebrtc does), so a client that can reach both uses UDP and TCP is only the fallback.
+    for addr in tcp_candidates {
+        let candidate = Candidate::builder()
+            .tcp()
+            .host(*addr)
+            .tcptype(str0m::net::TcpType::Passive)
+            .build();
+        match candidate {
+            Ok(c) => {
+                rtc.add_local_candidate(c);
+            }
+            Err(_) => tracing::warn!("an advertised address cannot be a TCP host candidate"),
         }
     }
     rtc
@@ -845,7 +870,11 @@ impl Room {
             } else {
                 peer.estimate.as_u64()
             };
-            let congested = lossy || (estimate as f64) < CONGESTED_RATIO * sent;
+            // An estimate far below what is sent counts only with some loss to back it: a
+            // receiver whose feedback leaves out some streams makes the estimate low for no
+            // reason, and a full link drops packets soon enough.
+            let congested = lossy
+                || ((estimate as f64) < CONGESTED_RATIO * sent && peer.egress_loss > LOSS_NOTICED);
             let share = estimate.saturating_sub(audio_bps) / shown_video.max(1);
             // What the chosen layers need (padding fills in while media is below it, e.g. while
             // waiting for a keyframe), what the next layer up would need, and the best wanted.

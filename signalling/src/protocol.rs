@@ -34,7 +34,11 @@ pub enum ClientMessage {
     /// The client shows the video it receives on m-line `mid` at this size in CSS pixels times
     /// the device pixel ratio (0 x 0: not shown). The SFU sends no bigger simulcast layer than
     /// that needs, and nothing for a hidden video. Send again when the layout changes.
-    VideoSize { mid: String, width: u32, height: u32 },
+    VideoSize {
+        mid: String,
+        width: u32,
+        height: u32,
+    },
     /// Leave the meeting; the server closes the connection after `left`.
     Leave,
     /// Keep-alive; answered with `pong`.

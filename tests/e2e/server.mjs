@@ -80,6 +80,8 @@ export async function startServer(options = {}) {
     RUST_LOG: process.env.RUST_LOG ?? 'debug',
     NARVARO_SERVER__LISTEN: `127.0.0.1:${httpPort}`,
     NARVARO_MEDIA__UDP_PORT: String(udpPort),
+    // ICE-TCP stays on, on a free port: the browser is offered both and must pick UDP.
+    NARVARO_MEDIA__TCP_PORT: '0',
     NARVARO_MEDIA__PUBLIC_IPS: '127.0.0.1',
     NARVARO_BOOKING__DATABASE_URL: `sqlite://${dataDir}/narvaro.db?mode=rwc`,
     ...options.env,

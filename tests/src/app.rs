@@ -1,6 +1,6 @@
 //! The whole Närvaro app (booking, signalling, SFU, web) started in-process for one test: HTTP on
-//! an ephemeral 127.0.0.1 port, media on an ephemeral UDP port advertised as 127.0.0.1, SQLite in
-//! a temporary directory with the demo data. Dropping it shuts the app down.
+//! an ephemeral 127.0.0.1 port, media on ephemeral UDP and TCP ports advertised as 127.0.0.1,
+//! SQLite in a temporary directory with the demo data. Dropping it shuts the app down.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -25,6 +25,7 @@ impl TestApp {
         let mut config = narvaro::Config::default();
         config.server.listen = SocketAddr::new(loopback, 0);
         config.media.udp_port = 0;
+        config.media.tcp_port = 0;
         config.media.bind_ip = loopback;
         config.media.public_ips = vec![loopback];
         config.booking.database_url =

@@ -237,7 +237,7 @@ impl Meeting {
         self.room
             .add_peer(
                 participant.clone(),
-                peer_rtc(&[self.server], self.crypto.clone(), self.now),
+                peer_rtc(&[self.server], &[], self.crypto.clone(), self.now),
                 self.now,
             )
             .unwrap();
