@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine or a developer's:
-#   1. installs what is missing: Debian's Chromium (root only; else say how), the e2e npm packages;
+#   1. installs what is missing: Debian's Chromium, nftables and iproute2 for the network lab (root
+#      only; else say how, or skip the lab), the e2e npm packages;
 #   2. uses PostgreSQL when one is reachable at 127.0.0.1:5432 (starting a local cluster if one is
 #      installed but down), so the booking store is tested on SQLite and PostgreSQL;
 #   3. runs every Rust test in the workspace (unit, handler, store, WebRTC interop with webrtc-rs
@@ -27,6 +28,18 @@ if [ -n "${NARVARO_TEST_DATABASE_URL:-}" ]; then
   echo "booking store tests run on SQLite and on PostgreSQL" >&2
 else
   echo "no PostgreSQL reachable: booking store tests run on SQLite only" >&2
+fi
+
+# The browser tests' network lab (tests/e2e/netlab.mjs) needs ip and tc (iproute2) and nft
+# (nftables), and root; without root its tests skip and say so.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  lab_packages=()
+  command -v nft >/dev/null 2>&1 || lab_packages+=(nftables)
+  { command -v ip && command -v tc; } >/dev/null 2>&1 || lab_packages+=(iproute2)
+  if [ ${#lab_packages[@]} -gt 0 ]; then
+    echo "installing ${lab_packages[*]} for the network lab" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${lab_packages[@]}" >/dev/null
+  fi
 fi
 
 target_dir="${CARGO_TARGET_DIR:-target}"

@@ -6,6 +6,7 @@
 # Uses Debian's Chromium (/usr/bin/chromium, or CHROMIUM_BIN); installs it with apt-get when it is
 # missing and we are root. The binary under test is NARVARO_BIN, else
 # ${CARGO_TARGET_DIR:-target}/release/narvaro. Logs, screenshots and SDP go to tests/e2e/artifacts/.
+# The network-lab tests need root, iproute2 and nftables (tests/run.sh installs them as root).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -23,4 +24,6 @@ fi
 npm ci --no-audit --no-fund --loglevel=error
 npx --no-install tsc -p tsconfig.json
 echo "tsc --checkJs: web/static type-checks"
-node --test --test-concurrency=1 privacy-scan.test.mjs meeting.test.mjs
+node --test --test-concurrency=1 privacy-scan.test.mjs meeting.test.mjs impair-proxy.test.mjs
+# The network lab (README.md): root only, else each test says why it skips.
+node --test --test-concurrency=1 netlab.test.mjs network-loss.test.mjs network-cap.test.mjs network-udp-blocked.test.mjs

@@ -60,6 +60,11 @@ export async function enterMeeting(grant, hooks = {}) {
       signallingUrl: grant.signalling_url,
       localVideo: byId('local-video', HTMLVideoElement),
       remoteContainer: stage,
+      // An officer's desk has the uplink for three qualities from a 720p camera; a booth sends
+      // two from 360p, so a poor municipal link still carries its lowest.
+      ...(grant.role === 'officer'
+        ? { simulcastLayers: 3, constraints: { audio: true, video: { width: { ideal: 1280 }, height: { ideal: 720 } } } }
+        : { simulcastLayers: 2 }),
       onState: (state) => {
         status.textContent = state.text;
         status.classList.toggle('error', state.phase === 'failed');

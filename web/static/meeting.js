@@ -25,6 +25,17 @@
  */
 
 /**
+ * A participant's place on screen.
+ * @typedef {object} Tile
+ * @property {HTMLElement} figure
+ * @property {HTMLVideoElement} video
+ * @property {HTMLElement} caption
+ * @property {HTMLElement} notice shows why video is paused
+ * @property {string | null} videoMid the receiving transceiver's mid for this participant's video
+ * @property {string | null} reportedSize the size last sent in `video_size`
+ */
+
+/**
  * What the server sends.
  * @typedef {{type: 'joined', protocol_version: number, room_id: string, participant_id: string, role: Role, participants: ParticipantInfo[]}
  *   | {type: 'answer', sdp: string}
@@ -32,6 +43,7 @@
  *   | {type: 'participant_joined', participant: ParticipantInfo}
  *   | {type: 'participant_updated', participant: ParticipantInfo}
  *   | {type: 'participant_left', participant_id: string}
+ *   | {type: 'video_paused', participant_id: string, paused: boolean}
  *   | {type: 'pong'}
  *   | {type: 'left'}
  *   | {type: 'error', code: number, message: string, fatal: boolean}} ServerMessage
@@ -44,6 +56,7 @@
  *   | {type: 'answer', sdp: string}
  *   | {type: 'candidate', candidate: string}
  *   | {type: 'mute', kind: MediaKind, muted: boolean}
+ *   | {type: 'video_size', mid: string, width: number, height: number}
  *   | {type: 'leave'}
  *   | {type: 'ping'}} ClientMessage
  */
@@ -67,6 +80,8 @@
  * @property {(participants: ParticipantInfo[]) => void} [onParticipants] called when the list changes
  * @property {(blocked: boolean) => void} [onAutoplayBlocked] remote audio needs a click to start
  * @property {MediaStreamConstraints} [constraints] defaults to audio and 640x360 video
+ * @property {number} [simulcastLayers] how many qualities to send the camera in (1 to 3);
+ *   defaults to 3 for an officer and 2 for everyone else (a booth's uplink is the poor one)
  */
 
 /**
@@ -76,6 +91,7 @@
  * @property {WebSocket} ws
  * @property {MediaStream} localStream
  * @property {string | null} participantId this join's pseudonymous id
+ * @property {Role | null} role this participant's role, from `joined`
  * @property {Map<string, ParticipantInfo>} participants the others, by participant id
  * @property {{audio: boolean, video: boolean}} muted
  * @property {{startedAt: number, joinedAt: number | null, firstRemoteFrameAt: number | null}} timings
@@ -133,6 +149,29 @@ export function errorText(error) {
 }
 
 /**
+ * The camera's simulcast encodings, lowest quality first (the order the SFU relies on). Each
+ * subscriber gets the one its link and its screen can take; a poor uplink drops the top ones.
+ * @param {number} layers 1 to 3
+ * @returns {RTCRtpEncodingParameters[]}
+ */
+export function simulcastEncodings(layers) {
+  if (layers >= 3) {
+    return [
+      { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+      { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+      { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+    ];
+  }
+  if (layers === 2) {
+    return [
+      { rid: 'q', scaleResolutionDownBy: 2, maxBitrate: 200_000 },
+      { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 900_000 },
+    ];
+  }
+  return [{ maxBitrate: 900_000 }];
+}
+
+/**
  * Joins a meeting. Resolves once the camera and microphone are on and the WebSocket is open; the
  * rest (joined, media flowing, others arriving) is reported through `onState`.
  * @param {JoinOptions} options
@@ -163,9 +202,16 @@ export async function joinMeeting(options) {
   onState({ phase: 'connecting', text: 'Ansluter till mötet…' });
   const ws = new WebSocket(resolveSignallingUrl(options.signallingUrl));
 
-  /** Tiles by participant id: the figure and its video element. */
-  /** @type {Map<string, {figure: HTMLElement, video: HTMLVideoElement, caption: HTMLElement}>} */
+  /** Tiles by participant id: the figure, its video element, and the mid its video arrives on. */
+  /** @type {Map<string, Tile>} */
   const tiles = new Map();
+  /** Reports how big each remote video is shown, so the SFU sends no more than that needs. */
+  const sizeObserver = new ResizeObserver((entries) => {
+    for (const entry of entries) {
+      const tile = [...tiles.values()].find((t) => t.video === entry.target);
+      if (tile) reportVideoSize(tile);
+    }
+  });
   /** @type {Promise<void>} */
   let negotiation = Promise.resolve();
   /** Resolves the offer in flight with the server's answer. */
@@ -183,6 +229,7 @@ export async function joinMeeting(options) {
     ws,
     localStream,
     participantId: null,
+    role: null,
     participants: new Map(),
     muted: { audio: false, video: false },
     timings: { startedAt, joinedAt: null, firstRemoteFrameAt: null },
@@ -208,7 +255,24 @@ export async function joinMeeting(options) {
   }
 
   /**
-   * @param {{figure: HTMLElement, video: HTMLVideoElement, caption: HTMLElement}} tile
+   * Tells the SFU the size the tile's video is shown at, in device pixels (0 x 0 when hidden),
+   * when it has changed.
+   * @param {Tile} tile
+   */
+  function reportVideoSize(tile) {
+    if (!tile.videoMid) return;
+    const scale = window.devicePixelRatio || 1;
+    const shown = tile.video.isConnected && !document.hidden;
+    const width = shown ? Math.round(tile.video.clientWidth * scale) : 0;
+    const height = shown ? Math.round(tile.video.clientHeight * scale) : 0;
+    const key = `${width}x${height}`;
+    if (tile.reportedSize === key) return;
+    tile.reportedSize = key;
+    send({ type: 'video_size', mid: tile.videoMid, width, height });
+  }
+
+  /**
+   * @param {Tile} tile
    * @param {ParticipantInfo | undefined} info
    */
   function labelTile(tile, info) {
@@ -216,6 +280,7 @@ export async function joinMeeting(options) {
     const notes = [];
     if (info?.audio_muted) notes.push('mikrofon av');
     if (info?.video_muted) notes.push('kamera av');
+    if (tile.figure.classList.contains('video-paused')) notes.push('video pausad – dålig anslutning');
     tile.caption.textContent = notes.length ? `${name} (${notes.join(', ')})` : name;
     tile.video.setAttribute('aria-label', `Video: ${name}`);
     tile.figure.dataset.role = info?.role ?? '';
@@ -237,12 +302,16 @@ export async function joinMeeting(options) {
       video.autoplay = true;
       video.playsInline = true;
       const caption = document.createElement('figcaption');
-      figure.append(video, caption);
+      const notice = document.createElement('p');
+      notice.className = 'tile-notice';
+      notice.setAttribute('role', 'status');
+      figure.append(video, notice, caption);
       remoteContainer.append(figure);
-      tile = { figure, video, caption };
+      tile = { figure, video, caption, notice, videoMid: null, reportedSize: null };
       tiles.set(participantId, tile);
       labelTile(tile, meeting.participants.get(participantId));
       watchFirstFrame(video);
+      sizeObserver.observe(video);
     }
     if (tile.video.srcObject !== stream) tile.video.srcObject = stream;
     // Chromium may refuse unmuted playback without a user gesture; the page then offers a button.
@@ -270,6 +339,7 @@ export async function joinMeeting(options) {
   function removeTile(participantId) {
     const tile = tiles.get(participantId);
     if (!tile) return;
+    sizeObserver.unobserve(tile.video);
     tile.video.srcObject = null;
     tile.figure.remove();
     tiles.delete(participantId);
@@ -306,8 +376,13 @@ export async function joinMeeting(options) {
     for (const p of others) meeting.participants.set(p.participant_id, p);
     participantsChanged();
 
+    const layers = options.simulcastLayers ?? (meeting.role === 'officer' ? 3 : 2);
     for (const track of localStream.getTracks()) {
-      pc.addTransceiver(track, { direction: 'sendonly', streams: [localStream] });
+      pc.addTransceiver(track, {
+        direction: 'sendonly',
+        streams: [localStream],
+        ...(track.kind === 'video' ? { sendEncodings: simulcastEncodings(layers) } : {}),
+      });
     }
     pc.onicecandidate = (event) => {
       // `null` ends gathering and an empty string is the end-of-candidates marker: neither is a
@@ -320,7 +395,12 @@ export async function joinMeeting(options) {
       // The SFU labels each forwarded track's stream with the publisher's participant id.
       const stream = event.streams[0];
       if (!stream) return;
-      tileFor(stream.id, stream);
+      const tile = tileFor(stream.id, stream);
+      if (event.track.kind === 'video' && event.transceiver.mid) {
+        tile.videoMid = event.transceiver.mid;
+        tile.reportedSize = null;
+        reportVideoSize(tile);
+      }
       event.track.addEventListener('ended', () => {
         if (stream.getTracks().every((t) => t.readyState === 'ended')) removeTile(stream.id);
       });
@@ -347,6 +427,7 @@ export async function joinMeeting(options) {
     switch (message.type) {
       case 'joined':
         meeting.participantId = message.participant_id;
+        meeting.role = message.role;
         meeting.timings.joinedAt = performance.now();
         report({ phase: 'joined', text: 'Ansluten. Kopplar upp ljud och bild…' });
         createPeerConnection(message.participants);
@@ -377,6 +458,14 @@ export async function joinMeeting(options) {
         meeting.participants.set(message.participant.participant_id, message.participant);
         participantsChanged();
         break;
+      case 'video_paused': {
+        const tile = tiles.get(message.participant_id);
+        if (!tile) break;
+        tile.figure.classList.toggle('video-paused', message.paused);
+        tile.notice.textContent = message.paused ? 'Videon är pausad – dålig anslutning' : '';
+        labelTile(tile, meeting.participants.get(message.participant_id));
+        break;
+      }
       case 'participant_left':
         meeting.participants.delete(message.participant_id);
         removeTile(message.participant_id);
@@ -391,6 +480,12 @@ export async function joinMeeting(options) {
         break;
     }
   }
+
+  // A hidden page shows no video: the SFU can stop sending it until the page is back.
+  function reportAllSizes() {
+    for (const tile of tiles.values()) reportVideoSize(tile);
+  }
+  document.addEventListener('visibilitychange', reportAllSizes);
 
   ws.addEventListener('open', () => {
     send({ type: 'join', room_id: roomId, token });
@@ -446,6 +541,8 @@ export async function joinMeeting(options) {
 
   function teardown() {
     clearInterval(pingTimer);
+    sizeObserver.disconnect();
+    document.removeEventListener('visibilitychange', reportAllSizes);
     meeting.pc?.close();
     for (const track of localStream.getTracks()) track.stop();
     localVideo.srcObject = null;
