@@ -21,6 +21,7 @@ pub struct Config {
     pub env: Environment,
     pub server: ServerConfig,
     pub media: sfu::SfuConfig,
+    pub signalling: signalling::SignallingConfig,
     pub booking: booking::BookingConfig,
 }
 
@@ -30,6 +31,7 @@ impl Default for Config {
             env: Environment::Development,
             server: ServerConfig::default(),
             media: sfu::SfuConfig::default(),
+            signalling: signalling::SignallingConfig::default(),
             booking: booking::BookingConfig::default(),
         }
     }
@@ -189,6 +191,7 @@ mod tests {
         let d = Config::default();
         assert_eq!(c.server.listen, d.server.listen);
         assert_eq!(c.media, d.media);
+        assert_eq!(c.signalling, d.signalling);
         assert_eq!(c.booking.database_url, d.booking.database_url);
     }
 }

@@ -123,7 +123,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         booking.key_source(),
         config.booking.token_issuer.clone(),
     );
-    let signalling = signalling::Signalling::new(verifier, sfu.clone());
+    let signalling = signalling::Signalling::new(&config.signalling, verifier, sfu.clone());
 
     let observability = Observability {
         sfu: sfu.clone(),

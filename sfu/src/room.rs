@@ -65,6 +65,10 @@ const PROBE_TRIAL: Duration = Duration::from_secs(5);
 const PROBE_BACKOFF_MIN: Duration = Duration::from_secs(2);
 const PROBE_BACKOFF_MAX: Duration = Duration::from_secs(8);
 
+/// A peer whose ICE connectivity was lost has this long to come back with an ICE restart (its
+/// network changed, a 4G handover) before it is taken out of the room.
+const ICE_RESTART_GRACE: Duration = Duration::from_secs(20);
+
 /// Video is forwarded with this RTP clock (VP8, VP9, AV1 and H.264 all use 90 kHz).
 const VIDEO_CLOCK_RATE: u32 = 90_000;
 
@@ -236,6 +240,8 @@ pub struct Peer {
     connected: bool,
     /// The congestion controller's estimate of this peer's downlink.
     estimate: Bitrate,
+    /// When ICE lost this peer, until it is back (an ICE restart) or given up.
+    ice_lost_at: Option<Instant>,
     /// What the SFU forwards to this peer.
     egress: RateMeter,
     /// Share of what the SFU sent this peer that was lost, over the last stats second.
@@ -339,6 +345,7 @@ impl Room {
             next_timeout: now,
             connected: false,
             estimate: INITIAL_ESTIMATE,
+            ice_lost_at: None,
             egress: RateMeter::new(),
             egress_loss: 0.0,
             probe: ProbeState {
@@ -511,6 +518,15 @@ impl Room {
             self.allocate(now);
         }
         for peer in &mut self.peers {
+            if peer
+                .ice_lost_at
+                .is_some_and(|at| now.saturating_duration_since(at) >= ICE_RESTART_GRACE)
+            {
+                tracing::info!(room_id = %self.id, participant_id = %peer.participant, "media path not restored; leaving");
+                peer.rtc.disconnect();
+            }
+        }
+        for peer in &mut self.peers {
             if peer.next_timeout <= now
                 && let Err(e) = peer.rtc.handle_input(Input::Timeout(now))
             {
@@ -638,8 +654,16 @@ impl Room {
                 false
             }
             Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
-                // ICE-lite cannot restart checks itself; the client's consent checks have stopped.
-                self.peers[idx].rtc.disconnect();
+                // The client's consent checks have stopped: its network changed or went away.
+                // ICE-lite cannot look for a new path itself; the client may, with an ICE
+                // restart, so the peer is only given up after a grace period.
+                self.peers[idx].ice_lost_at.get_or_insert(now);
+                false
+            }
+            Event::IceConnectionStateChange(
+                IceConnectionState::Connected | IceConnectionState::Completed,
+            ) => {
+                self.peers[idx].ice_lost_at = None;
                 false
             }
             _ => false,

@@ -1,12 +1,15 @@
 //! Signalling: the client-facing WebSocket protocol of a media node.
 //!
 //! Owns the wire protocol ([`protocol`]), join-token verification ([`token`]) and the per-connection
-//! state machine that turns client messages into commands for the SFU. It does not issue tokens
+//! state machine that turns client messages into commands for the SFU, including resuming a session
+//! whose WebSocket dropped while its media went on. It does not issue tokens
 //! (booking does), and it does not touch media packets (the SFU does).
 
+mod config;
 pub mod ids;
 pub mod protocol;
 mod server;
 pub mod token;
 
+pub use config::SignallingConfig;
 pub use server::Signalling;

@@ -20,8 +20,15 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMessage {
     /// First message on a connection: the room to enter and a join token from booking for it.
-    /// Nothing else is accepted before it.
+    /// Nothing else is accepted before it (but `resume`).
     Join { room_id: RoomId, token: String },
+    /// First message on a new connection after the previous one dropped: carry on as the same
+    /// participant, whose media never stopped, with the credential from `joined` or the last
+    /// `resumed`. Never the join token, which is spent.
+    Resume {
+        room_id: RoomId,
+        resume_token: String,
+    },
     /// The client's offer for what it publishes (audio, video). Sent once, after `joined`.
     Offer { sdp: String },
     /// The client's answer to a server [`ServerMessage::Offer`] (new tracks to receive).
@@ -57,6 +64,17 @@ pub enum ServerMessage {
         role: Role,
         /// The others already in the room.
         participants: Vec<ParticipantInfo>,
+        /// Single-use credential to `resume` this participant on a new connection if this one
+        /// drops. Keep it in memory only.
+        resume_token: String,
+    },
+    /// The session carries on over this connection: same participant, media untouched.
+    /// `participants` is the room as it is now (the client missed what happened meanwhile);
+    /// `resume_token` replaces the one just used.
+    Resumed {
+        participant_id: ParticipantId,
+        participants: Vec<ParticipantInfo>,
+        resume_token: String,
     },
     /// The SFU's answer to the client's `offer`.
     Answer { sdp: String },
@@ -139,6 +157,9 @@ pub enum ErrorCode {
     TokenClaimsInvalid = 4015,
     /// The token's lifetime (`exp - iat`) is longer than signalling accepts.
     TokenLifetimeTooLong = 4016,
+    /// `resume` refused: the credential is unknown, used already, for another room, or its
+    /// participant's grace period is over (join again with a new join token).
+    ResumeRefused = 4017,
     /// The room is full.
     RoomFull = 4090,
     /// The server could not complete the request (media engine unavailable, etc.).
@@ -167,6 +188,7 @@ impl ErrorCode {
             TokenReused,
             TokenClaimsInvalid,
             TokenLifetimeTooLong,
+            ResumeRefused,
             RoomFull,
             Internal,
         ]
@@ -212,6 +234,7 @@ impl DecodeError {
 
 const CLIENT_TYPES: &[&str] = &[
     "join",
+    "resume",
     "offer",
     "answer",
     "candidate",
@@ -274,6 +297,7 @@ mod tests {
     fn every_client_type_is_listed_for_decoding() {
         for text in [
             r#"{"type":"join","room_id":"r","token":"x"}"#,
+            r#"{"type":"resume","room_id":"r","resume_token":"x"}"#,
             r#"{"type":"offer","sdp":"v=0"}"#,
             r#"{"type":"answer","sdp":"v=0"}"#,
             r#"{"type":"candidate","candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host"}"#,

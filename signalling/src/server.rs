@@ -12,9 +12,10 @@ use axum::response::Response;
 use axum::routing::get;
 use futures_util::{SinkExt, StreamExt};
 use sfu::{PeerEvent, PeerHandle, Sfu, SfuError};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
+use crate::SignallingConfig;
 use crate::ids::{ParticipantId, RoomId};
 use crate::protocol::{
     ClientMessage, ErrorCode, MAX_MESSAGE_BYTES, MediaKind, PROTOCOL_VERSION, ParticipantInfo,
@@ -35,14 +36,20 @@ pub struct Signalling {
     verifier: Arc<JoinTokenVerifier>,
     sfu: Sfu,
     presence: Arc<Presence>,
+    parked: Arc<Parked>,
+    /// How long a dropped participant waits for `resume` (a booth on a flaky municipal link loses
+    /// its WebSocket far more often than its media).
+    resume_grace: Duration,
 }
 
 impl Signalling {
-    pub fn new(verifier: JoinTokenVerifier, sfu: Sfu) -> Self {
+    pub fn new(config: &SignallingConfig, verifier: JoinTokenVerifier, sfu: Sfu) -> Self {
         Self {
+            resume_grace: Duration::from_secs(config.resume_grace_secs),
             verifier: Arc::new(verifier),
             sfu,
             presence: Arc::default(),
+            parked: Arc::default(),
         }
     }
 
@@ -78,6 +85,24 @@ struct Joined {
     room: RoomId,
     participant: ParticipantId,
     peer: PeerHandle,
+    /// What `resume` must present to carry this session on over a new connection.
+    resume_token: String,
+    /// The SFU's last offer, until the client answers: a client that resumes may have missed it.
+    unanswered_offer: Option<String>,
+}
+
+fn new_resume_token() -> String {
+    use base64::Engine;
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// How a connection ended, for what happens to its participant.
+enum Ending {
+    /// `leave`, a fatal error, or media gone: the participant is out.
+    Leave,
+    /// The socket dropped: the participant waits for `resume`.
+    Dropped,
 }
 
 async fn serve_connection(state: Signalling, socket: WebSocket) {
@@ -104,6 +129,7 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
     });
 
     let mut joined: Option<Joined> = None;
+    let mut ending = Ending::Dropped;
     let join_deadline = tokio::time::sleep(JOIN_TIMEOUT);
     tokio::pin!(join_deadline);
     let span = tracing::info_span!(
@@ -130,6 +156,8 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
                             continue;
                         }
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                        // A close without `leave` is a drop too: a browser tab that crashed or a
+                        // proxy that gave up says goodbye just the same.
                         Some(Ok(Message::Close(_))) | None => break,
                         Some(Err(e)) => {
                             tracing::debug!(error = %e, "websocket error");
@@ -139,23 +167,24 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
                     match handle_text(&state, &out, &mut joined, text.as_str()).await {
                         Flow::Continue => {}
                         Flow::Close(code, reason) => {
+                            ending = Ending::Leave;
                             let _ = out.send(Outgoing::Close(code, reason));
                             break;
                         }
                     }
                 }
                 event = peer_event => match event {
-                    Some(PeerEvent::Offer(sdp)) => send(&out, ServerMessage::Offer { sdp }),
-                    Some(PeerEvent::Connected) => tracing::info!("media connected"),
-                    Some(PeerEvent::VideoPaused { publisher, paused }) => {
-                        tracing::info!(publisher_id = %publisher, paused, "video paused for bandwidth");
-                        send(&out, ServerMessage::VideoPaused { participant_id: publisher, paused });
-                    }
                     Some(PeerEvent::Closed) | None => {
                         tracing::info!("media connection lost");
+                        ending = Ending::Leave;
                         send(&out, ServerMessage::error(ErrorCode::Internal, "media connection lost", true));
                         let _ = out.send(Outgoing::Close(ErrorCode::Internal.number(), "media connection lost"));
                         break;
+                    }
+                    Some(event) => {
+                        if let Some(j) = joined.as_mut() {
+                            relay_peer_event(j, &out, event);
+                        }
                     }
                 },
                 _ = &mut join_deadline, if awaiting_join => {
@@ -166,10 +195,18 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
             }
         }
         if let Some(j) = joined.take() {
-            state.presence.leave(&j.room, &j.participant);
-            tracing::info!("left");
-            // Dropping the peer handle takes the participant out of the SFU room.
-            drop(j.peer);
+            match ending {
+                Ending::Leave => {
+                    state.presence.leave(&j.room, &j.participant);
+                    tracing::info!("left");
+                    // Dropping the peer handle takes the participant out of the SFU room.
+                    drop(j.peer);
+                }
+                Ending::Dropped => {
+                    tracing::info!("connection dropped; media goes on while the client resumes");
+                    tokio::spawn(park(state.clone(), j).instrument(tracing::Span::current()));
+                }
+            }
         }
     }
     .instrument(span)
@@ -181,6 +218,127 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
 enum Flow {
     Continue,
     Close(u16, &'static str),
+}
+
+/// Passes an SFU event on to the client.
+fn relay_peer_event(j: &mut Joined, out: &Outbox, event: PeerEvent) {
+    match event {
+        PeerEvent::Offer(sdp) => {
+            j.unanswered_offer = Some(sdp.clone());
+            send(out, ServerMessage::Offer { sdp });
+        }
+        PeerEvent::Connected => tracing::info!("media connected"),
+        PeerEvent::VideoPaused { publisher, paused } => {
+            tracing::info!(publisher_id = %publisher, paused, "video paused for bandwidth");
+            send(
+                out,
+                ServerMessage::VideoPaused {
+                    participant_id: publisher,
+                    paused,
+                },
+            );
+        }
+        // Handled by the caller: it ends the connection.
+        PeerEvent::Closed => {}
+    }
+}
+
+/// Participants whose connection dropped, by resume credential, waiting to be claimed.
+#[derive(Default)]
+struct Parked {
+    waiting: Mutex<HashMap<String, ParkedEntry>>,
+}
+
+struct ParkedEntry {
+    room: RoomId,
+    /// Hands the session (and the SFU events that came meanwhile) to the connection that resumes.
+    claim: oneshot::Sender<oneshot::Sender<(Joined, Vec<PeerEvent>)>>,
+}
+
+impl Parked {
+    fn waiting(&self) -> std::sync::MutexGuard<'_, HashMap<String, ParkedEntry>> {
+        // Every update is a single insert or remove: the map is consistent after a panic.
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Keeps a dropped participant in the room for the resume grace period, collecting its SFU events, until
+/// a connection resumes it, its media dies, or the grace period ends (then it leaves).
+async fn park(state: Signalling, mut j: Joined) {
+    let token = j.resume_token.clone();
+    let (claim, mut claimed) = oneshot::channel();
+    state.parked.waiting().insert(
+        token.clone(),
+        ParkedEntry {
+            room: j.room.clone(),
+            claim,
+        },
+    );
+    let mut meanwhile = Vec::new();
+    let grace = tokio::time::sleep(state.resume_grace);
+    tokio::pin!(grace);
+    loop {
+        tokio::select! {
+            handover = &mut claimed => {
+                if let Ok(reply) = handover
+                    && let Err((j, _)) = reply.send((j, meanwhile))
+                {
+                    // The resuming connection vanished in between: nobody has the session.
+                    state.presence.leave(&j.room, &j.participant);
+                }
+                return;
+            }
+            event = j.peer.next_event() => match event {
+                Some(PeerEvent::Closed) | None => break,
+                Some(event) => meanwhile.push(event),
+            },
+            _ = &mut grace => break,
+        }
+    }
+    state.parked.waiting().remove(&token);
+    state.presence.leave(&j.room, &j.participant);
+    tracing::info!("left: not resumed");
+}
+
+/// `resume`: takes over a parked session. `None` when the credential does not name one.
+async fn resume(state: &Signalling, out: &Outbox, room: &RoomId, token: &str) -> Option<Joined> {
+    let entry = state.parked.waiting().remove(token)?;
+    if &entry.room != room {
+        // Put it back: a wrong room is the client's mistake, not a reason to end the session.
+        state.parked.waiting().insert(token.to_owned(), entry);
+        return None;
+    }
+    let (reply, handed) = oneshot::channel();
+    entry.claim.send(reply).ok()?;
+    let (mut j, meanwhile) = handed.await.ok()?;
+    let span = tracing::Span::current();
+    span.record("room_id", tracing::field::display(&j.room));
+    span.record("participant_id", tracing::field::display(&j.participant));
+    j.resume_token = new_resume_token();
+    let participants = state
+        .presence
+        .reattach(&j.room, &j.participant, out.clone());
+    send(
+        out,
+        ServerMessage::Resumed {
+            participant_id: j.participant.clone(),
+            participants,
+            resume_token: j.resume_token.clone(),
+        },
+    );
+    // An offer the client may not have seen goes again; then whatever came meanwhile.
+    let mut offered_again = false;
+    if let Some(sdp) = j.unanswered_offer.clone()
+        && !meanwhile.iter().any(|e| matches!(e, PeerEvent::Offer(_)))
+    {
+        send(out, ServerMessage::Offer { sdp });
+        offered_again = true;
+    }
+    for event in meanwhile {
+        relay_peer_event(&mut j, out, event);
+    }
+    tracing::info!(offered_again, "resumed");
+    Some(j)
 }
 
 async fn handle_text(
@@ -206,6 +364,27 @@ async fn handle_text(
                 }
                 Err(code) => Flow::Close(code.number(), "join refused"),
             },
+            ClientMessage::Resume {
+                room_id,
+                resume_token,
+            } => match resume(state, out, &room_id, &resume_token).await {
+                Some(j) => {
+                    *joined = Some(j);
+                    Flow::Continue
+                }
+                None => {
+                    tracing::info!(code = ErrorCode::ResumeRefused.number(), "resume refused");
+                    send(
+                        out,
+                        ServerMessage::error(
+                            ErrorCode::ResumeRefused,
+                            "nothing to resume with this credential; join again",
+                            true,
+                        ),
+                    );
+                    Flow::Close(ErrorCode::ResumeRefused.number(), "resume refused")
+                }
+            },
             _ => {
                 send(
                     out,
@@ -216,7 +395,7 @@ async fn handle_text(
         };
     };
     match message {
-        ClientMessage::Join { .. } => send(
+        ClientMessage::Join { .. } | ClientMessage::Resume { .. } => send(
             out,
             ServerMessage::error(
                 ErrorCode::AlreadyJoined,
@@ -228,11 +407,10 @@ async fn handle_text(
             Ok(sdp) => send(out, ServerMessage::Answer { sdp }),
             Err(e) => send(out, sfu_error(&e, false).1),
         },
-        ClientMessage::Answer { sdp } => {
-            if let Err(e) = j.peer.answer(sdp).await {
-                send(out, sfu_error(&e, false).1);
-            }
-        }
+        ClientMessage::Answer { sdp } => match j.peer.answer(sdp).await {
+            Ok(()) => j.unanswered_offer = None,
+            Err(e) => send(out, sfu_error(&e, false).1),
+        },
         ClientMessage::Candidate { candidate } => {
             if let Err(e) = j.peer.candidate(candidate) {
                 send(out, sfu_error(&e, false).1);
@@ -317,6 +495,7 @@ async fn join(
         video_muted: false,
     };
     let others = state.presence.enter(&room, me, out.clone());
+    let resume_token = new_resume_token();
     send(
         out,
         ServerMessage::Joined {
@@ -325,6 +504,7 @@ async fn join(
             participant_id: participant.clone(),
             role: claims.role,
             participants: others,
+            resume_token: resume_token.clone(),
         },
     );
     tracing::info!(role = ?claims.role, "joined");
@@ -332,6 +512,8 @@ async fn join(
         room,
         participant,
         peer,
+        resume_token,
+        unanswered_offer: None,
     })
 }
 
@@ -363,6 +545,28 @@ impl Presence {
             );
         }
         members.push((me, outbox));
+        others
+    }
+
+    /// A resumed participant's messages go to its new connection. Returns the others.
+    fn reattach(
+        &self,
+        room: &RoomId,
+        participant: &ParticipantId,
+        outbox: Outbox,
+    ) -> Vec<ParticipantInfo> {
+        let mut rooms = self.rooms();
+        let Some(members) = rooms.get_mut(room) else {
+            return Vec::new();
+        };
+        let mut others = Vec::new();
+        for (info, out) in members.iter_mut() {
+            if &info.participant_id == participant {
+                *out = outbox.clone();
+            } else {
+                others.push(info.clone());
+            }
+        }
         others
     }
 

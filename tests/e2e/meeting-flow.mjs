@@ -256,6 +256,7 @@ export function mediaStats(page) {
       remote: remote ? { address: remote.address ?? remote.ip, port: remote.port, protocol: remote.protocol, type: remote.candidateType } : null,
       local: local ? { address: local.address ?? local.ip, port: local.port, protocol: local.protocol, type: local.candidateType } : null,
       firstRemoteFrameAt: meeting.timings?.firstRemoteFrameAt ?? null,
+      iceRestarts: meeting.timings?.iceRestarts ?? [],
       tiles: document.querySelectorAll('#remote-tiles .tile').length,
       status: document.getElementById('meeting-status')?.textContent ?? '',
     };

@@ -18,6 +18,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn start() -> TestApp {
+        Self::start_with(|_| {}).await
+    }
+
+    /// As [`Self::start`], with the test's own changes to the configuration.
+    pub async fn start_with(configure: impl FnOnce(&mut narvaro::Config)) -> TestApp {
         crate::init_tracing();
         // A test without a data directory cannot run at all.
         let data = tempfile::tempdir().expect("temporary directory");
@@ -31,6 +36,7 @@ impl TestApp {
         config.booking.database_url =
             format!("sqlite://{}/narvaro.db?mode=rwc", data.path().display());
         config.booking.demo_data = true;
+        configure(&mut config);
         let running = narvaro::start(config).await.expect("the app starts");
         TestApp {
             running,

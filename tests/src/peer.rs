@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::media::{Kind, TrackLog};
 use crate::rtc_peer::{MediaPeer, PeerError, PeerOptions};
-use crate::ws::{Joined, SignalClient, SignalError};
+use crate::ws::{Joined, Resumed, SignalClient, SignalError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TestPeerError {
@@ -38,11 +38,20 @@ pub struct Step {
 pub struct TestPeer {
     label: String,
     joined: Joined,
+    http_addr: SocketAddr,
     media: Arc<MediaPeer>,
-    outgoing: mpsc::UnboundedSender<ClientMessage>,
+    /// The signalling connection of the moment: replaced when the peer resumes.
+    connection: Mutex<Connection>,
     events: tokio::sync::Mutex<mpsc::UnboundedReceiver<ServerMessage>>,
     steps: Arc<Mutex<Vec<Step>>>,
-    signalling: JoinHandle<()>,
+}
+
+struct Connection {
+    outgoing: mpsc::UnboundedSender<ClientMessage>,
+    /// Server messages for the test; the receiving end is [`TestPeer::events`].
+    events: mpsc::UnboundedSender<ServerMessage>,
+    task: JoinHandle<()>,
+    resume_token: String,
 }
 
 impl TestPeer {
@@ -117,22 +126,27 @@ impl TestPeer {
         for msg in early {
             let _ = events_tx.send(msg);
         }
-        let signalling = tokio::spawn(run_signalling(
+        let task = tokio::spawn(run_signalling(
             label.to_owned(),
             client,
             Arc::clone(&media),
             outgoing_rx,
-            events_tx,
+            events_tx.clone(),
             Arc::clone(&steps),
         ));
         let peer = TestPeer {
             label: label.to_owned(),
-            joined,
+            http_addr,
             media,
-            outgoing,
+            connection: Mutex::new(Connection {
+                outgoing,
+                events: events_tx,
+                task,
+                resume_token: joined.resume_token.clone(),
+            }),
+            joined,
             events: tokio::sync::Mutex::new(events),
             steps,
-            signalling,
         };
         peer.media
             .wait_connected()
@@ -170,9 +184,54 @@ impl TestPeer {
             })
     }
 
+    fn connection(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.connection.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The credential the next `resume` must present.
+    pub fn resume_token(&self) -> String {
+        self.connection().resume_token.clone()
+    }
+
+    /// Cuts the signalling connection as a flaky network would: the socket just goes, no `leave`,
+    /// no close frame. The media connection is untouched.
+    pub fn drop_signalling(&self) {
+        self.connection().task.abort();
+    }
+
+    /// Opens a new signalling connection and resumes this participant on it.
+    pub async fn resume(&self) -> Result<Resumed> {
+        let signal_err = |source| TestPeerError::Signal {
+            label: self.label.clone(),
+            source,
+        };
+        let mut client = SignalClient::connect(self.http_addr)
+            .await
+            .map_err(signal_err)?;
+        let resumed = client
+            .resume(&self.joined.room_id, &self.resume_token())
+            .await
+            .map_err(signal_err)?;
+        let (outgoing, outgoing_rx) = mpsc::unbounded_channel();
+        let mut connection = self.connection();
+        connection.task.abort();
+        connection.task = tokio::spawn(run_signalling(
+            self.label.clone(),
+            client,
+            Arc::clone(&self.media),
+            outgoing_rx,
+            connection.events.clone(),
+            Arc::clone(&self.steps),
+        ));
+        connection.outgoing = outgoing;
+        connection.resume_token = resumed.resume_token.clone();
+        Ok(resumed)
+    }
+
     /// Sends a message on the signalling connection.
     pub fn send(&self, msg: ClientMessage) -> Result<()> {
-        self.outgoing
+        self.connection()
+            .outgoing
             .send(msg)
             .map_err(|_| TestPeerError::Protocol {
                 label: self.label.clone(),
@@ -326,7 +385,7 @@ impl TestPeer {
 
 impl Drop for TestPeer {
     fn drop(&mut self) {
-        self.signalling.abort();
+        self.connection().task.abort();
     }
 }
 

@@ -49,6 +49,15 @@ pub struct Joined {
     pub participant_id: ParticipantId,
     pub role: Role,
     pub participants: Vec<ParticipantInfo>,
+    pub resume_token: String,
+}
+
+/// What `resumed` said.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resumed {
+    pub participant_id: ParticipantId,
+    pub participants: Vec<ParticipantInfo>,
+    pub resume_token: String,
 }
 
 /// The `ws://…/signal` URL of an app listening on `http_addr`.
@@ -146,12 +155,44 @@ impl SignalClient {
                 participant_id,
                 role,
                 participants,
+                resume_token,
             } => Ok(Joined {
                 protocol_version,
                 room_id,
                 participant_id,
                 role,
                 participants,
+                resume_token,
+            }),
+            ServerMessage::Error {
+                code,
+                message,
+                fatal,
+            } => Err(SignalError::Refused {
+                code,
+                message,
+                fatal,
+            }),
+            other => Err(SignalError::Unexpected(Box::new(other))),
+        }
+    }
+
+    /// Sends `resume` and waits for `resumed`; a refusal comes back as [`SignalError::Refused`].
+    pub async fn resume(&mut self, room_id: &RoomId, resume_token: &str) -> Result<Resumed> {
+        self.send(&ClientMessage::Resume {
+            room_id: room_id.clone(),
+            resume_token: resume_token.to_owned(),
+        })
+        .await?;
+        match self.recv().await? {
+            ServerMessage::Resumed {
+                participant_id,
+                participants,
+                resume_token,
+            } => Ok(Resumed {
+                participant_id,
+                participants,
+                resume_token,
             }),
             ServerMessage::Error {
                 code,

@@ -25,6 +25,16 @@
  */
 
 /**
+ * A dropped signalling connection and when the session resumed on a new one.
+ * @typedef {{closedAt: number, resumedAt: number | null}} Reconnection
+ */
+
+/**
+ * An ICE restart (a new network path) and when media was connected again.
+ * @typedef {{startedAt: number, connectedAt: number | null, reason: string}} IceRestart
+ */
+
+/**
  * A participant's place on screen.
  * @typedef {object} Tile
  * @property {HTMLElement} figure
@@ -37,12 +47,13 @@
 
 /**
  * What the server sends.
- * @typedef {{type: 'joined', protocol_version: number, room_id: string, participant_id: string, role: Role, participants: ParticipantInfo[]}
+ * @typedef {{type: 'joined', protocol_version: number, room_id: string, participant_id: string, role: Role, participants: ParticipantInfo[], resume_token: string}
  *   | {type: 'answer', sdp: string}
  *   | {type: 'offer', sdp: string}
  *   | {type: 'participant_joined', participant: ParticipantInfo}
  *   | {type: 'participant_updated', participant: ParticipantInfo}
  *   | {type: 'participant_left', participant_id: string}
+ *   | {type: 'resumed', participant_id: string, participants: ParticipantInfo[], resume_token: string}
  *   | {type: 'video_paused', participant_id: string, paused: boolean}
  *   | {type: 'pong'}
  *   | {type: 'left'}
@@ -52,6 +63,7 @@
 /**
  * What the client sends.
  * @typedef {{type: 'join', room_id: string, token: string}
+ *   | {type: 'resume', room_id: string, resume_token: string}
  *   | {type: 'offer', sdp: string}
  *   | {type: 'answer', sdp: string}
  *   | {type: 'candidate', candidate: string}
@@ -88,13 +100,14 @@
  * A joined meeting. Also exposed as `window.narvaroMeeting` for diagnostics and tests.
  * @typedef {object} Meeting
  * @property {RTCPeerConnection | null} pc created when the server says `joined`
- * @property {WebSocket} ws
+ * @property {WebSocket} ws the signalling connection of the moment (a new one after a resume)
  * @property {MediaStream} localStream
  * @property {string | null} participantId this join's pseudonymous id
  * @property {Role | null} role this participant's role, from `joined`
  * @property {Map<string, ParticipantInfo>} participants the others, by participant id
  * @property {{audio: boolean, video: boolean}} muted
- * @property {{startedAt: number, joinedAt: number | null, firstRemoteFrameAt: number | null}} timings
+ * @property {{startedAt: number, joinedAt: number | null, firstRemoteFrameAt: number | null, resumes: Reconnection[], iceRestarts: IceRestart[]}} timings
+ *   milliseconds on the `performance.now()` clock
  *   `performance.now()` values
  * @property {(kind: MediaKind, muted: boolean) => void} setMuted
  * @property {() => Promise<void>} playRemoteAudio retry playback after autoplay was blocked
@@ -117,12 +130,22 @@ const ERROR_TEXTS = /** @type {Record<number, string>} */ ({
   4014: 'Inbjudan har redan använts.',
   4015: 'Inbjudan till mötet godtas inte.',
   4016: 'Inbjudan till mötet gäller för länge.',
+  4017: 'Mötet kunde inte återupptas. Anslut igen.',
   4090: 'Mötet är fullt.',
   5000: 'Tekniskt fel på servern. Försök igen om en stund.',
 });
 
 /** Seconds between keep-alive pings; proxies close idle WebSockets after a minute or so. */
 const PING_INTERVAL_MS = 20_000;
+
+/**
+ * When to try resuming after the signalling connection drops (milliseconds after the drop, then
+ * after each failed try). The server keeps the session 30 s; these tries fit inside that.
+ */
+const RESUME_DELAYS_MS = [0, 250, 500, 1000, 2000, 3000, 5000, 5000, 5000, 5000];
+
+/** An ICE restart still unfinished after this long may be followed by another. */
+const ICE_RESTART_RETRY_MS = 5000;
 
 /**
  * Turns `/signal` into `ws://host/signal` (or `wss:` on https); leaves absolute URLs alone except
@@ -200,7 +223,7 @@ export async function joinMeeting(options) {
   localVideo.srcObject = localStream;
 
   onState({ phase: 'connecting', text: 'Ansluter till mötet…' });
-  const ws = new WebSocket(resolveSignallingUrl(options.signallingUrl));
+  const signallingUrl = resolveSignallingUrl(options.signallingUrl);
 
   /** Tiles by participant id: the figure, its video element, and the mid its video arrives on. */
   /** @type {Map<string, Tile>} */
@@ -214,34 +237,109 @@ export async function joinMeeting(options) {
   });
   /** @type {Promise<void>} */
   let negotiation = Promise.resolve();
-  /** Resolves the offer in flight with the server's answer. */
-  /** @type {((sdp: string) => void) | null} */
+  /** Resolves the offer in flight with the server's answer, or null when the server refused it. */
+  /** @type {((sdp: string | null) => void) | null} */
   let awaitingAnswer = null;
+  /** Our offer in flight, sent again after a resume (the answer may have been lost with the socket). */
+  /** @type {string | null} */
+  let offerInFlight = null;
   let closedByUs = false;
   /** A fatal error the server sent; the close that follows must not hide it. */
   let fatalError = false;
   /** @type {ReturnType<typeof setInterval> | undefined} */
   let pingTimer;
+  /** The credential for resuming this session on a new connection; from `joined`, then `resumed`. */
+  /** @type {string | null} */
+  let resumeToken = null;
+  /** The drop being recovered from, and how many tries it has taken. */
+  /** @type {Reconnection | null} */
+  let reconnecting = null;
+  let resumeTries = 0;
 
   /** @type {Meeting} */
   const meeting = {
     pc: null,
-    ws,
+    get ws() { return ws; },
     localStream,
     participantId: null,
     role: null,
     participants: new Map(),
     muted: { audio: false, video: false },
-    timings: { startedAt, joinedAt: null, firstRemoteFrameAt: null },
+    timings: { startedAt, joinedAt: null, firstRemoteFrameAt: null, resumes: [], iceRestarts: [] },
     setMuted,
     playRemoteAudio,
     leave,
   };
   /** @type {any} */ (window).narvaroMeeting = meeting;
 
+  /** @type {WebSocket} */
+  let ws = openSocket(() => ({ type: 'join', room_id: roomId, token }));
+
   /** @param {ClientMessage} message */
   function send(message) {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+  }
+
+  /**
+   * A signalling connection that says `first()` once open.
+   * @param {() => ClientMessage} first
+   * @returns {WebSocket}
+   */
+  function openSocket(first) {
+    const socket = new WebSocket(signallingUrl);
+    socket.addEventListener('open', () => {
+      socket.send(JSON.stringify(first()));
+      clearInterval(pingTimer);
+      pingTimer = setInterval(() => send({ type: 'ping' }), PING_INTERVAL_MS);
+    });
+    socket.addEventListener('message', (event) => {
+      if (socket !== ws || typeof event.data !== 'string') return;
+      /** @type {ServerMessage} */
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        console.warn('signalling sent a frame that is not JSON');
+        return;
+      }
+      handle(message);
+    });
+    socket.addEventListener('close', (event) => {
+      if (socket === ws) socketClosed(event);
+    });
+    return socket;
+  }
+
+  /**
+   * The signalling connection is gone. Unless we left or the server ended the session, the
+   * meeting goes on (media does not need the socket) and the session resumes on a new one.
+   * @param {CloseEvent} event
+   */
+  function socketClosed(event) {
+    clearInterval(pingTimer);
+    if (closedByUs) return;
+    if (fatalError || resumeToken === null) {
+      if (!fatalError) report({ phase: 'failed', text: `Förbindelsen med mötet bröts (${event.code}).` });
+      teardown();
+      return;
+    }
+    if (!reconnecting) {
+      reconnecting = { closedAt: performance.now(), resumedAt: null };
+      meeting.timings.resumes.push(reconnecting);
+      resumeTries = 0;
+      report({ phase: 'interrupted', text: 'Förbindelsen med mötet bröts. Återansluter…' });
+    }
+    const delay = RESUME_DELAYS_MS[resumeTries];
+    resumeTries += 1;
+    if (delay === undefined) {
+      report({ phase: 'failed', text: 'Förbindelsen med mötet kunde inte återställas.' });
+      teardown();
+      return;
+    }
+    setTimeout(() => {
+      if (closedByUs) return;
+      ws = openSocket(() => ({ type: 'resume', room_id: roomId, resume_token: resumeToken ?? '' }));
+    }, delay);
   }
 
   /** @param {MeetingState} state */
@@ -357,16 +455,43 @@ export async function joinMeeting(options) {
     });
   }
 
-  /** @param {RTCPeerConnection} pc */
+  /**
+   * Offers what we send (and, after `restartIce`, new ICE credentials). If the server refuses
+   * because its own offer crossed ours, ours is rolled back and made again after the server's.
+   * @param {RTCPeerConnection} pc
+   */
   function publish(pc) {
     enqueue(async () => {
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
+      /** @type {Promise<string | null>} */
       const answer = new Promise((resolve) => { awaitingAnswer = resolve; });
-      send({ type: 'offer', sdp: offer.sdp ?? '' });
-      const sdp = /** @type {string} */ (await answer);
+      offerInFlight = offer.sdp ?? '';
+      send({ type: 'offer', sdp: offerInFlight });
+      const sdp = await answer;
+      offerInFlight = null;
+      if (sdp === null) {
+        await pc.setLocalDescription({ type: 'rollback' });
+        publish(pc);
+        return;
+      }
       await pc.setRemoteDescription({ type: 'answer', sdp });
     });
+  }
+
+  /**
+   * Looks for a new network path: new ICE credentials in a new offer. The SFU keeps the
+   * participant (and everything it sends) while the client does this.
+   * @param {string} reason
+   */
+  function restartIce(reason) {
+    const pc = meeting.pc;
+    if (!pc || closedByUs || pc.signalingState === 'closed') return;
+    const last = meeting.timings.iceRestarts.at(-1);
+    if (last && last.connectedAt === null && performance.now() - last.startedAt < ICE_RESTART_RETRY_MS) return;
+    meeting.timings.iceRestarts.push({ startedAt: performance.now(), connectedAt: null, reason });
+    pc.restartIce();
+    publish(pc);
   }
 
   /** @param {ParticipantInfo[]} others */
@@ -405,16 +530,29 @@ export async function joinMeeting(options) {
         if (stream.getTracks().every((t) => t.readyState === 'ended')) removeTile(stream.id);
       });
     };
+    pc.oniceconnectionstatechange = () => {
+      switch (pc.iceConnectionState) {
+        case 'connected':
+        case 'completed': {
+          const last = meeting.timings.iceRestarts.at(-1);
+          if (last && last.connectedAt === null) last.connectedAt = performance.now();
+          break;
+        }
+        case 'disconnected':
+        case 'failed':
+          restartIce(`ice ${pc.iceConnectionState}`);
+          break;
+      }
+    };
     pc.onconnectionstatechange = () => {
       switch (pc.connectionState) {
         case 'connected':
-          report({ phase: 'connected', text: 'Du är med i mötet.' });
+          if (!reconnecting) report({ phase: 'connected', text: 'Du är med i mötet.' });
           break;
         case 'disconnected':
-          report({ phase: 'interrupted', text: 'Anslutningen är störd. Försöker igen…' });
-          break;
         case 'failed':
-          if (!closedByUs) report({ phase: 'failed', text: 'Anslutningen till mötet bröts.' });
+          // Not the end: an ICE restart is under way; the server gives up on us if it fails.
+          if (!closedByUs) report({ phase: 'interrupted', text: 'Anslutningen är störd. Försöker igen…' });
           break;
       }
     };
@@ -428,10 +566,31 @@ export async function joinMeeting(options) {
       case 'joined':
         meeting.participantId = message.participant_id;
         meeting.role = message.role;
+        resumeToken = message.resume_token;
         meeting.timings.joinedAt = performance.now();
         report({ phase: 'joined', text: 'Ansluten. Kopplar upp ljud och bild…' });
         createPeerConnection(message.participants);
         break;
+      case 'resumed': {
+        resumeToken = message.resume_token;
+        if (reconnecting) reconnecting.resumedAt = performance.now();
+        reconnecting = null;
+        resumeTries = 0;
+        // The room as it is now: whoever left while we were away is gone.
+        meeting.participants.clear();
+        for (const p of message.participants) meeting.participants.set(p.participant_id, p);
+        for (const id of [...tiles.keys()]) if (!meeting.participants.has(id)) removeTile(id);
+        participantsChanged();
+        // The answer to an offer sent before the drop may have been lost with the socket.
+        if (offerInFlight !== null) send({ type: 'offer', sdp: offerInFlight });
+        if (meeting.muted.audio) send({ type: 'mute', kind: 'audio', muted: true });
+        if (meeting.muted.video) send({ type: 'mute', kind: 'video', muted: true });
+        const connected = meeting.pc?.connectionState === 'connected';
+        report(connected
+          ? { phase: 'connected', text: 'Du är med i mötet.' }
+          : { phase: 'interrupted', text: 'Anslutningen är störd. Försöker igen…' });
+        break;
+      }
       case 'answer':
         if (awaitingAnswer) {
           const resolve = awaitingAnswer;
@@ -473,6 +632,13 @@ export async function joinMeeting(options) {
         break;
       case 'error':
         if (message.fatal) fatalError = true;
+        if (!message.fatal && message.code === 4005 && awaitingAnswer) {
+          // Our offer crossed the server's: ours is withdrawn and made again after it.
+          const resolve = awaitingAnswer;
+          awaitingAnswer = null;
+          resolve(null);
+          break;
+        }
         report({ phase: message.fatal ? 'failed' : 'interrupted', text: errorText(message), error: message });
         break;
       case 'pong':
@@ -486,30 +652,11 @@ export async function joinMeeting(options) {
     for (const tile of tiles.values()) reportVideoSize(tile);
   }
   document.addEventListener('visibilitychange', reportAllSizes);
-
-  ws.addEventListener('open', () => {
-    send({ type: 'join', room_id: roomId, token });
-    pingTimer = setInterval(() => send({ type: 'ping' }), PING_INTERVAL_MS);
-  });
-  ws.addEventListener('message', (event) => {
-    if (typeof event.data !== 'string') return;
-    /** @type {ServerMessage} */
-    let message;
-    try {
-      message = JSON.parse(event.data);
-    } catch {
-      console.warn('signalling sent a frame that is not JSON');
-      return;
-    }
-    handle(message);
-  });
-  ws.addEventListener('close', (event) => {
-    clearInterval(pingTimer);
-    if (!closedByUs) {
-      if (!fatalError) report({ phase: 'failed', text: `Förbindelsen med mötet bröts (${event.code}).` });
-      teardown();
-    }
-  });
+  // A new network (Wi-Fi to 4G, a new address): look for a path on it at once rather than wait
+  // for ICE to notice the old one is gone.
+  const onNetworkChange = () => restartIce('network change');
+  window.addEventListener('online', onNetworkChange);
+  /** @type {any} */ (navigator).connection?.addEventListener?.('change', onNetworkChange);
 
   await new Promise((resolve, reject) => {
     let opened = false;
@@ -543,6 +690,8 @@ export async function joinMeeting(options) {
     clearInterval(pingTimer);
     sizeObserver.disconnect();
     document.removeEventListener('visibilitychange', reportAllSizes);
+    window.removeEventListener('online', onNetworkChange);
+    /** @type {any} */ (navigator).connection?.removeEventListener?.('change', onNetworkChange);
     meeting.pc?.close();
     for (const track of localStream.getTracks()) track.stop();
     localVideo.srcObject = null;
