@@ -12,8 +12,44 @@ pub fn starts_keyframe(codec: Codec, payload: &[u8]) -> bool {
     match codec {
         Codec::Vp8 => vp8_starts_keyframe(payload),
         Codec::H264 => h264_starts_keyframe(payload),
+        Codec::Vp9 => vp9_starts_keyframe(payload),
+        Codec::Av1 => av1_starts_keyframe(payload),
         _ => true,
     }
+}
+
+/// RFC 9628: the first byte of the VP9 payload descriptor is I P L F B E V Z. A keyframe's first
+/// packet begins a frame (B) that is not inter-picture predicted (P clear); with spatial layers
+/// (L), it is the base layer's (spatial id 0) that starts it.
+fn vp9_starts_keyframe(payload: &[u8]) -> bool {
+    let Some(&first) = payload.first() else {
+        return false;
+    };
+    let picture_id = first & 0x80 != 0;
+    let inter_predicted = first & 0x40 != 0;
+    let layer_indices = first & 0x20 != 0;
+    let begins_frame = first & 0x08 != 0;
+    if inter_predicted || !begins_frame {
+        return false;
+    }
+    if !layer_indices {
+        return true;
+    }
+    let mut at = 1;
+    if picture_id {
+        let Some(&pid) = payload.get(at) else {
+            return false;
+        };
+        at += if pid & 0x80 != 0 { 2 } else { 1 };
+    }
+    // Layer indices: TID (3 bits), U, SID (3 bits), D.
+    payload.get(at).is_some_and(|l| (l >> 1) & 0x07 == 0)
+}
+
+/// The AV1 RTP payload format's aggregation header is Z Y W W N - - -; N marks the first packet
+/// of a coded video sequence, which begins with a keyframe.
+fn av1_starts_keyframe(payload: &[u8]) -> bool {
+    payload.first().is_some_and(|h| h & 0x08 != 0)
 }
 
 /// RFC 7741: the payload descriptor, then (at the start of partition 0) the VP8 payload header,
@@ -111,6 +147,25 @@ mod tests {
         // FU-A: the first fragment of an IDR, then a middle one.
         assert!(starts_keyframe(Codec::H264, &[0x7c, 0x85, 0x00]));
         assert!(!starts_keyframe(Codec::H264, &[0x7c, 0x05, 0x00]));
+    }
+
+    #[test]
+    fn vp9_keyframes_start_at_the_base_layer_of_an_unpredicted_frame() {
+        // B set, P clear, no layer indices.
+        assert!(starts_keyframe(Codec::Vp9, &[0x08]));
+        assert!(!starts_keyframe(Codec::Vp9, &[0x48]), "inter-predicted");
+        assert!(!starts_keyframe(Codec::Vp9, &[0x00]), "not the beginning of a frame");
+        // I with a 15-bit picture ID, L: spatial id 0 starts the keyframe, 1 does not.
+        assert!(starts_keyframe(Codec::Vp9, &[0xa8, 0x81, 0x02, 0x00]));
+        assert!(!starts_keyframe(Codec::Vp9, &[0xa8, 0x81, 0x02, 0x02]));
+        assert!(!starts_keyframe(Codec::Vp9, &[0xa8, 0x81]), "truncated");
+    }
+
+    #[test]
+    fn av1_keyframes_start_a_coded_video_sequence() {
+        assert!(starts_keyframe(Codec::Av1, &[0x18, 0x0a]));
+        assert!(!starts_keyframe(Codec::Av1, &[0x10, 0x32]));
+        assert!(!starts_keyframe(Codec::Av1, &[]));
     }
 
     #[test]

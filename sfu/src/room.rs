@@ -92,6 +92,8 @@ pub fn peer_rtc(
         // for audio, cannot.
         .enable_opus(true, true)
         .enable_vp8(true)
+        .enable_vp9(true)
+        .enable_av1(true)
         .enable_h264(true)
         // Congestion control on everything the SFU sends (transport-wide CC feedback from the
         // subscriber): its estimate drives each subscriber's layer choice.
@@ -392,7 +394,10 @@ impl Room {
             self.peers[idx].to_add.extend(existing);
         }
         self.drive(now, send);
-        Ok(answer.to_sdp_string())
+        // Opus DTX: a quiet participant sends a packet every 400 ms instead of 50 a second,
+        // which leaves the booth's poor uplink to video. str0m cannot say it together with RED, so
+        // the answer's Opus parameters are extended here; str0m itself does not read them.
+        Ok(with_opus_dtx(&answer.to_sdp_string()))
     }
 
     /// The participant's answer to the SFU's last offer.
@@ -910,12 +915,19 @@ impl Room {
                     continue;
                 }
                 let views = track.layer_views(now);
-                let floor = dt
-                    .choice
-                    .target
-                    .or_else(|| views.iter().position(|l| l.active))
-                    .map_or(0, |l| views[l].need_bps());
-                let budget = if congested { share } else { share.max(floor) };
+                let need_of = |layer: Option<usize>| layer.map_or(0, |l| views[l].need_bps());
+                let lowest = views.iter().position(|l| l.active);
+                // Without congestion every video keeps at least its current layer. Congestion
+                // can take it down to the lowest layer; only heavy loss pauses it: random loss
+                // on a radio link (which also lowers the estimate) is for retransmission and
+                // RED to mend, not a reason to stop the video.
+                let budget = if lossy {
+                    share
+                } else if congested {
+                    share.max(need_of(lowest))
+                } else {
+                    share.max(need_of(dt.choice.target.or(lowest)))
+                };
                 let changed = if dt.render_height == Some(0) {
                     let changed = dt.choice.target.is_some();
                     dt.choice = LayerChoice::default();
@@ -1103,6 +1115,34 @@ impl ProbeState {
     }
 }
 
+/// Adds `usedtx=1` to the Opus format parameters of an SDP (the receiver's wish that the sender
+/// use discontinuous transmission).
+fn with_opus_dtx(sdp: &str) -> String {
+    let opus_pts: Vec<&str> = sdp
+        .lines()
+        .filter_map(|l| l.strip_prefix("a=rtpmap:"))
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(_, codec)| codec.to_ascii_lowercase().starts_with("opus/"))
+        .map(|(pt, _)| pt)
+        .collect();
+    let mut out = String::with_capacity(sdp.len() + 16 * opus_pts.len());
+    for line in sdp.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\r', '\n']);
+        let is_opus_fmtp = body
+            .strip_prefix("a=fmtp:")
+            .and_then(|l| l.split_once(' '))
+            .is_some_and(|(pt, params)| opus_pts.contains(&pt) && !params.contains("usedtx"));
+        if is_opus_fmtp {
+            out.push_str(body);
+            out.push_str(";usedtx=1");
+            out.push_str(&line[body.len()..]);
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 /// The VP8 descriptor patch that writes the subscriber's picture ID and TL0PICIDX, when there is
 /// something to write.
 fn vp8_patch(
@@ -1122,4 +1162,21 @@ fn vp8_patch(
         patch = patch.tl0_pic_idx(tl0);
     }
     patch.build().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_opus_dtx;
+
+    #[test]
+    fn opus_gets_dtx_and_nothing_else_changes() {
+        let sdp = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 63\r\na=rtpmap:111 opus/48000/2\r\n\
+                   a=fmtp:111 minptime=10;useinbandfec=1\r\na=rtpmap:63 red/48000/2\r\n\
+                   a=fmtp:63 111/111\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=fmtp:96 x=1\r\n";
+        let out = with_opus_dtx(sdp);
+        assert!(out.contains("a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1\r\n"), "{out}");
+        assert!(out.contains("a=fmtp:63 111/111\r\n"));
+        assert!(out.contains("a=fmtp:96 x=1\r\n"));
+        assert_eq!(with_opus_dtx(&out), out, "added once");
+    }
 }
