@@ -52,9 +52,10 @@ const CONGESTED_RATIO: f64 = 0.75;
 /// Loss above this share backs a low estimate as congestion.
 const LOSS_NOTICED: f32 = 0.02;
 
-/// Loss above this share of what the SFU sends a subscriber is congestion, whatever the estimate
-/// says (random loss on a radio link stays well below it; a saturated link is far above it).
-const CONGESTION_LOSS: f32 = 0.15;
+/// Loss above this share of what the SFU sends a subscriber (smoothed over a few seconds) is
+/// congestion, whatever the estimate says: random loss on a radio link, 10 % on a bad one, stays
+/// below it; a saturated link loses far more.
+const CONGESTION_LOSS: f32 = 0.25;
 
 /// A probe for a better layer pads the link up to that layer's rate for this long, unless the
 /// estimate has risen to carry it by then.
@@ -246,7 +247,7 @@ pub struct Peer {
     ice_lost_at: Option<Instant>,
     /// What the SFU forwards to this peer.
     egress: RateMeter,
-    /// Share of what the SFU sent this peer that was lost, over the last stats second.
+    /// Share of what the SFU sent this peer that was lost, smoothed over the last few seconds.
     egress_loss: f32,
     probe: ProbeState,
 }
@@ -639,7 +640,9 @@ impl Room {
             }
             Event::PeerStats(stats) => {
                 let peer = &mut self.peers[idx];
-                peer.egress_loss = stats.egress_loss_fraction.unwrap_or(0.0);
+                // Smoothed: one bad second of random loss is not yet a saturated link.
+                let latest = stats.egress_loss_fraction.unwrap_or(0.0);
+                peer.egress_loss = 0.5 * peer.egress_loss + 0.5 * latest;
                 // str0m stops emitting estimate events while it cannot probe; the stats carry
                 // the current estimate regardless.
                 if let Some(estimate) = stats.bwe_tx {
