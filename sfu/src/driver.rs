@@ -23,6 +23,7 @@ use crate::SfuError;
 use crate::config::SfuConfig;
 use crate::ids::{ParticipantId, RoomId};
 use crate::metrics::SfuMetrics;
+use crate::quality::Quality;
 use crate::room::{Room, RoomEvent, peer_rtc};
 use crate::socket::MediaSocket;
 use crate::tcp::{InboundFrame, TcpMedia};
@@ -42,6 +43,10 @@ pub enum PeerEvent {
     },
     /// The media connection died (ICE consent lost, DTLS closed). The participant is out of the room.
     Closed,
+    /// The room's floor passed to this participant (perhaps the receiver itself), or to nobody.
+    ActiveSpeaker(Option<ParticipantId>),
+    /// This participant's connection quality, every two seconds.
+    Quality(Quality),
 }
 
 enum Command {
@@ -395,6 +400,7 @@ impl MediaLoop {
             Command::Leave { room, participant } => {
                 if let Some(r) = rooms.get_mut(&room) {
                     r.remove_peer(&participant, now, &mut send);
+                    Self::publish_quality(metrics, r);
                 }
                 if self
                     .peers_events
@@ -494,6 +500,7 @@ impl MediaLoop {
             if room.next_timeout().is_some_and(|t| t <= now) {
                 room.handle_timeout(now, &mut send);
                 Self::note_forwarded(metrics, room);
+                Self::publish_quality(metrics, room);
             }
         }
     }
@@ -508,6 +515,15 @@ impl MediaLoop {
         metrics
             .keyframe_requests_forwarded
             .fetch_add(std::mem::take(&mut room.keyframe_requests), Relaxed);
+    }
+
+    /// Copies the room's quality snapshots to `/metrics` when they have changed (once a second,
+    /// and when someone leaves).
+    fn publish_quality(metrics: &SfuMetrics, room: &mut Room) {
+        if room.take_quality_changed() {
+            let snapshots = room.quality().map(|(p, q)| (p.clone(), q.clone()));
+            metrics.quality.publish(room.id(), snapshots.collect());
+        }
     }
 
     /// Hands room events to the signalling connections they concern.
@@ -527,6 +543,19 @@ impl MediaLoop {
                         paused,
                     } => (participant, PeerEvent::VideoPaused { publisher, paused }),
                     RoomEvent::Closed { participant } => (participant, PeerEvent::Closed),
+                    RoomEvent::Quality {
+                        participant,
+                        quality,
+                    } => (participant, PeerEvent::Quality(quality)),
+                    RoomEvent::ActiveSpeaker { participant } => {
+                        for peer in room.peers() {
+                            let key = (room.id().clone(), peer.participant().clone());
+                            if let Some(events) = self.peers_events.get(&key) {
+                                let _ = events.send(PeerEvent::ActiveSpeaker(participant.clone()));
+                            }
+                        }
+                        continue;
+                    }
                 };
                 let key = (room.id().clone(), participant);
                 if let Some(events) = self.peers_events.get(&key) {
@@ -557,6 +586,7 @@ impl MediaLoop {
     fn close_room(&mut self, id: &RoomId) {
         if self.rooms.remove(id).is_some() {
             self.metrics.rooms.fetch_sub(1, Relaxed);
+            self.metrics.quality.publish(id, Vec::new());
             self.by_source.retain(|_, room| room != id);
             tracing::debug!(room_id = %id, "room closed");
         }

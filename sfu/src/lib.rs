@@ -5,8 +5,10 @@
 //! other participant in the room with per-subscriber rewriting of SSRC, sequence numbers,
 //! timestamps and payload types, and keyframe requests passed back to the publisher. Simulcast
 //! layers are chosen per subscriber from its congestion controller's estimate; video pauses
-//! before audio suffers. It never decodes media. It does not authenticate anyone or speak to clients:
-//! signalling verifies join tokens and relays SDP through a [`PeerHandle`].
+//! before audio suffers. It follows who is speaking, from the audio levels publishers put in their
+//! packets, and how each participant's connection is doing. It never decodes media. It does not
+//! authenticate anyone or speak to clients: signalling verifies join tokens and relays SDP through
+//! a [`PeerHandle`].
 //!
 //! The room logic ([`room`]) is sans-IO and testable with a fake clock; [`Sfu`] is the thin driver
 //! that owns the sockets and the clock.
@@ -18,8 +20,10 @@ mod ids;
 pub mod keyframe;
 pub mod layers;
 pub mod metrics;
+pub mod quality;
 pub mod room;
 mod socket;
+pub mod speaker;
 mod tcp;
 pub mod vp8;
 

@@ -5,9 +5,10 @@
 //! offers to that peer, along which the track's RTP is forwarded with rewritten sequence numbers,
 //! timestamps and payload types. A video track may arrive as several simulcast layers; each
 //! subscriber gets the one [`layers`](crate::layers) chooses from its bandwidth estimate and the
-//! size it shows the video at, switched only at a keyframe. Nothing here reads a clock or touches
-//! a socket: the driver passes `now` in and carries [`Transmit`]s out, so the whole room can run
-//! in a test.
+//! size it shows the video at, switched only at a keyframe. The room also follows who is speaking
+//! ([`speaker`](crate::speaker)) and how each participant's connection is doing
+//! ([`quality`](crate::quality)). Nothing here reads a clock or touches a socket: the driver
+//! passes `now` in and carries [`Transmit`]s out, so the whole room can run in a test.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -28,6 +29,8 @@ use crate::forward::{Rewriter, Vp8Renumber};
 use crate::ids::{ParticipantId, RoomId};
 use crate::keyframe;
 use crate::layers::{LayerChoice, LayerView, RateMeter, best_fit};
+use crate::quality::{LinkStats, Quality, ReceivedVideo};
+use crate::speaker::{DominantSpeaker, Speech, SpeechMeter};
 use crate::vp8::Vp8Descriptor;
 
 /// Keyframe requests towards one publisher's track are merged within this window: a room where
@@ -69,6 +72,16 @@ const PROBE_BACKOFF_MAX: Duration = Duration::from_secs(8);
 /// A peer whose ICE connectivity was lost has this long to come back with an ICE restart (its
 /// network changed, a 4G handover) before it is taken out of the room.
 const ICE_RESTART_GRACE: Duration = Duration::from_secs(20);
+
+/// How often the room re-decides who has the floor; well below the speaker's takeover hold.
+const SPEAKER_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How often each participant's quality snapshot is refreshed: as often as str0m's stats come.
+const QUALITY_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How often each participant is told its quality: often enough for an indicator, rarely enough
+/// not to add traffic or screen-reader chatter.
+const QUALITY_REPORT_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Video is forwarded with this RTP clock (VP8, VP9, AV1 and H.264 all use 90 kHz).
 const VIDEO_CLOCK_RATE: u32 = 90_000;
@@ -152,6 +165,14 @@ pub enum RoomEvent {
     },
     /// The participant's connection is gone (ICE timed out or DTLS closed); it has left the room.
     Closed { participant: ParticipantId },
+    /// For everyone in the room: the floor passed to `participant`, or to nobody (the speaker
+    /// left, muted or stopped sending). Sent again when someone connects, so they know too.
+    ActiveSpeaker { participant: Option<ParticipantId> },
+    /// For `participant`, every two seconds once connected: how its connection is doing.
+    Quality {
+        participant: ParticipantId,
+        quality: Quality,
+    },
 }
 
 /// A source one peer publishes.
@@ -165,6 +186,8 @@ struct Track {
     /// Simulcast layers, lowest first as the publisher listed them; one layer without a rid
     /// when it does not simulcast.
     layers: Vec<Layer>,
+    /// Audio only: the speech its packets' audio levels tell of.
+    speech: SpeechMeter,
 }
 
 /// One encoding of a track.
@@ -250,6 +273,10 @@ pub struct Peer {
     /// Share of what the SFU sent this peer that was lost, smoothed over the last few seconds.
     egress_loss: f32,
     probe: ProbeState,
+    /// What str0m's stats said about this peer's connection.
+    link: LinkStats,
+    /// The last snapshot made from `link` and the room's own meters.
+    quality: Quality,
 }
 
 /// A probe under way: since when, the estimate then, and the rate of the layers chosen then.
@@ -269,6 +296,10 @@ struct ProbeState {
 }
 
 impl Peer {
+    pub fn participant(&self) -> &ParticipantId {
+        &self.participant
+    }
+
     /// Whether this peer's ICE agent would take the datagram (a STUN check with its credentials,
     /// or traffic from its nominated address).
     pub fn accepts(&self, input: &Input) -> bool {
@@ -283,6 +314,13 @@ pub struct Room {
     next_track_id: u64,
     events: VecDeque<RoomEvent>,
     next_allocation: Instant,
+    floor: DominantSpeaker,
+    /// `None`: at the next timeout.
+    next_speaker_check: Option<Instant>,
+    next_quality_refresh: Option<Instant>,
+    next_quality_report: Option<Instant>,
+    /// The quality snapshots changed (refreshed, or someone left) since the driver last looked.
+    quality_changed: bool,
     /// Counters the driver adds to its metrics after each call.
     pub forwarded_packets: u64,
     pub forwarded_bytes: u64,
@@ -298,6 +336,11 @@ impl Room {
             next_track_id: 0,
             events: VecDeque::new(),
             next_allocation: Instant::now(),
+            floor: DominantSpeaker::default(),
+            next_speaker_check: None,
+            next_quality_refresh: None,
+            next_quality_report: None,
+            quality_changed: false,
             forwarded_packets: 0,
             forwarded_bytes: 0,
             keyframe_requests: 0,
@@ -356,6 +399,8 @@ impl Room {
                 next_trial_at: None,
                 backoff: PROBE_BACKOFF_MIN,
             },
+            link: LinkStats::default(),
+            quality: Quality::default(),
         });
         Ok(())
     }
@@ -477,6 +522,7 @@ impl Room {
         };
         let mut peer = self.peers.remove(idx);
         peer.rtc.disconnect();
+        self.quality_changed = true;
         self.unpublish(participant);
         self.drive(now, send);
     }
@@ -523,6 +569,12 @@ impl Room {
         if now >= self.next_allocation {
             self.allocate(now);
         }
+        if self.next_speaker_check.is_none_or(|at| now >= at) {
+            self.choose_speaker(now);
+        }
+        if self.next_quality_refresh.is_none_or(|at| now >= at) {
+            self.refresh_quality(now);
+        }
         for peer in &mut self.peers {
             if peer
                 .ice_lost_at
@@ -542,10 +594,17 @@ impl Room {
         self.drive(now, send);
     }
 
-    /// The earliest time a peer, or the next round of layer choices, wants to be woken.
+    /// The earliest time a peer, the next round of layer choices, the next look at who speaks or
+    /// the next quality refresh wants to be woken.
     pub fn next_timeout(&self) -> Option<Instant> {
         let peers = self.peers.iter().map(|p| p.next_timeout).min()?;
-        Some(peers.min(self.next_allocation))
+        let rounds = [self.next_speaker_check, self.next_quality_refresh];
+        Some(
+            rounds
+                .into_iter()
+                .flatten()
+                .fold(peers.min(self.next_allocation), Instant::min),
+        )
     }
 
     /// Polls every peer until each waits for time or input. A peer's output can be input for
@@ -621,6 +680,7 @@ impl Room {
                     mid: added.mid,
                     kind: added.kind,
                     layers,
+                    speech: SpeechMeter::default(),
                 });
                 for other in self.peers.iter_mut().filter(|p| p.participant != publisher) {
                     other.to_add.push(id);
@@ -640,6 +700,7 @@ impl Room {
             }
             Event::PeerStats(stats) => {
                 let peer = &mut self.peers[idx];
+                peer.link.on_peer_stats(&stats);
                 // Smoothed: one bad second of random loss is not yet a saturated link.
                 let latest = stats.egress_loss_fraction.unwrap_or(0.0);
                 peer.egress_loss = 0.5 * peer.egress_loss + 0.5 * latest;
@@ -648,6 +709,18 @@ impl Room {
                 if let Some(estimate) = stats.bwe_tx {
                     peer.estimate = estimate;
                 }
+                false
+            }
+            Event::MediaIngressStats(stats) => {
+                let peer = &mut self.peers[idx];
+                let audio = is_audio(&peer.rtc, stats.mid);
+                peer.link.on_ingress(&stats, audio);
+                false
+            }
+            Event::MediaEgressStats(stats) => {
+                let peer = &mut self.peers[idx];
+                let audio = is_audio(&peer.rtc, stats.mid);
+                peer.link.on_egress(&stats, audio);
                 false
             }
             Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. }) => {
@@ -659,6 +732,11 @@ impl Room {
                 self.events.push_back(RoomEvent::Connected {
                     participant: self.peers[idx].participant.clone(),
                 });
+                if let Some(speaker) = self.floor.holder() {
+                    self.events.push_back(RoomEvent::ActiveSpeaker {
+                        participant: Some(speaker.clone()),
+                    });
+                }
                 false
             }
             Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
@@ -706,6 +784,13 @@ impl Room {
         };
         let (track_id, kind) = (track.id, track.kind);
         track.layers[layer].meter.record(packet.payload.len(), now);
+        if kind == MediaKind::Audio
+            && let Some(level) = packet.header.ext_vals.audio_level
+        {
+            track
+                .speech
+                .record(level, packet.header.ext_vals.voice_activity, now);
+        }
 
         let in_pt = packet.header.payload_type;
         let in_params: Option<PayloadParams> = self.peers[from]
@@ -1053,6 +1138,7 @@ impl Room {
         if dead.is_empty() {
             return false;
         }
+        self.quality_changed = true;
         for participant in dead {
             self.peers.retain(|p| p.participant != participant);
             self.unpublish(&participant);
@@ -1064,6 +1150,83 @@ impl Room {
     pub fn connected_peers(&self) -> usize {
         self.peers.iter().filter(|p| p.connected).count()
     }
+
+    /// Re-decides who has the floor from every audio track's speech; tells the room when the
+    /// floor moves.
+    fn choose_speaker(&mut self, now: Instant) {
+        self.next_speaker_check = Some(now + SPEAKER_INTERVAL);
+        let mut speech: Vec<(ParticipantId, Speech)> = Vec::new();
+        for track in self.tracks.iter().filter(|t| t.kind == MediaKind::Audio) {
+            let heard = track.speech.speech(now);
+            // A participant with two microphones speaks with the louder.
+            match speech.iter_mut().find(|(p, _)| *p == track.publisher) {
+                Some((_, s)) if s.loudness >= heard.loudness => {}
+                Some((_, s)) => *s = heard,
+                None => speech.push((track.publisher.clone(), heard)),
+            }
+        }
+        if self.floor.update(&speech, now) {
+            self.events.push_back(RoomEvent::ActiveSpeaker {
+                participant: self.floor.holder().cloned(),
+            });
+        }
+    }
+
+    /// Refreshes every peer's quality snapshot and, every [`QUALITY_REPORT_INTERVAL`], tells
+    /// each connected peer its own.
+    fn refresh_quality(&mut self, now: Instant) {
+        self.next_quality_refresh = Some(now + QUALITY_INTERVAL);
+        let report = self.next_quality_report.is_none_or(|at| now >= at);
+        if report {
+            self.next_quality_report = Some(now + QUALITY_REPORT_INTERVAL);
+        }
+        let tracks = &self.tracks;
+        for peer in &mut self.peers {
+            let bitrate_up = tracks
+                .iter()
+                .filter(|t| t.publisher == peer.participant)
+                .flat_map(|t| &t.layers)
+                .map(|l| l.meter.bps(now))
+                .sum();
+            let videos = peer
+                .downtracks
+                .iter()
+                .filter(|d| d.active)
+                .filter_map(|d| {
+                    let track = tracks.iter().find(|t| t.id == d.track)?;
+                    (track.kind == MediaKind::Video).then(|| ReceivedVideo {
+                        publisher: track.publisher.clone(),
+                        layer: d.current,
+                        paused: d.told_paused,
+                    })
+                })
+                .collect();
+            peer.quality = peer
+                .link
+                .snapshot(now, bitrate_up, peer.egress.bps(now), videos);
+            if report && peer.connected {
+                self.events.push_back(RoomEvent::Quality {
+                    participant: peer.participant.clone(),
+                    quality: peer.quality.clone(),
+                });
+            }
+        }
+        self.quality_changed = true;
+    }
+
+    /// Every participant's quality as of the last refresh (once a second).
+    pub fn quality(&self) -> impl Iterator<Item = (&ParticipantId, &Quality)> {
+        self.peers.iter().map(|p| (&p.participant, &p.quality))
+    }
+
+    /// Whether [`Self::quality`] changed since the last call: refreshed, or someone left.
+    pub fn take_quality_changed(&mut self) -> bool {
+        std::mem::take(&mut self.quality_changed)
+    }
+}
+
+fn is_audio(rtc: &Rtc, mid: Mid) -> bool {
+    rtc.media(mid).is_some_and(|m| m.kind() == MediaKind::Audio)
 }
 
 impl ProbeState {

@@ -4,6 +4,7 @@
 //! written description of the same messages; keep the two in step.
 
 use serde::{Deserialize, Serialize};
+use sfu::quality::{Quality, QualityLevel};
 
 use crate::ids::{ParticipantId, RoomId};
 use crate::token::Role;
@@ -95,6 +96,26 @@ pub enum ServerMessage {
         participant_id: ParticipantId,
         paused: bool,
     },
+    /// The room's active speaker changed: `participant_id` has the floor (it may be this client),
+    /// or nobody (`null`) because the speaker left, muted or stopped sending. Silence does not
+    /// change it: the last to speak keeps the floor. Sent again when this client's media connects,
+    /// so a newcomer knows who speaks. Highlight that participant's tile.
+    ActiveSpeaker {
+        participant_id: Option<ParticipantId>,
+    },
+    /// This client's connection as the SFU sees it, every two seconds once media is connected.
+    /// Each figure is `null` while unknown. Loss is a share (0 to 1): up is what the client sends
+    /// the SFU, down what it receives. Show `level` to the person.
+    Quality {
+        rtt_ms: Option<u32>,
+        loss_up: Option<f32>,
+        loss_down: Option<f32>,
+        /// The worse of the two directions' audio jitter.
+        jitter_ms: Option<u32>,
+        bitrate_up_kbps: u32,
+        bitrate_down_kbps: u32,
+        level: ConnectionQuality,
+    },
     /// Answer to `ping`.
     Pong,
     /// The server confirms `leave`; the connection closes next.
@@ -115,6 +136,18 @@ pub struct ParticipantInfo {
     pub display_name: String,
     pub audio_muted: bool,
     pub video_muted: bool,
+}
+
+/// How a client's connection is doing, for a person: `poor` when loss either way is over 5 %, the
+/// round trip over 400 ms, jitter over 50 ms, or a video it receives is paused for its link;
+/// `fair` when loss is over 2 %, the round trip over 250 ms or jitter over 30 ms; else `good`.
+/// A better level is reported only once it has held for 4 seconds.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionQuality {
+    Good,
+    Fair,
+    Poor,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
@@ -282,6 +315,27 @@ impl ServerMessage {
         }
     }
 
+    /// The `quality` message for an SFU quality snapshot: whole milliseconds and kbit/s, loss to
+    /// a tenth of a percent.
+    pub fn quality(q: &Quality) -> Self {
+        let ms = |d: std::time::Duration| u32::try_from(d.as_millis()).unwrap_or(u32::MAX);
+        let share = |loss: f32| (loss * 1000.0).round() / 1000.0;
+        let kbps = |bps: u64| u32::try_from(bps.saturating_add(500) / 1000).unwrap_or(u32::MAX);
+        ServerMessage::Quality {
+            rtt_ms: q.rtt.map(ms),
+            loss_up: q.loss_up.map(share),
+            loss_down: q.loss_down.map(share),
+            jitter_ms: q.jitter_up.max(q.jitter_down).map(ms),
+            bitrate_up_kbps: kbps(q.bitrate_up),
+            bitrate_down_kbps: kbps(q.bitrate_down),
+            level: match q.level {
+                QualityLevel::Good => ConnectionQuality::Good,
+                QualityLevel::Fair => ConnectionQuality::Fair,
+                QualityLevel::Poor => ConnectionQuality::Poor,
+            },
+        }
+    }
+
     pub fn encode(&self) -> String {
         // Serializing these plain data enums cannot fail: no maps with non-string keys, no custom
         // serializers that error.
@@ -337,6 +391,38 @@ mod tests {
             "a".repeat(MAX_MESSAGE_BYTES)
         );
         assert_eq!(ClientMessage::decode(&big), Err(DecodeError::TooLarge));
+    }
+
+    #[test]
+    fn quality_and_active_speaker_encode_unknowns_as_null() {
+        let q = Quality {
+            rtt: Some(std::time::Duration::from_micros(48_700)),
+            loss_up: Some(0.123_456),
+            bitrate_up: 301_200,
+            level: QualityLevel::Fair,
+            ..Quality::default()
+        };
+        let text = ServerMessage::quality(&q).encode();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            serde_json::json!({
+                "type": "quality",
+                "rtt_ms": 48,
+                "loss_up": 0.123,
+                "loss_down": null,
+                "jitter_ms": null,
+                "bitrate_up_kbps": 301,
+                "bitrate_down_kbps": 0,
+                "level": "fair",
+            })
+        );
+        let nobody = ServerMessage::ActiveSpeaker {
+            participant_id: None,
+        };
+        assert_eq!(
+            nobody.encode(),
+            r#"{"type":"active_speaker","participant_id":null}"#
+        );
     }
 
     #[test]

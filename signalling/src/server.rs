@@ -238,6 +238,10 @@ fn relay_peer_event(j: &mut Joined, out: &Outbox, event: PeerEvent) {
                 },
             );
         }
+        PeerEvent::ActiveSpeaker(participant_id) => {
+            send(out, ServerMessage::ActiveSpeaker { participant_id })
+        }
+        PeerEvent::Quality(quality) => send(out, ServerMessage::quality(&quality)),
         // Handled by the caller: it ends the connection.
         PeerEvent::Closed => {}
     }

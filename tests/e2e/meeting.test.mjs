@@ -67,6 +67,11 @@ test('guide books and starts a meeting; booth and officer meet through the SFU',
       { deadlineMs: MEDIA_DEADLINE_MS, minFrames: MIN_FRAMES_DECODED, minAudioPackets: MIN_AUDIO_PACKETS },
     );
 
+    // Each side is told its own connection quality, in words.
+    for (const page of [booth.page, officer.page]) {
+      await page.locator('.self-view .connection-quality[role="status"]', { hasText: /^Anslutning: (bra|godtagbar|dålig)$/ })
+        .waitFor({ timeout: 10_000 });
+    }
     for (const [name, page] of Object.entries(pages)) {
       await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
     }

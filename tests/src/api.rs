@@ -59,6 +59,25 @@ impl ApiClient {
         path: &str,
         body: Option<&Value>,
     ) -> Result<(u16, Value)> {
+        let (status, bytes) = self.exchange(method, path, body).await?;
+        Ok((
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        ))
+    }
+
+    /// `GET path`; returns status and body as text (e.g. `/metrics`).
+    pub async fn get_text(&mut self, path: &str) -> Result<(u16, String)> {
+        let (status, bytes) = self.exchange(Method::GET, path, None).await?;
+        Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    async fn exchange(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(u16, Bytes)> {
         let mut req = Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base));
@@ -92,10 +111,7 @@ impl ApiClient {
             .await
             .map_err(|e| ApiError::Http(e.to_string()))?
             .to_bytes();
-        Ok((
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        ))
+        Ok((status, bytes))
     }
 
     /// As [`Self::request`], failing unless the status is 2xx.

@@ -28,6 +28,7 @@ const ASSETS: &[Asset] = &[
     asset!("api.js", "text/javascript; charset=utf-8"),
     asset!("meeting.js", "text/javascript; charset=utf-8"),
     asset!("meeting-view.js", "text/javascript; charset=utf-8"),
+    asset!("quality.js", "text/javascript; charset=utf-8"),
     asset!("dev-eid.js", "text/javascript; charset=utf-8"),
     asset!("guide.js", "text/javascript; charset=utf-8"),
     asset!("officer.js", "text/javascript; charset=utf-8"),

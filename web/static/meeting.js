@@ -10,6 +10,7 @@
  *
  * No framework, no build step: the page imports this module as it is.
  */
+import { showQuality, showSpeaker } from './quality.js';
 
 /** @typedef {'citizen' | 'officer' | 'guide' | 'interpreter'} Role */
 /** @typedef {'audio' | 'video'} MediaKind */
@@ -55,6 +56,8 @@
  *   | {type: 'participant_left', participant_id: string}
  *   | {type: 'resumed', participant_id: string, participants: ParticipantInfo[], resume_token: string}
  *   | {type: 'video_paused', participant_id: string, paused: boolean}
+ *   | {type: 'active_speaker', participant_id: string | null}
+ *   | ({type: 'quality'} & import('./quality.js').QualityReport)
  *   | {type: 'pong'}
  *   | {type: 'left'}
  *   | {type: 'error', code: number, message: string, fatal: boolean}} ServerMessage
@@ -640,6 +643,12 @@ export async function joinMeeting(options) {
           break;
         }
         report({ phase: message.fatal ? 'failed' : 'interrupted', text: errorText(message), error: message });
+        break;
+      case 'active_speaker':
+        showSpeaker(remoteContainer, localVideo, message.participant_id, meeting.participantId);
+        break;
+      case 'quality':
+        showQuality(localVideo, message);
         break;
       case 'pong':
       case 'left':

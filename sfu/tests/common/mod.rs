@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use sfu::quality::Quality;
 use sfu::room::{Room, RoomEvent, peer_rtc};
 use sfu::{ParticipantId, RoomId};
 use str0m::change::{SdpAnswer, SdpOffer};
@@ -15,7 +16,7 @@ use str0m::crypto::CryptoProvider;
 use str0m::format::Codec;
 use str0m::media::{Direction, MediaKind, Mid, Pt, Rid, Simulcast, SimulcastLayer};
 use str0m::net::{Protocol, Receive, Transmit};
-use str0m::rtp::RtpWrite;
+use str0m::rtp::{ExtensionValues, RtpWrite};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
 pub const SERVER: &str = "10.0.0.1:50000";
@@ -102,6 +103,11 @@ pub struct Client {
     pub video_log: HashMap<u32, Vec<ReceivedVideo>>,
     /// `video_paused` notices from the SFU, in order: (publisher, paused).
     pub video_paused: Vec<(ParticipantId, bool)>,
+    /// The audio level (dBov, 0 to -127) and voice activity flag every audio packet carries
+    /// (RFC 6464); `None` sends no level, as the harness's clients do unless a test asks.
+    pub audio_level: Option<(i8, bool)>,
+    /// Quality reports from the SFU, in order.
+    pub quality: Vec<Quality>,
 }
 
 impl Client {
@@ -153,6 +159,8 @@ pub struct Meeting {
     /// When each capped downlink is free again.
     downlink_free_at: HashMap<SocketAddr, Instant>,
     queued: u64,
+    /// Every change of the room's active speaker, in order (`None`: nobody).
+    pub speakers: Vec<Option<ParticipantId>>,
 }
 
 /// The emulation's time step.
@@ -190,6 +198,7 @@ impl Meeting {
             downlink_queue: BTreeMap::new(),
             downlink_free_at: HashMap::new(),
             queued: 0,
+            speakers: Vec::new(),
         }
     }
 
@@ -282,6 +291,8 @@ impl Meeting {
                 .collect(),
             video_log: HashMap::new(),
             video_paused: Vec::new(),
+            audio_level: None,
+            quality: Vec::new(),
         });
         self.deliver_to_clients(out);
         idx
@@ -305,6 +316,21 @@ impl Meeting {
         let lost = (self.rng % 10_000) as f64 / 10_000.0 < share;
         self.dropped += usize::from(lost);
         lost
+    }
+
+    /// From now on the client's audio packets carry this level (dBov) and voice activity flag.
+    pub fn set_audio_level(&mut self, idx: usize, dbov: i8, voice: bool) {
+        self.clients[idx].audio_level = Some((dbov, voice));
+    }
+
+    /// The room's latest quality snapshot of a client.
+    pub fn quality(&self, idx: usize) -> Quality {
+        let participant = &self.clients[idx].participant;
+        self.room
+            .quality()
+            .find(|(p, _)| *p == participant)
+            .map(|(_, q)| q.clone())
+            .expect("the client is in the room")
     }
 
     /// Caps a client's downlink (SFU to client) to `bps`; `None` lifts the cap.
@@ -428,36 +454,44 @@ impl Meeting {
             }
             let mut negotiated = false;
             while let Some(event) = self.room.poll_event() {
-                if let RoomEvent::VideoPaused {
-                    participant,
-                    publisher,
-                    paused,
-                } = &event
-                    && let Some(c) = self
-                        .clients
-                        .iter_mut()
-                        .find(|c| &c.participant == participant)
-                {
-                    c.video_paused.push((publisher.clone(), *paused));
-                }
-                if let RoomEvent::Offer { participant, sdp } = event {
-                    negotiated = true;
-                    let c = self
-                        .clients
-                        .iter_mut()
-                        .find(|c| c.participant == participant)
-                        .unwrap();
-                    c.offers_received += 1;
-                    let answer = c
-                        .rtc
-                        .sdp_api()
-                        .accept_offer(SdpOffer::from_sdp_string(&sdp).unwrap())
-                        .unwrap();
-                    self.room
-                        .accept_answer(&participant, &answer.to_sdp_string(), self.now, &mut |t| {
-                            to_clients.push(t)
-                        })
-                        .unwrap();
+                match event {
+                    RoomEvent::VideoPaused {
+                        participant,
+                        publisher,
+                        paused,
+                    } => {
+                        if let Some(c) = client_mut(&mut self.clients, &participant) {
+                            c.video_paused.push((publisher, paused));
+                        }
+                    }
+                    RoomEvent::Quality {
+                        participant,
+                        quality,
+                    } => {
+                        if let Some(c) = client_mut(&mut self.clients, &participant) {
+                            c.quality.push(quality);
+                        }
+                    }
+                    RoomEvent::ActiveSpeaker { participant } => self.speakers.push(participant),
+                    RoomEvent::Connected { .. } | RoomEvent::Closed { .. } => {}
+                    RoomEvent::Offer { participant, sdp } => {
+                        negotiated = true;
+                        let c = client_mut(&mut self.clients, &participant).unwrap();
+                        c.offers_received += 1;
+                        let answer = c
+                            .rtc
+                            .sdp_api()
+                            .accept_offer(SdpOffer::from_sdp_string(&sdp).unwrap())
+                            .unwrap();
+                        self.room
+                            .accept_answer(
+                                &participant,
+                                &answer.to_sdp_string(),
+                                self.now,
+                                &mut |t| to_clients.push(t),
+                            )
+                            .unwrap();
+                    }
                 }
             }
             let delivered = !to_clients.is_empty();
@@ -536,6 +570,13 @@ impl Meeting {
     }
 }
 
+fn client_mut<'a>(
+    clients: &'a mut [Client],
+    participant: &ParticipantId,
+) -> Option<&'a mut Client> {
+    clients.iter_mut().find(|c| &c.participant == participant)
+}
+
 fn send_media(c: &mut Client, kind: MediaKind, now: Instant) {
     if kind == MediaKind::Video && !c.layers.is_empty() {
         send_simulcast_frame(c, now);
@@ -560,6 +601,12 @@ fn send_media(c: &mut Client, kind: MediaKind, now: Instant) {
     *counter += 1;
     let seq = *counter;
     let ts = (seq * clock / 50) as u32;
+    let level = c.audio_level.filter(|_| kind == MediaKind::Audio);
+    let ext_vals = ExtensionValues {
+        audio_level: level.map(|(dbov, _)| dbov),
+        voice_activity: level.map(|(_, voice)| voice),
+        ..Default::default()
+    };
     let mut api = c.rtc.direct_api();
     let tx = api
         .stream_tx_by_mid(mid, None)
@@ -567,7 +614,8 @@ fn send_media(c: &mut Client, kind: MediaKind, now: Instant) {
     tx.write_rtp(
         RtpWrite::new(pt, seq.into(), ts, now, payload)
             .marker(kind == MediaKind::Video)
-            .nackable(true),
+            .nackable(true)
+            .ext_vals(ext_vals),
     );
 }
 
