@@ -24,7 +24,7 @@ use crate::config::SfuConfig;
 use crate::ids::{ParticipantId, RoomId};
 use crate::metrics::SfuMetrics;
 use crate::quality::Quality;
-use crate::room::{Room, RoomEvent, peer_rtc};
+use crate::room::{Room, RoomEvent, peer_rtc, tcp_candidates};
 use crate::socket::MediaSocket;
 use crate::tcp::{InboundFrame, TcpMedia};
 
@@ -35,6 +35,9 @@ pub enum PeerEvent {
     Offer(String),
     /// Media is flowing: ICE and DTLS are up.
     Connected,
+    /// An ICE candidate of the SFU to pass on to the client (the TCP fallback, offered when UDP
+    /// has not connected soon after the offer).
+    Candidate(String),
     /// `publisher`'s video is paused for this participant because its link cannot carry even the
     /// lowest layer (audio goes on), or resumes.
     VideoPaused {
@@ -326,12 +329,8 @@ impl MediaLoop {
                 events,
                 reply,
             } => {
-                let rtc = peer_rtc(
-                    &self.udp_candidates,
-                    &self.tcp_candidates,
-                    self.crypto.clone(),
-                    now,
-                );
+                let rtc = peer_rtc(&self.udp_candidates, self.crypto.clone(), now);
+                let tcp_fallback = tcp_candidates(&self.tcp_candidates);
                 let entry = self.rooms.entry(room.clone()).or_insert_with(|| {
                     self.metrics.rooms.fetch_add(1, Relaxed);
                     Room::new(room.clone())
@@ -339,7 +338,7 @@ impl MediaLoop {
                 let result = if entry.peers().len() >= self.max_participants {
                     Err(SfuError::RoomFull)
                 } else {
-                    entry.add_peer(participant.clone(), rtc, now)
+                    entry.add_peer(participant.clone(), rtc, tcp_fallback, now)
                 };
                 if result.is_ok() {
                     self.metrics.peers.fetch_add(1, Relaxed);
@@ -537,6 +536,10 @@ impl MediaLoop {
                 let (participant, event) = match event {
                     RoomEvent::Offer { participant, sdp } => (participant, PeerEvent::Offer(sdp)),
                     RoomEvent::Connected { participant } => (participant, PeerEvent::Connected),
+                    RoomEvent::Candidate {
+                        participant,
+                        candidate,
+                    } => (participant, PeerEvent::Candidate(candidate)),
                     RoomEvent::VideoPaused {
                         participant,
                         publisher,

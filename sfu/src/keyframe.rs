@@ -154,7 +154,10 @@ mod tests {
         // B set, P clear, no layer indices.
         assert!(starts_keyframe(Codec::Vp9, &[0x08]));
         assert!(!starts_keyframe(Codec::Vp9, &[0x48]), "inter-predicted");
-        assert!(!starts_keyframe(Codec::Vp9, &[0x00]), "not the beginning of a frame");
+        assert!(
+            !starts_keyframe(Codec::Vp9, &[0x00]),
+            "not the beginning of a frame"
+        );
         // I with a 15-bit picture ID, L: spatial id 0 starts the keyframe, 1 does not.
         assert!(starts_keyframe(Codec::Vp9, &[0xa8, 0x81, 0x02, 0x00]));
         assert!(!starts_keyframe(Codec::Vp9, &[0xa8, 0x81, 0x02, 0x02]));

@@ -83,19 +83,20 @@ const QUALITY_INTERVAL: Duration = Duration::from_secs(1);
 /// not to add traffic or screen-reader chatter.
 const QUALITY_REPORT_INTERVAL: Duration = Duration::from_secs(2);
 
+/// TCP candidates are offered only when UDP has not connected this long after the client's
+/// offer. Offered at once, a browser on a fast network may settle on TCP although UDP works
+/// (both checks succeed at nearly the same moment), and media over TCP suffers more from loss.
+pub const TCP_FALLBACK_DELAY: Duration = Duration::from_secs(1);
+
 /// Video is forwarded with this RTP clock (VP8, VP9, AV1 and H.264 all use 90 kHz).
 const VIDEO_CLOCK_RATE: u32 = 90_000;
 
 /// Builds the SFU side of one participant's connection: ICE-lite (the SFU has public addresses
 /// and lets the client run the checks), RTP mode (packets are forwarded, never reassembled into
-/// frames), the codecs the SFU forwards, and host candidates: one per advertised UDP address and
-/// a passive TCP one (RFC 6544: the client connects) per advertised TCP address.
-pub fn peer_rtc(
-    udp_candidates: &[SocketAddr],
-    tcp_candidates: &[SocketAddr],
-    crypto: Arc<CryptoProvider>,
-    now: Instant,
-) -> Rtc {
+/// frames), the codecs the SFU forwards, and a host candidate per advertised UDP address. TCP
+/// candidates ([`tcp_candidates`]) are given to [`Room::add_peer`] and offered later, only if UDP
+/// does not connect.
+pub fn peer_rtc(udp_candidates: &[SocketAddr], crypto: Arc<CryptoProvider>, now: Instant) -> Rtc {
     let mut rtc = Rtc::builder()
         .set_ice_lite(true)
         .set_rtp_mode(true)
@@ -124,22 +125,25 @@ pub fn peer_rtc(
             Err(_) => tracing::warn!("an advertised address cannot be a UDP host candidate"),
         }
     }
-    // str0m gives a TCP host candidate a lower type preference than a UDP one (90 against 126,
-    // as libwebrtc does), so a client that can reach both uses UDP and TCP is only the fallback.
-    for addr in tcp_candidates {
-        let candidate = Candidate::builder()
-            .tcp()
-            .host(*addr)
-            .tcptype(str0m::net::TcpType::Passive)
-            .build();
-        match candidate {
-            Ok(c) => {
-                rtc.add_local_candidate(c);
-            }
-            Err(_) => tracing::warn!("an advertised address cannot be a TCP host candidate"),
-        }
-    }
     rtc
+}
+
+/// A passive TCP host candidate (RFC 6544: the client connects) per advertised TCP address.
+pub fn tcp_candidates(addrs: &[SocketAddr]) -> Vec<Candidate> {
+    addrs
+        .iter()
+        .filter_map(|addr| {
+            let candidate = Candidate::builder()
+                .tcp()
+                .host(*addr)
+                .tcptype(str0m::net::TcpType::Passive)
+                .build();
+            if candidate.is_err() {
+                tracing::warn!("an advertised address cannot be a TCP host candidate");
+            }
+            candidate.ok()
+        })
+        .collect()
 }
 
 /// How many already-due timeouts one poll of a peer feeds before leaving the rest to the driver's
@@ -162,6 +166,12 @@ pub enum RoomEvent {
         participant: ParticipantId,
         publisher: ParticipantId,
         paused: bool,
+    },
+    /// Send the client this ICE candidate (`candidate:…` line): the TCP fallback, offered once UDP
+    /// has not connected within [`TCP_FALLBACK_DELAY`].
+    Candidate {
+        participant: ParticipantId,
+        candidate: String,
     },
     /// The participant's connection is gone (ICE timed out or DTLS closed); it has left the room.
     Closed { participant: ParticipantId },
@@ -268,6 +278,9 @@ pub struct Peer {
     estimate: Bitrate,
     /// When ICE lost this peer, until it is back (an ICE restart) or given up.
     ice_lost_at: Option<Instant>,
+    /// TCP candidates kept back until UDP has had its chance, and when that is over.
+    tcp_fallback: Vec<Candidate>,
+    tcp_fallback_at: Option<Instant>,
     /// What the SFU forwards to this peer.
     egress: RateMeter,
     /// Share of what the SFU sent this peer that was lost, smoothed over the last few seconds.
@@ -375,6 +388,7 @@ impl Room {
         &mut self,
         participant: ParticipantId,
         rtc: Rtc,
+        tcp_fallback: Vec<Candidate>,
         now: Instant,
     ) -> Result<(), SfuError> {
         if self.peer_index(&participant).is_ok() {
@@ -392,6 +406,8 @@ impl Room {
             connected: false,
             estimate: INITIAL_ESTIMATE,
             ice_lost_at: None,
+            tcp_fallback,
+            tcp_fallback_at: None,
             egress: RateMeter::new(),
             egress_loss: 0.0,
             probe: ProbeState {
@@ -429,6 +445,9 @@ impl Room {
             .map_err(|e| SfuError::InvalidSdp(e.to_string()))?;
         let first = !peer.negotiated;
         peer.negotiated = true;
+        if first && !peer.tcp_fallback.is_empty() {
+            peer.tcp_fallback_at = Some(now + TCP_FALLBACK_DELAY);
+        }
         if first {
             // Everything already published in the room is offered to the newcomer.
             let existing: Vec<u64> = self
@@ -576,6 +595,20 @@ impl Room {
             self.refresh_quality(now);
         }
         for peer in &mut self.peers {
+            if peer.tcp_fallback_at.is_some_and(|at| at <= now) {
+                peer.tcp_fallback_at = None;
+                let candidates = std::mem::take(&mut peer.tcp_fallback);
+                if !peer.connected {
+                    for candidate in candidates {
+                        if let Some(added) = peer.rtc.add_local_candidate(candidate) {
+                            self.events.push_back(RoomEvent::Candidate {
+                                participant: peer.participant.clone(),
+                                candidate: added.to_sdp_string(),
+                            });
+                        }
+                    }
+                }
+            }
             if peer
                 .ice_lost_at
                 .is_some_and(|at| now.saturating_duration_since(at) >= ICE_RESTART_GRACE)
@@ -597,7 +630,14 @@ impl Room {
     /// The earliest time a peer, the next round of layer choices, the next look at who speaks or
     /// the next quality refresh wants to be woken.
     pub fn next_timeout(&self) -> Option<Instant> {
-        let peers = self.peers.iter().map(|p| p.next_timeout).min()?;
+        let peers = self
+            .peers
+            .iter()
+            .map(|p| {
+                p.next_timeout
+                    .min(p.tcp_fallback_at.unwrap_or(p.next_timeout))
+            })
+            .min()?;
         let rounds = [self.next_speaker_check, self.next_quality_refresh];
         Some(
             rounds
@@ -1340,7 +1380,10 @@ mod tests {
                    a=fmtp:111 minptime=10;useinbandfec=1\r\na=rtpmap:63 red/48000/2\r\n\
                    a=fmtp:63 111/111\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=fmtp:96 x=1\r\n";
         let out = with_opus_dtx(sdp);
-        assert!(out.contains("a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1\r\n"), "{out}");
+        assert!(
+            out.contains("a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1\r\n"),
+            "{out}"
+        );
         assert!(out.contains("a=fmtp:63 111/111\r\n"));
         assert!(out.contains("a=fmtp:96 x=1\r\n"));
         assert_eq!(with_opus_dtx(&out), out, "added once");

@@ -53,6 +53,28 @@ fn candidates(sdp: &str) -> Vec<Candidate> {
         .collect()
 }
 
+/// The TCP candidate the SFU trickles to a client whose UDP has not connected (it never will
+/// here: these clients have no UDP).
+async fn trickled_tcp_candidate(handle: &mut PeerHandle) -> Candidate {
+    let wait = async {
+        loop {
+            match handle.next_event().await {
+                Some(PeerEvent::Candidate(c)) => {
+                    let c = Candidate::from_sdp_string(&c).expect("a candidate str0m can read");
+                    assert_eq!(c.proto(), Protocol::Tcp);
+                    return c;
+                }
+                Some(_) => continue,
+                None => panic!("the SFU stopped"),
+            }
+        }
+    };
+    // A safety net, not a timing assertion: the fallback comes after about a second.
+    tokio::time::timeout(Duration::from_secs(10), wait)
+        .await
+        .expect("the SFU offers its TCP candidate when UDP does not connect")
+}
+
 /// How a client reaches the SFU: its only path.
 enum Path {
     Tcp(OwnedWriteHalf),
@@ -73,13 +95,15 @@ struct Client {
     audio: Mid,
     /// The SFU's answer to this client's offer.
     answer: String,
+    /// The TCP candidate the SFU trickled later.
+    trickled: Option<Candidate>,
 }
 
 impl Client {
     /// Joins, offers to send audio, and connects to the SFU's candidate of `proto`, the one
     /// transport this client has.
     async fn join(sfu: &Sfu, room: &RoomId, name: &'static str, proto: Protocol) -> Client {
-        let handle = sfu
+        let mut handle = sfu
             .join(room.clone(), ParticipantId::from(name))
             .await
             .unwrap();
@@ -101,11 +125,19 @@ impl Client {
         rtc.sdp_api()
             .accept_answer(pending, SdpAnswer::from_sdp_string(&answer).unwrap())
             .unwrap();
-        let server = candidates(&answer)
-            .into_iter()
-            .find(|c| c.proto() == proto)
-            .unwrap_or_else(|| panic!("the SFU offers a {proto} candidate:\n{answer}"))
-            .addr();
+        // The answer carries UDP only; TCP follows when UDP has not connected.
+        let trickled = match proto {
+            Protocol::Tcp => Some(trickled_tcp_candidate(&mut handle).await),
+            _ => None,
+        };
+        let server = match &trickled {
+            Some(c) => c.addr(),
+            None => candidates(&answer)
+                .into_iter()
+                .find(|c| c.proto() == proto)
+                .unwrap_or_else(|| panic!("the SFU offers a {proto} candidate:\n{answer}"))
+                .addr(),
+        };
 
         let (packets_sender, packets) = mpsc::channel(256);
         let (path, local, candidate) = match proto {
@@ -164,6 +196,7 @@ impl Client {
             packets,
             audio,
             answer,
+            trickled,
         }
     }
 
@@ -283,10 +316,16 @@ async fn a_booth_with_only_tcp_and_an_officer_with_only_udp_receive_each_others_
     let booth = Client::join(&sfu, &room, "booth", Protocol::Tcp).await;
     let officer = Client::join(&sfu, &room, "officer", Protocol::Udp).await;
 
-    // Browsers must prefer UDP: the TCP candidate is passive and ranks below every UDP one.
+    // Browsers must prefer UDP: the answer offers only UDP; the TCP candidate, trickled when UDP
+    // did not connect, is passive and ranks below every UDP one.
     let offered = candidates(&booth.answer);
-    let udp = offered.iter().find(|c| c.proto() == Protocol::Udp).unwrap();
-    let tcp = offered.iter().find(|c| c.proto() == Protocol::Tcp).unwrap();
+    assert!(
+        offered.iter().all(|c| c.proto() == Protocol::Udp),
+        "{}",
+        booth.answer
+    );
+    let udp = &offered[0];
+    let tcp = booth.trickled.clone().expect("a trickled TCP candidate");
     assert_eq!(tcp.tcptype(), Some(TcpType::Passive));
     assert!(tcp.prio() < udp.prio(), "{}", booth.answer);
 
@@ -318,7 +357,7 @@ async fn a_booth_with_only_tcp_and_an_officer_with_only_udp_receive_each_others_
 /// Connects to the SFU's TCP candidate as a stranger would: someone must have joined for the SFU
 /// to say where it is.
 async fn connect_as_stranger(sfu: &Sfu) -> (TcpStream, PeerHandle) {
-    let handle = sfu
+    let mut handle = sfu
         .join(RoomId::from("room-1"), ParticipantId::from("booth"))
         .await
         .unwrap();
@@ -326,11 +365,8 @@ async fn connect_as_stranger(sfu: &Sfu) -> (TcpStream, PeerHandle) {
     let mut api = rtc.sdp_api();
     api.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
     let (offer, _) = api.apply().unwrap();
-    let answer = handle.offer(offer.to_sdp_string()).await.unwrap();
-    let tcp = candidates(&answer)
-        .into_iter()
-        .find(|c| c.proto() == Protocol::Tcp)
-        .unwrap();
+    handle.offer(offer.to_sdp_string()).await.unwrap();
+    let tcp = trickled_tcp_candidate(&mut handle).await;
     (TcpStream::connect(tcp.addr()).await.unwrap(), handle)
 }
 
@@ -384,11 +420,11 @@ async fn a_tcp_connection_with_an_oversized_frame_is_closed() {
 }
 
 #[tokio::test]
-async fn with_ice_tcp_off_the_sfu_offers_udp_only() {
+async fn with_ice_tcp_off_the_sfu_offers_udp_only_and_no_tcp_fallback() {
     let sfu = Sfu::start(&loopback_config(false), Arc::default())
         .await
         .unwrap();
-    let handle = sfu
+    let mut handle = sfu
         .join(RoomId::from("room-1"), ParticipantId::from("booth"))
         .await
         .unwrap();
@@ -399,4 +435,14 @@ async fn with_ice_tcp_off_the_sfu_offers_udp_only() {
     let answer = handle.offer(offer.to_sdp_string()).await.unwrap();
     let protos: Vec<Protocol> = candidates(&answer).iter().map(Candidate::proto).collect();
     assert_eq!(protos, [Protocol::Udp], "{answer}");
+    // Well past the fallback delay, with UDP never connected: still no TCP candidate.
+    let later = tokio::time::timeout(3 * sfu::room::TCP_FALLBACK_DELAY, async {
+        loop {
+            if let Some(PeerEvent::Candidate(c)) = handle.next_event().await {
+                return c;
+            }
+        }
+    })
+    .await;
+    assert!(later.is_err(), "a TCP candidate was offered: {later:?}");
 }

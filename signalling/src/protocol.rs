@@ -79,6 +79,10 @@ pub enum ServerMessage {
     },
     /// The SFU's answer to the client's `offer`.
     Answer { sdp: String },
+    /// An ICE candidate of the SFU (`candidate:…`), for `RTCPeerConnection.addIceCandidate` on
+    /// m-line 0 (everything is bundled). The SFU's answer carries its UDP candidates; its TCP
+    /// candidates follow this way one second later if UDP has not connected by then.
+    Candidate { candidate: String },
     /// The SFU offers new media to receive (a participant started publishing). Answer with `answer`.
     /// Each forwarded track's `MediaStream.id` (msid) is the publisher's `participant_id`, so the
     /// client can put the right label on a video tile.

@@ -228,6 +228,10 @@ fn relay_peer_event(j: &mut Joined, out: &Outbox, event: PeerEvent) {
             send(out, ServerMessage::Offer { sdp });
         }
         PeerEvent::Connected => tracing::info!("media connected"),
+        PeerEvent::Candidate(candidate) => {
+            tracing::info!("offering the TCP fallback");
+            send(out, ServerMessage::Candidate { candidate });
+        }
         PeerEvent::VideoPaused { publisher, paused } => {
             tracing::info!(publisher_id = %publisher, paused, "video paused for bandwidth");
             send(

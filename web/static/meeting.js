@@ -51,6 +51,7 @@ import { showQuality, showSpeaker } from './quality.js';
  * @typedef {{type: 'joined', protocol_version: number, room_id: string, participant_id: string, role: Role, participants: ParticipantInfo[], resume_token: string}
  *   | {type: 'answer', sdp: string}
  *   | {type: 'offer', sdp: string}
+ *   | {type: 'candidate', candidate: string}
  *   | {type: 'participant_joined', participant: ParticipantInfo}
  *   | {type: 'participant_updated', participant: ParticipantInfo}
  *   | {type: 'participant_left', participant_id: string}
@@ -613,6 +614,15 @@ export async function joinMeeting(options) {
           await pc.setLocalDescription(answer);
           send({ type: 'answer', sdp: answer.sdp ?? '' });
         });
+        break;
+      }
+      case 'candidate': {
+        // The SFU's TCP fallback, sent when UDP has not connected: everything is bundled on
+        // m-line 0.
+        const pc = meeting.pc;
+        if (!pc) break;
+        const candidate = message.candidate;
+        enqueue(() => pc.addIceCandidate({ candidate, sdpMLineIndex: 0 }));
         break;
       }
       case 'participant_joined':

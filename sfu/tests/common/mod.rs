@@ -246,7 +246,8 @@ impl Meeting {
         self.room
             .add_peer(
                 participant.clone(),
-                peer_rtc(&[self.server], &[], self.crypto.clone(), self.now),
+                peer_rtc(&[self.server], self.crypto.clone(), self.now),
+                Vec::new(),
                 self.now,
             )
             .unwrap();
@@ -473,7 +474,10 @@ impl Meeting {
                         }
                     }
                     RoomEvent::ActiveSpeaker { participant } => self.speakers.push(participant),
-                    RoomEvent::Connected { .. } | RoomEvent::Closed { .. } => {}
+                    // The harness clients reach the SFU over UDP only: no TCP fallback.
+                    RoomEvent::Connected { .. }
+                    | RoomEvent::Closed { .. }
+                    | RoomEvent::Candidate { .. } => {}
                     RoomEvent::Offer { participant, sdp } => {
                         negotiated = true;
                         let c = client_mut(&mut self.clients, &participant).unwrap();
