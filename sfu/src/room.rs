@@ -285,6 +285,8 @@ pub struct Peer {
     egress: RateMeter,
     /// Share of what the SFU sent this peer that was lost, smoothed over the last few seconds.
     egress_loss: f32,
+    /// The worst loss the peer's receiver reports gave for a stream since the last stats round.
+    reported_loss: f32,
     probe: ProbeState,
     /// What str0m's stats said about this peer's connection.
     link: LinkStats,
@@ -410,6 +412,7 @@ impl Room {
             tcp_fallback_at: None,
             egress: RateMeter::new(),
             egress_loss: 0.0,
+            reported_loss: 0.0,
             probe: ProbeState {
                 trial: None,
                 next_trial_at: None,
@@ -741,8 +744,13 @@ impl Room {
             Event::PeerStats(stats) => {
                 let peer = &mut self.peers[idx];
                 peer.link.on_peer_stats(&stats);
-                // Smoothed: one bad second of random loss is not yet a saturated link.
-                let latest = stats.egress_loss_fraction.unwrap_or(0.0);
+                // The worse of what transport-wide feedback and the receiver's reports say (the
+                // feedback can miss a link that drops nearly everything), smoothed: one bad
+                // second of random loss is not yet a saturated link.
+                let latest = stats
+                    .egress_loss_fraction
+                    .unwrap_or(0.0)
+                    .max(std::mem::take(&mut peer.reported_loss));
                 peer.egress_loss = 0.5 * peer.egress_loss + 0.5 * latest;
                 // str0m stops emitting estimate events while it cannot probe; the stats carry
                 // the current estimate regardless.
@@ -759,6 +767,7 @@ impl Room {
             }
             Event::MediaEgressStats(stats) => {
                 let peer = &mut self.peers[idx];
+                peer.reported_loss = peer.reported_loss.max(stats.loss.unwrap_or(0.0));
                 let audio = is_audio(&peer.rtc, stats.mid);
                 peer.link.on_egress(&stats, audio);
                 false
