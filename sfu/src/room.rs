@@ -88,6 +88,9 @@ const QUALITY_REPORT_INTERVAL: Duration = Duration::from_secs(2);
 /// (both checks succeed at nearly the same moment), and media over TCP suffers more from loss.
 pub const TCP_FALLBACK_DELAY: Duration = Duration::from_secs(1);
 
+/// How long after an ICE restart loss reports are not taken as congestion: they cover the outage.
+const OUTAGE_REPORTS: Duration = Duration::from_secs(3);
+
 /// Video is forwarded with this RTP clock (VP8, VP9, AV1 and H.264 all use 90 kHz).
 const VIDEO_CLOCK_RATE: u32 = 90_000;
 
@@ -287,6 +290,8 @@ pub struct Peer {
     egress_loss: f32,
     /// The worst loss the peer's receiver reports gave for a stream since the last stats round.
     reported_loss: f32,
+    /// After an ICE restart, reports still covering the outage are not loss on the new path.
+    loss_ignored_until: Option<Instant>,
     probe: ProbeState,
     /// What str0m's stats said about this peer's connection.
     link: LinkStats,
@@ -413,6 +418,7 @@ impl Room {
             egress: RateMeter::new(),
             egress_loss: 0.0,
             reported_loss: 0.0,
+            loss_ignored_until: None,
             probe: ProbeState {
                 trial: None,
                 next_trial_at: None,
@@ -751,7 +757,9 @@ impl Room {
                     .egress_loss_fraction
                     .unwrap_or(0.0)
                     .max(std::mem::take(&mut peer.reported_loss));
-                peer.egress_loss = 0.5 * peer.egress_loss + 0.5 * latest;
+                if peer.loss_ignored_until.is_none_or(|until| now >= until) {
+                    peer.egress_loss = 0.5 * peer.egress_loss + 0.5 * latest;
+                }
                 // str0m stops emitting estimate events while it cannot probe; the stats carry
                 // the current estimate regardless.
                 if let Some(estimate) = stats.bwe_tx {
@@ -795,10 +803,24 @@ impl Room {
                 self.peers[idx].ice_lost_at.get_or_insert(now);
                 false
             }
+            Event::IceConnectionStateChange(IceConnectionState::Checking)
+                if self.peers[idx].connected =>
+            {
+                // An ICE restart: the client is moving to a new path; the old one may already
+                // be gone. Same grace as a lost connection, and the outage is not congestion.
+                self.peers[idx].ice_lost_at.get_or_insert(now);
+                false
+            }
             Event::IceConnectionStateChange(
                 IceConnectionState::Connected | IceConnectionState::Completed,
             ) => {
-                self.peers[idx].ice_lost_at = None;
+                let peer = &mut self.peers[idx];
+                if peer.ice_lost_at.take().is_some() {
+                    // Back on a new path: what was lost during the outage says nothing about it.
+                    peer.egress_loss = 0.0;
+                    peer.reported_loss = 0.0;
+                    peer.loss_ignored_until = Some(now + OUTAGE_REPORTS);
+                }
                 false
             }
             _ => false,

@@ -36,7 +36,7 @@ pub struct Signalling {
     verifier: Arc<JoinTokenVerifier>,
     sfu: Sfu,
     presence: Arc<Presence>,
-    parked: Arc<Parked>,
+    sessions: Arc<Sessions>,
     /// How long a dropped participant waits for `resume` (a booth on a flaky municipal link loses
     /// its WebSocket far more often than its media).
     resume_grace: Duration,
@@ -49,7 +49,7 @@ impl Signalling {
             verifier: Arc::new(verifier),
             sfu,
             presence: Arc::default(),
-            parked: Arc::default(),
+            sessions: Arc::default(),
         }
     }
 
@@ -89,6 +89,18 @@ struct Joined {
     resume_token: String,
     /// The SFU's last offer, until the client answers: a client that resumes may have missed it.
     unanswered_offer: Option<String>,
+    /// Where a `resume` on another connection asks for this session.
+    claims: Option<oneshot::Receiver<Claim>>,
+}
+
+/// A `resume` asking for a session: send it the session and the SFU events it has not seen.
+type Claim = oneshot::Sender<(Joined, Vec<PeerEvent>)>;
+
+/// What a connection's session wants from it next.
+enum SessionSignal {
+    Peer(Option<PeerEvent>),
+    /// Another connection resumes this session (`None`: the claim went away).
+    Claimed(Option<Claim>),
 }
 
 fn new_resume_token() -> String {
@@ -103,6 +115,9 @@ enum Ending {
     Leave,
     /// The socket dropped: the participant waits for `resume`.
     Dropped,
+    /// Another connection resumed the session (the client's network changed before this socket
+    /// noticed): nothing to do here.
+    HandedOver,
 }
 
 async fn serve_connection(state: Signalling, socket: WebSocket) {
@@ -141,9 +156,20 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
     async {
         loop {
             let awaiting_join = joined.is_none();
-            let peer_event = async {
+            let from_session = async {
                 match joined.as_mut() {
-                    Some(j) => j.peer.next_event().await,
+                    Some(j) => {
+                        let claims = async {
+                            match j.claims.as_mut() {
+                                Some(rx) => rx.await.ok(),
+                                None => std::future::pending().await,
+                            }
+                        };
+                        tokio::select! {
+                            event = j.peer.next_event() => SessionSignal::Peer(event),
+                            claim = claims => SessionSignal::Claimed(claim),
+                        }
+                    }
                     None => std::future::pending().await,
                 }
             };
@@ -173,15 +199,35 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
                         }
                     }
                 }
-                event = peer_event => match event {
-                    Some(PeerEvent::Closed) | None => {
+                signal = from_session => match signal {
+                    SessionSignal::Claimed(Some(claim)) => {
+                        if let Some(mut j) = joined.take() {
+                            j.claims = None;
+                            tracing::info!("session resumed on another connection");
+                            if let Err((mut j, _)) = claim.send((j, Vec::new())) {
+                                // The resuming connection vanished in between: keep the session.
+                                j.claims = Some(state.sessions.register(&j.resume_token, &j.room));
+                                joined = Some(j);
+                                continue;
+                            }
+                        }
+                        ending = Ending::HandedOver;
+                        let _ = out.send(Outgoing::Close(1000, "resumed on another connection"));
+                        break;
+                    }
+                    SessionSignal::Claimed(None) => {
+                        if let Some(j) = joined.as_mut() {
+                            j.claims = None;
+                        }
+                    }
+                    SessionSignal::Peer(Some(PeerEvent::Closed) | None) => {
                         tracing::info!("media connection lost");
                         ending = Ending::Leave;
                         send(&out, ServerMessage::error(ErrorCode::Internal, "media connection lost", true));
                         let _ = out.send(Outgoing::Close(ErrorCode::Internal.number(), "media connection lost"));
                         break;
                     }
-                    Some(event) => {
+                    SessionSignal::Peer(Some(event)) => {
                         if let Some(j) = joined.as_mut() {
                             relay_peer_event(j, &out, event);
                         }
@@ -197,6 +243,7 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
         if let Some(j) = joined.take() {
             match ending {
                 Ending::Leave => {
+                    state.sessions.forget(&j.resume_token);
                     state.presence.leave(&j.room, &j.participant);
                     tracing::info!("left");
                     // Dropping the peer handle takes the participant out of the SFU room.
@@ -206,6 +253,8 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
                     tracing::info!("connection dropped; media goes on while the client resumes");
                     tokio::spawn(park(state.clone(), j).instrument(tracing::Span::current()));
                 }
+                // `joined` is empty after a handover; nothing reaches here.
+                Ending::HandedOver => {}
             }
         }
     }
@@ -251,43 +300,57 @@ fn relay_peer_event(j: &mut Joined, out: &Outbox, event: PeerEvent) {
     }
 }
 
-/// Participants whose connection dropped, by resume credential, waiting to be claimed.
+/// Every joined session, by its current resume credential, so that a `resume` on a new
+/// connection can claim it: from the connection that still holds it (whose socket has not yet
+/// noticed the client is gone) or from the task keeping it after a drop.
 #[derive(Default)]
-struct Parked {
-    waiting: Mutex<HashMap<String, ParkedEntry>>,
+struct Sessions {
+    by_credential: Mutex<HashMap<String, SessionEntry>>,
 }
 
-struct ParkedEntry {
+struct SessionEntry {
     room: RoomId,
-    /// Hands the session (and the SFU events that came meanwhile) to the connection that resumes.
-    claim: oneshot::Sender<oneshot::Sender<(Joined, Vec<PeerEvent>)>>,
+    claim: oneshot::Sender<Claim>,
 }
 
-impl Parked {
-    fn waiting(&self) -> std::sync::MutexGuard<'_, HashMap<String, ParkedEntry>> {
+impl Sessions {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, SessionEntry>> {
         // Every update is a single insert or remove: the map is consistent after a panic.
-        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
+        self.by_credential.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Makes a session claimable with `credential`; the holder listens on the receiver.
+    fn register(&self, credential: &str, room: &RoomId) -> oneshot::Receiver<Claim> {
+        let (claim, claims) = oneshot::channel();
+        self.map().insert(
+            credential.to_owned(),
+            SessionEntry {
+                room: room.clone(),
+                claim,
+            },
+        );
+        claims
+    }
+
+    fn forget(&self, credential: &str) {
+        self.map().remove(credential);
     }
 }
 
-/// Keeps a dropped participant in the room for the resume grace period, collecting its SFU events, until
-/// a connection resumes it, its media dies, or the grace period ends (then it leaves).
+/// Keeps a dropped participant in the room for the resume grace period, collecting its SFU
+/// events, until a connection resumes it, its media dies, or the grace period ends (then it
+/// leaves).
 async fn park(state: Signalling, mut j: Joined) {
-    let token = j.resume_token.clone();
-    let (claim, mut claimed) = oneshot::channel();
-    state.parked.waiting().insert(
-        token.clone(),
-        ParkedEntry {
-            room: j.room.clone(),
-            claim,
-        },
-    );
+    let Some(mut claims) = j.claims.take() else {
+        state.presence.leave(&j.room, &j.participant);
+        return;
+    };
     let mut meanwhile = Vec::new();
     let grace = tokio::time::sleep(state.resume_grace);
     tokio::pin!(grace);
     loop {
         tokio::select! {
-            handover = &mut claimed => {
+            handover = &mut claims => {
                 if let Ok(reply) = handover
                     && let Err((j, _)) = reply.send((j, meanwhile))
                 {
@@ -303,17 +366,18 @@ async fn park(state: Signalling, mut j: Joined) {
             _ = &mut grace => break,
         }
     }
-    state.parked.waiting().remove(&token);
+    state.sessions.forget(&j.resume_token);
     state.presence.leave(&j.room, &j.participant);
     tracing::info!("left: not resumed");
 }
 
-/// `resume`: takes over a parked session. `None` when the credential does not name one.
+/// `resume`: takes over a session, dropped or (when the old socket has not noticed yet) still
+/// held by another connection. `None` when the credential does not name one.
 async fn resume(state: &Signalling, out: &Outbox, room: &RoomId, token: &str) -> Option<Joined> {
-    let entry = state.parked.waiting().remove(token)?;
+    let entry = state.sessions.map().remove(token)?;
     if &entry.room != room {
         // Put it back: a wrong room is the client's mistake, not a reason to end the session.
-        state.parked.waiting().insert(token.to_owned(), entry);
+        state.sessions.map().insert(token.to_owned(), entry);
         return None;
     }
     let (reply, handed) = oneshot::channel();
@@ -323,6 +387,7 @@ async fn resume(state: &Signalling, out: &Outbox, room: &RoomId, token: &str) ->
     span.record("room_id", tracing::field::display(&j.room));
     span.record("participant_id", tracing::field::display(&j.participant));
     j.resume_token = new_resume_token();
+    j.claims = Some(state.sessions.register(&j.resume_token, &j.room));
     let participants = state
         .presence
         .reattach(&j.room, &j.participant, out.clone());
@@ -516,12 +581,14 @@ async fn join(
         },
     );
     tracing::info!(role = ?claims.role, "joined");
+    let claims = Some(state.sessions.register(&resume_token, &room));
     Ok(Joined {
         room,
         participant,
         peer,
         resume_token,
         unanswered_offer: None,
+        claims,
     })
 }
 

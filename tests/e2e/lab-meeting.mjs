@@ -34,8 +34,54 @@ import { forwardTcp } from './tcp-forward.mjs';
  * @property {number} officerClickedAt `performance.now()` on the officer page just before "Anslut"
  * @property {number} officerClickedWall `Date.now()` in this process just after "Anslut"
  * @property {import('./impair-proxy.mjs').ImpairProxy | null} proxy the delay proxy, when asked for
+ * @property {Record<'booth' | 'officer', SignalFrame[]>} signalling every signalling frame each page
+ *   sent and received, as the browser saw them on the wire (from the DevTools protocol, so they
+ *   do not depend on the client's own bookkeeping)
  * @property {() => Promise<void>} close screenshots, browsers, server, lab; safe to call twice
  */
+
+/**
+ * One signalling frame. `message` is the parsed JSON without `sdp`, which is long and of no
+ * interest to the tests (a resume token in it is as secret as a join token: never print one).
+ * @typedef {object} SignalFrame
+ * @property {number} at `Date.now()` in this process when playwright reported it
+ * @property {'sent' | 'received' | 'opened' | 'closed'} event `opened`/`closed`: the WebSocket itself
+ * @property {number} socket which of the page's WebSockets, counting from 1
+ * @property {string} type the message's `type`, or '' for `opened`/`closed`
+ * @property {Record<string, unknown>} message
+ */
+
+/**
+ * Records the signalling WebSockets of a page from now on.
+ * @param {import('playwright-core').Page} page
+ * @returns {SignalFrame[]}
+ */
+function recordSignalling(page) {
+  /** @type {SignalFrame[]} */
+  const frames = [];
+  let sockets = 0;
+  page.on('websocket', (ws) => {
+    if (!new URL(ws.url()).pathname.endsWith('/signal')) return;
+    const socket = ++sockets;
+    frames.push({ at: Date.now(), event: 'opened', socket, type: '', message: {} });
+    /** @param {'sent' | 'received'} event @param {{payload: string | Buffer}} frame */
+    const note = (event, frame) => {
+      /** @type {Record<string, unknown>} */
+      let message = {};
+      try {
+        message = JSON.parse(String(frame.payload));
+      } catch {
+        // not JSON: the type stays ''
+      }
+      delete message.sdp;
+      frames.push({ at: Date.now(), event, socket, type: typeof message.type === 'string' ? message.type : '', message });
+    };
+    ws.on('framesent', (f) => note('sent', f));
+    ws.on('framereceived', (f) => note('received', f));
+    ws.on('close', () => frames.push({ at: Date.now(), event: 'closed', socket, type: '', message: {} }));
+  });
+  return frames;
+}
 
 /**
  * Sets up the lab, the server and three pages, and runs the meeting up to the officer's "Anslut".
@@ -101,6 +147,7 @@ export async function startLabMeeting({ name, beforeBoothLoads, delay }) {
     const booth = await openPage(boothBrowser, `${name}-booth`, server.baseUrl, collected);
     const officer = await openPage(rootBrowser, `${name}-officer`, server.baseUrl, collected);
     undo.push(() => closePages([guide, booth, officer], collected));
+    const signalling = { booth: recordSignalling(booth.page), officer: recordSignalling(officer.page) };
     undo.push(async () => {
       for (const [who, p] of Object.entries({ guide, booth, officer })) {
         await p.page.screenshot({ path: path.join(ARTIFACTS, `${name}-${who}-end.png`) }).catch(() => {});
@@ -123,6 +170,7 @@ export async function startLabMeeting({ name, beforeBoothLoads, delay }) {
       officerClickedAt,
       officerClickedWall,
       proxy,
+      signalling,
       close,
     };
   } catch (e) {
@@ -133,12 +181,18 @@ export async function startLabMeeting({ name, beforeBoothLoads, delay }) {
 
 /**
  * Stops the server (so its log is complete) and searches the log: no personnummer, join token,
- * session cookie, nor the booth's IP address.
+ * session cookie, resume token, nor any IP address the booth had.
  * @param {LabMeeting} meeting
  */
 export async function scanLabLog(meeting) {
   await meeting.server.stop();
-  return scanLog(meeting.server.logPath, meeting.collected, [{ label: "the booth's IP address", value: meeting.lab.boothIp }]);
+  const resumeTokens = [...meeting.signalling.booth, ...meeting.signalling.officer]
+    .map((f) => f.message.resume_token)
+    .filter((t) => typeof t === 'string' && t.length > 0);
+  return scanLog(meeting.server.logPath, meeting.collected, [
+    ...[meeting.lab.boothIp, ...meeting.lab.formerBoothIps].map((value) => ({ label: "the booth's IP address", value })),
+    ...[...new Set(resumeTokens)].map((value, i) => ({ label: `resume token #${i + 1}`, value: String(value) })),
+  ]);
 }
 
 /**

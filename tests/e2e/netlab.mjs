@@ -119,7 +119,10 @@ function removeStale() {
   }
 }
 
-/** A 10.77.<n>.0/29 (two /30s) no interface or route of the root namespace uses yet. */
+/**
+ * A 10.77.<n>.0/24 no interface or route of the root namespace uses yet: the lab's two /30s at
+ * .0 and .4, and the booth's later subnets (`changeBoothAddress`) above them.
+ */
 function freeSubnet() {
   const used = run('ip', ['-4', '-o', 'addr', 'show']) + run('ip', ['-4', 'route', 'show']).replace(/^/gm, ' ');
   for (let i = 0; i < 254; i++) {
@@ -145,7 +148,8 @@ function freeSubnet() {
  * @property {string} rootIf the root namespace's end of the link
  * @property {string} boothIf the booth's end of the link
  * @property {string} rootIp the server's address as the booth sees it
- * @property {string} boothIp the booth's address (no NAT: the server sees it too)
+ * @property {string} boothIp the booth's address now (no NAT: the server sees it too)
+ * @property {string[]} formerBoothIps addresses the booth had before `changeBoothAddress`
  * @property {(cap: RateCap & {direction: Direction}) => void} capRate
  * @property {(direction: Direction) => void} clearRate
  * @property {(options: {percent: number, direction: Direction, udpOnly?: boolean}) => void} addLoss
@@ -158,6 +162,13 @@ function freeSubnet() {
  * @property {() => Record<'up' | 'down', string>} qdiscStats `tc -s qdisc` of each direction
  * @property {(options: {port: number, targetPort: number}) => Promise<void>} forwardLocalhost
  *   accepts on 127.0.0.1:`port` inside the namespace and forwards to `rootIp`:`targetPort`
+ * @property {(side?: 'both' | 'client') => Promise<number>} resetForwarded cuts every connection
+ *   the `forwardLocalhost` forwarders carry (the booth's pages and signalling WebSocket) with a TCP
+ *   RST; they keep accepting new ones. `both` (the default) resets the server's side too, as a
+ *   flaky link does; `client` only the booth's, leaving the server's side open and silent, as a
+ *   NAT that forgot its mapping does (`tcp-forward.mjs`). Resolves with how many were cut.
+ * @property {() => {from: string, to: string}} changeBoothAddress moves the booth to a new address
+ *   in a new subnet, as a mobile handover does: see its comment
  * @property {string} chromium an executable that runs Chromium inside the namespace (for
  *   playwright's `executablePath`)
  * @property {(file: string, args: string[]) => string} exec runs a command inside the namespace
@@ -186,12 +197,19 @@ export function createLab(options = {}) {
   const rootIp = `10.77.${n}.1`;
   const linkRootIp = `10.77.${n}.2`;
   const linkBoothIp = `10.77.${n}.5`;
-  const boothIp = `10.77.${n}.6`;
   const ip = /** @type {string} */ (which('ip'));
   const chromiumBin = options.chromiumBin ?? process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `nv-lab-${process.pid}-`));
   /** @type {import('node:child_process').ChildProcess[]} */
   const children = [];
+  /** The `forwardLocalhost` forwarders, each with a queue of waiters for its `reset <n>` lines. */
+  /** @type {{child: import('node:child_process').ChildProcess, onReset: ((n: number) => void)[]}[]} */
+  const forwarders = [];
+  /** The booth's subnets so far: `10.77.<n>.<4 × (k + 1)>/30`, the booth at `.+2`, the link at `.+1`. */
+  let boothSubnet = 0;
+  let boothIp = `10.77.${n}.6`;
+  /** @type {string[]} */
+  const formerBoothIps = [];
   /** @type {Set<'up' | 'down'>} */
   const capped = new Set();
   /** @type {Set<string>} */
@@ -314,7 +332,8 @@ export function createLab(options = {}) {
     rootIf,
     boothIf,
     rootIp,
-    boothIp,
+    get boothIp() { return boothIp; },
+    formerBoothIps,
     chromium,
     /**
      * A token bucket on the link namespace's egress for that direction. `burst` must hold one
@@ -351,19 +370,68 @@ export function createLab(options = {}) {
     }),
     async forwardLocalhost({ port, targetPort }) {
       const child = spawn(ip, ['netns', 'exec', ns, process.execPath, TCP_FORWARD, '127.0.0.1', String(port), rootIp, String(targetPort)], {
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: ['pipe', 'pipe', 'pipe'],
       });
       children.push(child);
+      /** @type {(typeof forwarders)[number]} */
+      const forwarder = { child, onReset: [] };
       let stderr = '';
       child.stderr?.on('data', (d) => { stderr += d; });
       await new Promise((resolve, reject) => {
         let stdout = '';
         child.stdout?.on('data', (d) => {
           stdout += d;
-          if (stdout.includes('listening')) resolve(undefined);
+          let nl;
+          while ((nl = stdout.indexOf('\n')) >= 0) {
+            const line = stdout.slice(0, nl);
+            stdout = stdout.slice(nl + 1);
+            if (line.startsWith('listening')) resolve(undefined);
+            const reset = /^reset (\d+)$/.exec(line);
+            if (reset) forwarder.onReset.shift()?.(Number(reset[1]));
+          }
         });
         child.once('exit', (code) => reject(new Error(`forwarder in ${ns} exited (${code}): ${stderr.trim()}`)));
       });
+      forwarders.push(forwarder);
+    },
+    async resetForwarded(side = 'both') {
+      const counts = await Promise.all(forwarders.map(({ child, onReset }) => new Promise((resolve, reject) => {
+        if (child.exitCode !== null || !child.stdin) {
+          reject(new Error(`the forwarder in ${ns} has exited`));
+          return;
+        }
+        onReset.push(resolve);
+        child.stdin.write(`reset ${side}\n`);
+      })));
+      return counts.reduce((a, b) => a + b, 0);
+    },
+    /**
+     * Moves the booth to the next /30 of the lab's /24, as a mobile handover or a switch from one
+     * uplink to another does. The new cell is made ready first (the link namespace's address on
+     * the new subnet, the root side's route back to it), then the booth changes over in one
+     * `ip -batch`: the new address, the route through the new gateway with the new source, the
+     * old address removed. Sockets bound to the old address are left to fail as they would (UDP
+     * sends fail, TCP stalls); `resetForwarded` models a phone that closes its TCP connections
+     * when its address goes (Android's netd destroys them).
+     */
+    changeBoothAddress() {
+      const next = boothSubnet + 1;
+      const base = 4 * (next + 1);
+      if (base + 3 > 255) throw new Error('the lab has no further subnet for the booth');
+      const gateway = `10.77.${n}.${base + 1}`;
+      const to = `10.77.${n}.${base + 2}`;
+      const from = boothIp;
+      inLink('ip', ['addr', 'add', `${gateway}/30`, 'dev', linkDownIf]);
+      run('ip', ['route', 'add', `10.77.${n}.${base}/30`, 'via', linkRootIp, 'dev', rootIf]);
+      run('ip', ['netns', 'exec', ns, 'ip', '-batch', '-'], [
+        `addr add ${to}/30 dev ${boothIf}`,
+        `route replace 10.77.${n}.0/30 via ${gateway} dev ${boothIf} src ${to}`,
+        `addr del ${from}/30 dev ${boothIf}`,
+      ].join('\n') + '\n');
+      boothSubnet = next;
+      boothIp = to;
+      formerBoothIps.push(from);
+      return { from, to };
     },
     exec: inNs,
     execAsync(file, args) {

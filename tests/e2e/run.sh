@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Browser end-to-end tests and the type check of the web client.
+# Browser end-to-end tests and the type checks of the web client and of the tests.
 #
 #   tests/e2e/run.sh            # needs the release binary: cargo build --release
 #
@@ -24,6 +24,12 @@ fi
 npm ci --no-audit --no-fund --loglevel=error
 npx --no-install tsc -p tsconfig.json
 echo "tsc --checkJs: web/static type-checks"
+npx --no-install tsc -p tsconfig.node.json
+echo "tsc --checkJs: the browser tests type-check"
 node --test --test-concurrency=1 privacy-scan.test.mjs meeting.test.mjs impair-proxy.test.mjs
 # The network lab (README.md): root only, else each test says why it skips.
-node --test --test-concurrency=1 netlab.test.mjs network-loss.test.mjs network-cap.test.mjs network-udp-blocked.test.mjs
+node --test --test-concurrency=1 netlab.test.mjs netlab-handover.test.mjs network-loss.test.mjs \
+  network-cap.test.mjs network-downlink.test.mjs network-udp-blocked.test.mjs \
+  network-resume.test.mjs
+# network-path-change.test.mjs is not run yet: media comes back in about 2.4 s after the booth's
+# address changes, but the booth's video then stalls again for 1.3–2 s (docs/media.md).

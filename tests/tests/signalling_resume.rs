@@ -170,3 +170,37 @@ async fn a_resume_credential_for_another_room_is_refused() {
     // The rightful client still can.
     citizen.resume().await.unwrap();
 }
+
+/// A client whose network changed resumes on a new connection before the server has noticed
+/// that the old one is dead: the new connection takes the session over.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resume_takes_over_from_a_connection_the_server_still_thinks_is_open() {
+    let app = TestApp::start().await;
+    let (officer, citizen, _meeting) = meeting_of_two(&app).await;
+    while officer.next_event(Duration::from_millis(200)).await.is_ok() {}
+
+    // No drop first: the old connection is still open as far as the server knows.
+    let resumed = citizen.resume().await.unwrap();
+    assert_eq!(&resumed.participant_id, citizen.participant_id());
+    citizen
+        .send(ClientMessage::Mute {
+            kind: MediaKind::Video,
+            muted: true,
+        })
+        .unwrap();
+    let updated = officer
+        .wait_for_event(EVENT_TIMEOUT, |m| match m {
+            ServerMessage::ParticipantUpdated { participant } => Some(participant.clone()),
+            ServerMessage::ParticipantLeft { .. } => panic!("the citizen left: {m:?}"),
+            _ => None,
+        })
+        .await
+        .unwrap();
+    assert!(updated.video_muted);
+    let (audio_before, _) = received_from(&officer, &citizen);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        received_from(&officer, &citizen).0 > audio_before + 20,
+        "media goes on"
+    );
+}

@@ -493,7 +493,15 @@ export async function joinMeeting(options) {
     if (!pc || closedByUs || pc.signalingState === 'closed') return;
     const last = meeting.timings.iceRestarts.at(-1);
     if (last && last.connectedAt === null && performance.now() - last.startedAt < ICE_RESTART_RETRY_MS) return;
-    meeting.timings.iceRestarts.push({ startedAt: performance.now(), connectedAt: null, reason });
+    /** @type {IceRestart} */
+    const restart = { startedAt: performance.now(), connectedAt: null, reason };
+    meeting.timings.iceRestarts.push(restart);
+    // ICE may stay "connected" throughout (the old path still half works); the new path shows
+    // as a change of the selected candidate pair.
+    const ice = pc.getSenders().find((s) => s.transport)?.transport?.iceTransport;
+    ice?.addEventListener('selectedcandidatepairchange', () => {
+      if (restart.connectedAt === null) restart.connectedAt = performance.now();
+    }, { once: true });
     pc.restartIce();
     publish(pc);
   }
@@ -589,6 +597,9 @@ export async function joinMeeting(options) {
         if (offerInFlight !== null) send({ type: 'offer', sdp: offerInFlight });
         if (meeting.muted.audio) send({ type: 'mute', kind: 'audio', muted: true });
         if (meeting.muted.video) send({ type: 'mute', kind: 'video', muted: true });
+        // A socket that dropped on its own often means the network changed: look for a new
+        // media path at once rather than wait for ICE to notice the old one is gone.
+        restartIce('signalling reconnected');
         const connected = meeting.pc?.connectionState === 'connected';
         report(connected
           ? { phase: 'connected', text: 'Du är med i mötet.' }
