@@ -58,6 +58,10 @@ let localPort = 0;
 /** Each connection the echo server accepted: where from, and whether it has closed. */
 /** @type {{address: string, closed: boolean}[]} */
 const peers = [];
+/** The echo server's sockets: a connection left half-open on purpose must not keep the test
+ * process alive after it. */
+/** @type {net.Socket[]} */
+const sockets = [];
 
 before(async () => {
   if (skip) return;
@@ -66,6 +70,7 @@ before(async () => {
   echo = net.createServer((s) => {
     const peer = { address: s.remoteAddress ?? '', closed: false };
     peers.push(peer);
+    sockets.push(s);
     s.on('close', () => { peer.closed = true; });
     s.setEncoding('utf8');
     s.on('data', (d) => s.write(`${String(d).trim()} from ${s.remoteAddress}\n`));
@@ -79,6 +84,7 @@ before(async () => {
 
 after(() => {
   lab?.teardown();
+  for (const s of sockets) s.destroy();
   echo?.close();
 });
 
