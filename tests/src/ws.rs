@@ -60,6 +60,22 @@ pub struct Resumed {
     pub resume_token: String,
 }
 
+/// A server message other than the one awaited: a refusal when it is an `error`.
+fn refusal(message: ServerMessage) -> SignalError {
+    match message {
+        ServerMessage::Error {
+            code,
+            message,
+            fatal,
+        } => SignalError::Refused {
+            code,
+            message,
+            fatal,
+        },
+        other => SignalError::Unexpected(Box::new(other)),
+    }
+}
+
 /// The `ws://…/signal` URL of an app listening on `http_addr`.
 pub fn signal_url(http_addr: SocketAddr) -> String {
     format!("ws://{http_addr}/signal")
@@ -164,16 +180,7 @@ impl SignalClient {
                 participants,
                 resume_token,
             }),
-            ServerMessage::Error {
-                code,
-                message,
-                fatal,
-            } => Err(SignalError::Refused {
-                code,
-                message,
-                fatal,
-            }),
-            other => Err(SignalError::Unexpected(Box::new(other))),
+            other => Err(refusal(other)),
         }
     }
 
@@ -194,16 +201,7 @@ impl SignalClient {
                 participants,
                 resume_token,
             }),
-            ServerMessage::Error {
-                code,
-                message,
-                fatal,
-            } => Err(SignalError::Refused {
-                code,
-                message,
-                fatal,
-            }),
-            other => Err(SignalError::Unexpected(Box::new(other))),
+            other => Err(refusal(other)),
         }
     }
 
