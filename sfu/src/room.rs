@@ -88,6 +88,9 @@ const QUALITY_REPORT_INTERVAL: Duration = Duration::from_secs(2);
 /// (both checks succeed at nearly the same moment), and media over TCP suffers more from loss.
 pub const TCP_FALLBACK_DELAY: Duration = Duration::from_secs(1);
 
+/// How long a rate a subscriber received without loss counts as its link's capacity.
+const PROVEN_FOR: Duration = Duration::from_secs(60);
+
 /// How long after an ICE restart loss reports are not taken as congestion: they cover the outage.
 const OUTAGE_REPORTS: Duration = Duration::from_secs(3);
 
@@ -292,6 +295,8 @@ pub struct Peer {
     reported_loss: f32,
     /// After an ICE restart, reports still covering the outage are not loss on the new path.
     loss_ignored_until: Option<Instant>,
+    /// The highest rate this peer lately received without loss, and when.
+    proven: Option<(u64, Instant)>,
     probe: ProbeState,
     /// What str0m's stats said about this peer's connection.
     link: LinkStats,
@@ -419,6 +424,7 @@ impl Room {
             egress_loss: 0.0,
             reported_loss: 0.0,
             loss_ignored_until: None,
+            proven: None,
             probe: ProbeState {
                 trial: None,
                 next_trial_at: None,
@@ -1063,7 +1069,27 @@ impl Room {
             // reason, and a full link drops packets soon enough.
             let congested = lossy
                 || ((estimate as f64) < CONGESTED_RATIO * sent && peer.egress_loss > LOSS_NOTICED);
-            let share = estimate.saturating_sub(audio_bps) / shown_video.max(1);
+            // What this link has carried cleanly lately counts as capacity too: an estimate that
+            // sank while there was little to send (a publisher's top layer was off for a while)
+            // says nothing about the link, and a layer that comes back should not have to earn
+            // its way up again. Congestion forgets it.
+            if congested {
+                peer.proven = None;
+            } else if peer.egress_loss < LOSS_NOTICED {
+                let keep = peer.proven.filter(|(bps, at)| {
+                    *bps as f64 >= sent && now.saturating_duration_since(*at) < PROVEN_FOR
+                });
+                if keep.is_none() {
+                    peer.proven = Some((sent as u64, now));
+                }
+            }
+            let capacity = match peer.proven {
+                Some((bps, at)) if !congested && now.saturating_duration_since(at) < PROVEN_FOR => {
+                    estimate.max(bps)
+                }
+                _ => estimate,
+            };
+            let share = capacity.saturating_sub(audio_bps) / shown_video.max(1);
             // What the chosen layers need (padding fills in while media is below it, e.g. while
             // waiting for a keyframe), what the next layer up would need, and the best wanted.
             let (mut chosen, mut next, mut best_bps) = (audio_bps, audio_bps, audio_bps);
