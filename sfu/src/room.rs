@@ -91,6 +91,11 @@ pub const TCP_FALLBACK_DELAY: Duration = Duration::from_secs(1);
 /// How long a rate a subscriber received without loss counts as its link's capacity.
 const PROVEN_FOR: Duration = Duration::from_secs(60);
 
+/// str0m's default resend buffer, set again (emptied) after an ICE restart.
+const RTX_CACHE_PACKETS: usize = 1024;
+const RTX_CACHE_AGE: Duration = Duration::from_secs(3);
+const RTX_RATIO_CAP: f32 = 0.15;
+
 /// How long after an ICE restart loss reports are not taken as congestion: they cover the outage.
 const OUTAGE_REPORTS: Duration = Duration::from_secs(3);
 
@@ -822,10 +827,32 @@ impl Room {
             ) => {
                 let peer = &mut self.peers[idx];
                 if peer.ice_lost_at.take().is_some() {
-                    // Back on a new path: what was lost during the outage says nothing about it.
+                    // Back on a new path: what was lost during the outage says nothing about it,
+                    // nor does the estimate that sank while nothing arrived (its pacer would hold
+                    // video back to it). Start again from what the link carried before.
                     peer.egress_loss = 0.0;
                     peer.reported_loss = 0.0;
                     peer.loss_ignored_until = Some(now + OUTAGE_REPORTS);
+                    let before = peer.proven.map_or(0, |(bps, _)| bps);
+                    let restart_at = Bitrate::bps(before.max(INITIAL_ESTIMATE.as_u64()));
+                    peer.rtc.bwe().reset(restart_at);
+                    peer.estimate = restart_at;
+                    // What was lost in the outage is not worth resending (a burst of old video
+                    // would hold the new back): drop the resend buffers and start each video
+                    // again from a fresh keyframe.
+                    let mut fresh = Vec::new();
+                    for dt in peer.downtracks.iter().filter(|d| d.active) {
+                        // Audio tracks are skipped by `request_keyframe`.
+                        if let Some(layer) = dt.current {
+                            fresh.push((dt.track, layer));
+                        }
+                        if let Some(tx) = peer.rtc.direct_api().stream_tx_by_mid(dt.mid, None) {
+                            tx.set_rtx_cache(RTX_CACHE_PACKETS, RTX_CACHE_AGE, Some(RTX_RATIO_CAP));
+                        }
+                    }
+                    for (track, layer) in fresh {
+                        self.request_keyframe(track, layer, KeyframeRequestKind::Pli, now);
+                    }
                 }
                 false
             }

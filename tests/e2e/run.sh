@@ -30,6 +30,4 @@ node --test --test-concurrency=1 privacy-scan.test.mjs meeting.test.mjs impair-p
 # The network lab (README.md): root only, else each test says why it skips.
 node --test --test-concurrency=1 netlab.test.mjs netlab-handover.test.mjs network-loss.test.mjs \
   network-cap.test.mjs network-downlink.test.mjs network-udp-blocked.test.mjs \
-  network-resume.test.mjs
-# network-path-change.test.mjs is not run yet: media comes back in about 2.4 s after the booth's
-# address changes, but the booth's video then stalls again for 1.3–2 s (docs/media.md).
+  network-resume.test.mjs network-path-change.test.mjs
