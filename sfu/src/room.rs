@@ -209,6 +209,9 @@ struct Track {
     layers: Vec<Layer>,
     /// Audio only: the speech its packets' audio levels tell of.
     speech: SpeechMeter,
+    /// The publisher's payload types (RED ones included) and their codec parameters, learned on
+    /// first use so the packet path does not search the codec list for every packet.
+    payload_params: Vec<(Pt, Option<PayloadParams>)>,
 }
 
 /// One encoding of a track.
@@ -741,6 +744,7 @@ impl Room {
                     kind: added.kind,
                     layers,
                     speech: SpeechMeter::default(),
+                    payload_params: Vec::new(),
                 });
                 for other in self.peers.iter_mut().filter(|p| p.participant != publisher) {
                     other.to_add.push(id);
@@ -897,11 +901,18 @@ impl Room {
         }
 
         let in_pt = packet.header.payload_type;
-        let in_params: Option<PayloadParams> = self.peers[from]
-            .rtc
-            .codec_config()
-            .find(|p| p.pt() == in_pt || p.red() == Some(in_pt))
-            .cloned();
+        let in_params = match track.payload_params.iter().find(|(pt, _)| *pt == in_pt) {
+            Some((_, params)) => *params,
+            None => {
+                let params = self.peers[from]
+                    .rtc
+                    .codec_config()
+                    .find(|p| p.pt() == in_pt || p.red() == Some(in_pt))
+                    .cloned();
+                track.payload_params.push((in_pt, params));
+                params
+            }
+        };
         let codec = in_params.map(|p| p.spec().codec);
         let vp8 = (codec == Some(Codec::Vp8))
             .then(|| Vp8Descriptor::parse(&packet.payload))

@@ -365,6 +365,30 @@ export function connectionLog(page) {
 /** @param {number} ms */
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Longer than the lab's tbf queue (200 ms) plus the path. */
+const AUDIO_TRANSIT_MS = 300;
+
+/**
+ * Audio packets `sender` has sent, and what `receiver` has received of them a transit time later:
+ * a packet sent before the first reading has arrived by the second, so comparing two such
+ * snapshots counts the same packets on both sides (queued packets would otherwise count as lost).
+ * @param {import('playwright-core').Page} sender
+ * @param {import('playwright-core').Page} receiver
+ */
+export async function audioSnapshot(sender, receiver) {
+  const sent = await linkStats(sender);
+  await sleep(AUDIO_TRANSIT_MS);
+  const got = await linkStats(receiver);
+  if (!sent || !got) throw new Error('both peer connections must exist');
+  return {
+    sent: sent.outAudio.packetsSent,
+    received: got.inAudio.packetsReceived,
+    lost: got.inAudio.packetsLost,
+    concealed: got.inAudio.concealedSamples,
+    samples: got.inAudio.totalSamplesReceived,
+  };
+}
+
 /** A ratio as a percentage with two decimals, or n/a. @param {number} part @param {number} whole */
 export function percent(part, whole) {
   return whole > 0 ? `${((100 * part) / whole).toFixed(2)} %` : 'n/a';

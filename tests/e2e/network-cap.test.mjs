@@ -16,7 +16,7 @@ import { after, test } from 'node:test';
 
 import { waitForMedia } from './meeting-flow.mjs';
 import { labUnavailable } from './netlab.mjs';
-import { linkStats, percent, scanLabLog, sleep, startLabMeeting } from './lab-meeting.mjs';
+import { audioSnapshot, linkStats, percent, scanLabLog, sleep, startLabMeeting } from './lab-meeting.mjs';
 
 const skip = labUnavailable() ?? false;
 const RATE = '250kbit';
@@ -26,26 +26,10 @@ const WINDOW_MS = 20_000;
 const TAIL_MS = 5_000;
 const MIN_AUDIO_DELIVERED = 0.99;
 const RECOVERY_DEADLINE_MS = 15_000;
-/** Longer than the tbf queue (200 ms) plus the path: see `audioSnapshot`. */
-const TRANSIT_MS = 300;
 
 /** @type {import('./lab-meeting.mjs').LabMeeting | undefined} */
 let meeting;
 after(() => meeting?.close());
-
-/**
- * The booth's audio packets sent, and the officer's received a transit time later: a packet sent
- * before the first reading has arrived by the second, so comparing two such snapshots counts the
- * same packets on both sides (queued packets would otherwise count as lost).
- * @param {import('./lab-meeting.mjs').LabMeeting} m
- */
-async function audioSnapshot(m) {
-  const booth = await linkStats(m.booth);
-  await sleep(TRANSIT_MS);
-  const officer = await linkStats(m.officer);
-  assert.ok(booth && officer, 'both peer connections exist');
-  return { sent: booth.outAudio.packetsSent, received: officer.inAudio.packetsReceived, lost: officer.inAudio.packetsLost };
-}
 
 /** @param {import('./lab-meeting.mjs').LinkStats} s */
 const decoded = (s) => s.inVideo.framesDecoded;
@@ -78,11 +62,11 @@ test('booth link capped at 250 kbit/s: audio kept, video to the lowest layer or 
     + ` booth outbound ${JSON.stringify(boothBefore.outVideo)}`);
 
   lab.capRate({ rate: RATE, direction: 'both' });
-  const capAudio = await audioSnapshot(meeting);
+  const capAudio = await audioSnapshot(meeting.booth, meeting.officer);
   await sleep(SETTLE_MS);
 
   // The measured window: audio counted between two snapshots, video and state every second.
-  const startAudio = await audioSnapshot(meeting);
+  const startAudio = await audioSnapshot(meeting.booth, meeting.officer);
   /** @type {{officer: import('./lab-meeting.mjs').LinkStats, booth: import('./lab-meeting.mjs').LinkStats}[]} */
   const samples = [];
   for (let t = 0; t <= WINDOW_MS; t += 1000) {
@@ -92,7 +76,7 @@ test('booth link capped at 250 kbit/s: audio kept, video to the lowest layer or 
     assert.ok(o && b, 'both peer connections exist');
     samples.push({ officer: o, booth: b });
   }
-  const endAudio = await audioSnapshot(meeting);
+  const endAudio = await audioSnapshot(meeting.booth, meeting.officer);
   const qdisc = lab.qdiscStats();
 
   /** @type {string[]} */

@@ -23,7 +23,7 @@ import { after, test } from 'node:test';
 
 import { waitForMedia } from './meeting-flow.mjs';
 import { labUnavailable } from './netlab.mjs';
-import { linkStats, percent, scanLabLog, sleep, startLabMeeting } from './lab-meeting.mjs';
+import { audioSnapshot, linkStats, percent, scanLabLog, sleep, startLabMeeting } from './lab-meeting.mjs';
 
 const skip = labUnavailable() ?? false;
 const RATE = '300kbit';
@@ -40,34 +40,12 @@ const HOLD_MS = 20_000;
  * 98.9–100.3 %). Known gap: probing that spares audio.
  */
 const MIN_AUDIO_DELIVERED = 0.98;
-/** Longer than the tbf queue (200 ms) plus the path: see `audioSnapshot`. */
-const TRANSIT_MS = 300;
 const SAMPLE_MS = 500;
 const PAUSED_TEXT = 'Videon är pausad';
 
 /** @type {import('./lab-meeting.mjs').LabMeeting | undefined} */
 let meeting;
 after(() => meeting?.close());
-
-/**
- * The officer's audio packets sent, and the booth's received a transit time later: a packet sent
- * before the first reading has arrived by the second, so comparing two such snapshots counts the
- * same packets on both sides (queued packets would otherwise count as lost).
- * @param {import('./lab-meeting.mjs').LabMeeting} m
- */
-async function audioSnapshot(m) {
-  const officer = await linkStats(m.officer);
-  await sleep(TRANSIT_MS);
-  const booth = await linkStats(m.booth);
-  assert.ok(booth && officer, 'both peer connections exist');
-  return {
-    sent: officer.outAudio.packetsSent,
-    received: booth.inAudio.packetsReceived,
-    lost: booth.inAudio.packetsLost,
-    concealed: booth.inAudio.concealedSamples,
-    samples: booth.inAudio.totalSamplesReceived,
-  };
-}
 
 /**
  * @typedef {object} Reading
@@ -168,7 +146,7 @@ test('booth downlink capped at 300 kbit/s: the officer\'s video goes down to 180
   // Cap the downlink only.
   lab.capRate({ rate: RATE, direction: 'down' });
   const cappedAt = Date.now();
-  const capAudio = await audioSnapshot(meeting);
+  const capAudio = await audioSnapshot(meeting.officer, meeting.booth);
   /** @type {Reading[]} */
   const down = [];
   /** @type {number | null} */
@@ -187,7 +165,7 @@ test('booth downlink capped at 300 kbit/s: the officer\'s video goes down to 180
   }
   // Held: audio counted, the layer watched.
   const settledMs = Date.now() - cappedAt;
-  const holdAudio = await audioSnapshot(meeting);
+  const holdAudio = await audioSnapshot(meeting.officer, meeting.booth);
   const holdStarted = down.length;
   for (;;) {
     await sleep(SAMPLE_MS);
@@ -199,7 +177,7 @@ test('booth downlink capped at 300 kbit/s: the officer\'s video goes down to 180
     }
     if (r.ms >= (down[holdStarted - 1]?.ms ?? 0) + HOLD_MS) break;
   }
-  const endAudio = await audioSnapshot(meeting);
+  const endAudio = await audioSnapshot(meeting.officer, meeting.booth);
   const cappedMs = Date.now() - cappedAt;
   const boothStats = await linkStats(booth);
   const qdisc = lab.qdiscStats();
