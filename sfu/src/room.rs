@@ -67,7 +67,7 @@ const PROBE_TRIAL: Duration = Duration::from_secs(5);
 /// After a failed probe the next waits this long, doubling up to [`PROBE_BACKOFF_MAX`]: a link
 /// that is really this poor should not be pushed into loss over and over.
 const PROBE_BACKOFF_MIN: Duration = Duration::from_secs(2);
-const PROBE_BACKOFF_MAX: Duration = Duration::from_secs(8);
+const PROBE_BACKOFF_MAX: Duration = Duration::from_secs(4);
 
 /// A peer whose ICE connectivity was lost has this long to come back with an ICE restart (its
 /// network changed, a 4G handover) before it is taken out of the room.
@@ -98,6 +98,10 @@ const RTX_RATIO_CAP: f32 = 0.15;
 
 /// How long after an ICE restart loss reports are not taken as congestion: they cover the outage.
 const OUTAGE_REPORTS: Duration = Duration::from_secs(3);
+
+/// How long after video was cut for congestion loss reports are not taken as congestion: the
+/// link's queue drains meanwhile, and the reports cover the time before the cut.
+const CUT_SETTLES: Duration = Duration::from_secs(2);
 
 /// Video is forwarded with this RTP clock (VP8, VP9, AV1 and H.264 all use 90 kHz).
 const VIDEO_CLOCK_RATE: u32 = 90_000;
@@ -273,6 +277,9 @@ struct Downtrack {
     render_height: Option<u32>,
     /// Whether the subscriber was last told this video is paused for bandwidth.
     told_paused: bool,
+    /// The receiver's report at the last egress stats: highest sequence number and packets
+    /// lost in all.
+    last_report: Option<(u64, u64)>,
 }
 
 pub struct Peer {
@@ -299,8 +306,12 @@ pub struct Peer {
     egress: RateMeter,
     /// Share of what the SFU sent this peer that was lost, smoothed over the last few seconds.
     egress_loss: f32,
-    /// The worst loss the peer's receiver reports gave for a stream since the last stats round.
-    reported_loss: f32,
+    /// Loss the peer's receiver reports gave since the last stats round.
+    reported_loss: ReportedLoss,
+    /// Share of what the SFU sent this peer in the last second that transport-wide feedback
+    /// says was lost: the timeliest sign that a link is full (receiver reports may cover
+    /// several seconds).
+    transport_loss: f32,
     /// After an ICE restart, reports still covering the outage are not loss on the new path.
     loss_ignored_until: Option<Instant>,
     /// The highest rate this peer lately received without loss, and when.
@@ -312,11 +323,29 @@ pub struct Peer {
     quality: Quality,
 }
 
-/// A probe under way: since when, the estimate then, and the rate of the layers chosen then.
+/// Loss from the receiver's reports, summed over a peer's streams between two stats rounds:
+/// packets lost of packets expected. A stream that carried a handful (a paused video's last
+/// keyframe) weighs a handful; its report's fraction alone would speak for the whole link.
+#[derive(Debug, Clone, Copy, Default)]
+struct ReportedLoss {
+    lost: u64,
+    expected: u64,
+}
+
+impl ReportedLoss {
+    fn fraction(&self) -> f32 {
+        if self.expected == 0 {
+            0.0
+        } else {
+            (self.lost as f64 / self.expected as f64).min(1.0) as f32
+        }
+    }
+}
+
+/// A probe under way: since when, and the rate of the layers chosen then.
 #[derive(Debug, Clone, Copy)]
 struct Trial {
     started: Instant,
-    estimate: u64,
     chosen: u64,
 }
 
@@ -430,7 +459,8 @@ impl Room {
             tcp_fallback_at: None,
             egress: RateMeter::new(),
             egress_loss: 0.0,
-            reported_loss: 0.0,
+            reported_loss: ReportedLoss::default(),
+            transport_loss: 0.0,
             loss_ignored_until: None,
             proven: None,
             probe: ProbeState {
@@ -768,10 +798,10 @@ impl Room {
                 // The worse of what transport-wide feedback and the receiver's reports say (the
                 // feedback can miss a link that drops nearly everything), smoothed: one bad
                 // second of random loss is not yet a saturated link.
-                let latest = stats
-                    .egress_loss_fraction
-                    .unwrap_or(0.0)
-                    .max(std::mem::take(&mut peer.reported_loss));
+                peer.transport_loss = stats.egress_loss_fraction.unwrap_or(0.0);
+                let latest = peer
+                    .transport_loss
+                    .max(std::mem::take(&mut peer.reported_loss).fraction());
                 if peer.loss_ignored_until.is_none_or(|until| now >= until) {
                     peer.egress_loss = 0.5 * peer.egress_loss + 0.5 * latest;
                 }
@@ -790,7 +820,14 @@ impl Room {
             }
             Event::MediaEgressStats(stats) => {
                 let peer = &mut self.peers[idx];
-                peer.reported_loss = peer.reported_loss.max(stats.loss.unwrap_or(0.0));
+                let downtrack = peer.downtracks.iter_mut().find(|d| d.mid == stats.mid);
+                if let (Some(dt), Some(remote)) = (downtrack, &stats.remote) {
+                    let report = (*remote.maximum_sequence_number, remote.packets_lost);
+                    if let Some((seq, lost)) = dt.last_report.replace(report) {
+                        peer.reported_loss.expected += report.0.saturating_sub(seq);
+                        peer.reported_loss.lost += report.1.saturating_sub(lost);
+                    }
+                }
                 let audio = is_audio(&peer.rtc, stats.mid);
                 peer.link.on_egress(&stats, audio);
                 false
@@ -835,7 +872,8 @@ impl Room {
                     // nor does the estimate that sank while nothing arrived (its pacer would hold
                     // video back to it). Start again from what the link carried before.
                     peer.egress_loss = 0.0;
-                    peer.reported_loss = 0.0;
+                    peer.reported_loss = ReportedLoss::default();
+                    peer.transport_loss = 0.0;
                     peer.loss_ignored_until = Some(now + OUTAGE_REPORTS);
                     let before = peer.proven.map_or(0, |(bps, _)| bps);
                     let restart_at = Bitrate::bps(before.max(INITIAL_ESTIMATE.as_u64()));
@@ -1113,7 +1151,9 @@ impl Room {
             // its way up again. Congestion forgets it.
             if congested {
                 peer.proven = None;
-            } else if peer.egress_loss < LOSS_NOTICED {
+            } else if peer.egress_loss < LOSS_NOTICED
+                && peer.loss_ignored_until.is_none_or(|until| now >= until)
+            {
                 let keep = peer.proven.filter(|(bps, at)| {
                     *bps as f64 >= sent && now.saturating_duration_since(*at) < PROVEN_FOR
                 });
@@ -1132,6 +1172,7 @@ impl Room {
             // waiting for a keyframe), what the next layer up would need, and the best wanted.
             let (mut chosen, mut next, mut best_bps) = (audio_bps, audio_bps, audio_bps);
             let mut upgrade_wanted = false;
+            let mut cut_for_congestion = false;
             for dt in peer.downtracks.iter_mut().filter(|d| d.active) {
                 let Some(track) = track_of(dt) else { continue };
                 if track.kind != MediaKind::Video {
@@ -1151,6 +1192,7 @@ impl Room {
                 } else {
                     share.max(need_of(dt.choice.target.or(lowest)))
                 };
+                let before = dt.choice.target;
                 let changed = if dt.render_height == Some(0) {
                     let changed = dt.choice.target.is_some();
                     dt.choice = LayerChoice::default();
@@ -1159,6 +1201,18 @@ impl Room {
                     dt.choice.update(&views, budget, dt.render_height, now)
                 };
                 if changed {
+                    tracing::debug!(
+                        room_id = %self.id,
+                        participant_id = %peer.participant,
+                        publisher = %track.publisher,
+                        layer = ?dt.choice.target,
+                        budget,
+                        estimate,
+                        sent = sent as u64,
+                        loss = peer.egress_loss,
+                        "video layer chosen"
+                    );
+                    cut_for_congestion |= congested && dt.choice.target < before;
                     match dt.choice.target {
                         Some(layer) => keyframes.push((track.id, layer)),
                         // Paused or hidden: stop at once, the link needs the room.
@@ -1189,16 +1243,42 @@ impl Room {
                     });
                 }
             }
+            if cut_for_congestion {
+                // The loss that made the cut is being dealt with, but the link's queue drains
+                // for a moment yet and the reports in the next seconds still cover the time
+                // before: taken at once they would cut again, or pause, a link that now carries
+                // what it is sent. Loss is left where it would not pause video and not updated
+                // until the cut has settled; loss that goes on after that pauses it soon.
+                peer.egress_loss = peer.egress_loss.min(CONGESTION_LOSS);
+                peer.reported_loss = ReportedLoss::default();
+                peer.loss_ignored_until = Some(now + CUT_SETTLES);
+                peer.probe.back_off(now);
+            }
             if peer.connected {
+                let was_trial = peer.probe.trial.is_some();
                 let (sustain, desired) = peer.probe.plan(
                     now,
                     estimate,
-                    congested,
+                    congested || peer.transport_loss > LOSS_NOTICED,
                     upgrade_wanted,
                     chosen,
                     next,
                     best_bps,
                 );
+                if was_trial != peer.probe.trial.is_some() {
+                    tracing::debug!(
+                        room_id = %self.id,
+                        participant_id = %peer.participant,
+                        trial = peer.probe.trial.is_some(),
+                        estimate,
+                        sent = sent as u64,
+                        loss = peer.egress_loss,
+                        congested,
+                        chosen,
+                        next,
+                        "bandwidth trial"
+                    );
+                }
                 peer.rtc
                     .bwe()
                     .set_bitrate(Bitrate::bps(sustain), Bitrate::bps(desired));
@@ -1248,6 +1328,7 @@ impl Room {
                     choice: LayerChoice::default(),
                     render_height: None,
                     told_paused: false,
+                    last_report: None,
                 });
             }
             if let Some((offer, pending)) = api.apply() {
@@ -1365,31 +1446,43 @@ fn is_audio(rtc: &Rtc, mid: Mid) -> bool {
 }
 
 impl ProbeState {
+    /// The link could not take more: no trial for a while, a longer while each time.
+    fn back_off(&mut self, now: Instant) {
+        self.trial = None;
+        self.next_trial_at = Some(now + self.backoff);
+        self.backoff = (self.backoff * 2).min(PROBE_BACKOFF_MAX);
+    }
+
     /// What the congestion controller should sustain and probe for. A congestion controller never
     /// estimates much above what is actually sent (GCC caps increases at 1.5 times the observed
     /// rate), so a better layer cannot be earned by waiting: the SFU pads the link up to the next
     /// layer's rate for a trial, during which the estimate either rises to allow the switch or
     /// falls (the link is full). A failed trial backs off before the next, so a poor link is not
     /// pushed into loss again and again; outside trials only the chosen layers are sustained.
+    ///
+    /// `strained`: the link is congested or losing packets. No trial starts on such a link (a
+    /// link that already drops some of what it carries drops more of what is added), and one
+    /// under way ends: every extra packet there costs the audio its share.
     #[allow(clippy::too_many_arguments)]
     fn plan(
         &mut self,
         now: Instant,
         estimate: u64,
-        congested: bool,
+        strained: bool,
         upgrade_wanted: bool,
         chosen: u64,
         next: u64,
         best: u64,
     ) -> (u64, u64) {
         if let Some(trial) = self.trial {
-            let failed = congested || estimate * 10 < trial.estimate * 9;
+            // A link that cannot carry even the chosen layers any more is full. (The estimate
+            // at the trial's start is no yardstick: it may have been a passing peak.)
+            let failed = strained || estimate < chosen;
             if !upgrade_wanted || chosen > trial.chosen {
                 // A layer up was taken: the link carried it. Go on probing for the next one
                 // straight away, if one is wanted.
                 self.trial = upgrade_wanted.then_some(Trial {
                     started: now,
-                    estimate,
                     chosen,
                 });
                 self.backoff = PROBE_BACKOFF_MIN;
@@ -1398,18 +1491,25 @@ impl ProbeState {
                 // switch has waited out its hold.
                 || (now.saturating_duration_since(trial.started) >= PROBE_TRIAL && estimate < next)
             {
-                self.trial = None;
-                self.next_trial_at = Some(now + self.backoff);
-                self.backoff = (self.backoff * 2).min(PROBE_BACKOFF_MAX);
+                self.back_off(now);
             }
-        } else if upgrade_wanted && !congested && self.next_trial_at.is_none_or(|at| now >= at) {
+        } else if upgrade_wanted
+            && !strained
+            && estimate >= chosen
+            && self.next_trial_at.is_none_or(|at| now >= at)
+        {
             self.trial = Some(Trial {
                 started: now,
-                estimate,
                 chosen,
             });
         }
+        // During a trial str0m's probes look for the best layers' rate, so a good link climbs
+        // to them at once. After a failed trial, or congestion, only for what the next layer
+        // needs with room for the switch: a probe is a burst, and a burst far above a slow
+        // link's rate overflows its buffer and takes audio packets with it.
+        let careful = self.backoff > PROBE_BACKOFF_MIN;
         match self.trial {
+            Some(_) if careful => (next, next + next / 2),
             Some(_) => (next, best + best / 4),
             None => (chosen, chosen),
         }
