@@ -16,6 +16,11 @@ pub const UPGRADE_HOLD: Duration = Duration::from_secs(2);
 /// An upgrade must fit this many times over: estimates are noisy and a layer's rate varies.
 pub const UPGRADE_HEADROOM: f64 = 1.25;
 
+/// A paused video comes back at its lowest layer with less headroom: the lowest layer is the
+/// floor, and on a link just wide enough for it (300 kbit/s for audio and 180p) an estimate that
+/// can hardly exceed the link would otherwise keep the video paused for good.
+pub const RESUME_HEADROOM: f64 = 1.1;
+
 /// A layer that sent nothing for this long is off (the publisher's encoder dropped it).
 pub const LAYER_IDLE: Duration = Duration::from_millis(1000);
 
@@ -145,7 +150,12 @@ impl LayerChoice {
         now: Instant,
     ) -> bool {
         let fits = best_fit(layers, budget_bps, max_height, 1.0);
-        let fits_with_headroom = best_fit(layers, budget_bps, max_height, UPGRADE_HEADROOM);
+        let headroom = if self.paused {
+            RESUME_HEADROOM
+        } else {
+            UPGRADE_HEADROOM
+        };
+        let fits_with_headroom = best_fit(layers, budget_bps, max_height, headroom);
         // A pause is a state to recover from like a low layer; no target yet, or a layer that
         // stopped, is not: the first usable layer is taken at once.
         let settled = match self.target {

@@ -1478,7 +1478,8 @@ impl ProbeState {
             // A link that cannot carry even the chosen layers any more is full. (The estimate
             // at the trial's start is no yardstick: it may have been a passing peak.)
             let failed = strained || estimate < chosen;
-            if !upgrade_wanted || chosen > trial.chosen {
+            // (The chosen rate moves with the audio's; a layer up is a step of half again.)
+            if !upgrade_wanted || chosen > trial.chosen + trial.chosen / 4 {
                 // A layer up was taken: the link carried it. Go on probing for the next one
                 // straight away, if one is wanted.
                 self.trial = upgrade_wanted.then_some(Trial {

@@ -29,7 +29,5 @@ echo "tsc --checkJs: the browser tests type-check"
 node --test --test-concurrency=1 privacy-scan.test.mjs meeting.test.mjs impair-proxy.test.mjs
 # The network lab (README.md): root only, else each test says why it skips.
 node --test --test-concurrency=1 netlab.test.mjs netlab-handover.test.mjs network-loss.test.mjs \
-  network-cap.test.mjs network-udp-blocked.test.mjs \
+  network-cap.test.mjs network-downlink.test.mjs network-udp-blocked.test.mjs \
   network-resume.test.mjs network-path-change.test.mjs
-# network-downlink.test.mjs is not run yet: on the capped downlink the SFU's trials for a better
-# layer sometimes freeze the video for half a second or cost over 1 % of audio (docs/media.md).
