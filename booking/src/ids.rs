@@ -76,6 +76,10 @@ uuid_id!(
     GuideId
 );
 uuid_id!(
+    /// An interpreter (tolk), spoken or sign language; works for every agency.
+    InterpreterId
+);
+uuid_id!(
     /// A citizen. Internal only: never put in a join token, URL or log line meant for the media side.
     CitizenId
 );

@@ -8,6 +8,7 @@
 //! them). Start with [`Booking::open`]; mount [`Booking::router`].
 
 pub mod api;
+pub mod availability;
 pub mod clock;
 pub mod config;
 pub mod crypto;
@@ -16,6 +17,7 @@ pub mod dev_eid;
 pub mod identity;
 pub mod ids;
 pub mod personnummer;
+pub mod schedule;
 pub mod sessions;
 pub mod store;
 pub mod tokens;

@@ -44,6 +44,12 @@ impl TestDb {
         let mut conn = sqlx::PgConnection::connect(&url)
             .await
             .expect("connect to test PostgreSQL");
+        // The migration creates btree_gist in `public` if missing; tests migrating many schemas
+        // at once would race to create it, so it is made here first. A concurrent creation
+        // failing this one is fine: the extension is there either way.
+        let _ = sqlx::query("CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public")
+            .execute(&mut conn)
+            .await;
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
             .execute(&mut conn)
             .await
@@ -136,6 +142,22 @@ pub async fn get(app: &Router, uri: &str, cookie: Option<&str>) -> Answer {
 
 pub async fn post(app: &Router, uri: &str, cookie: Option<&str>, body: Option<Value>) -> Answer {
     call(app, Method::POST, uri, cookie, body).await
+}
+
+pub async fn put(app: &Router, uri: &str, cookie: Option<&str>, body: Option<Value>) -> Answer {
+    call(app, Method::PUT, uri, cookie, body).await
+}
+
+pub async fn delete(app: &Router, uri: &str, cookie: Option<&str>) -> Answer {
+    call(app, Method::DELETE, uri, cookie, None).await
+}
+
+/// A valid personnummer no demo citizen has: born 1980-01-01, serial `n` (0–999).
+pub fn personnummer(n: u32) -> String {
+    booking::Personnummer::from_parts("19800101", n as u16)
+        .unwrap()
+        .expose()
+        .to_owned()
 }
 
 /// Signs in through the development e-ID; returns the `Cookie` header value.
