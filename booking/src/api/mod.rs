@@ -3,6 +3,7 @@
 mod bookings;
 mod error;
 mod resources;
+pub mod routes;
 mod slots;
 
 use axum::extract::rejection::JsonRejection;
@@ -11,7 +12,7 @@ use axum::http::header::CACHE_CONTROL;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 
@@ -27,35 +28,7 @@ use crate::store::{Guide, Officer};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub fn router(booking: Booking) -> Router {
-    let mut api = Router::new()
-        .route("/api/v1/session", get(session))
-        .route("/api/v1/session/logout", post(logout))
-        .route("/api/v1/directory", get(directory))
-        .route(
-            "/api/v1/bookings",
-            get(bookings::list).post(bookings::create),
-        )
-        .route("/api/v1/bookings/{id}/start", post(bookings::start))
-        .route("/api/v1/bookings/{id}/join", post(bookings::join))
-        .route("/api/v1/bookings/{id}", get(bookings::read))
-        .route("/api/v1/bookings/{id}/history", get(bookings::history))
-        .route(
-            "/api/v1/bookings/{id}/reschedule",
-            post(bookings::reschedule),
-        )
-        .route("/api/v1/bookings/{id}/cancel", post(bookings::cancel))
-        .route("/api/v1/bookings/{id}/check-in", post(bookings::check_in))
-        .route("/api/v1/bookings/{id}/no-show", post(bookings::no_show))
-        .route("/api/v1/bookings/{id}/end", post(bookings::end))
-        .route("/api/v1/booths/{booth_id}/next", get(bookings::booth_next))
-        .route("/api/v1/slots/search", post(slots::search))
-        .merge(resources::routes::<crate::store::Agency>())
-        .merge(resources::routes::<crate::store::Service>())
-        .merge(resources::routes::<crate::store::Officer>())
-        .merge(resources::routes::<crate::store::Centre>())
-        .merge(resources::routes::<crate::store::Booth>())
-        .merge(resources::routes::<crate::store::Guide>())
-        .merge(resources::routes::<crate::store::Interpreter>())
+    let mut api = routes::router(&booking)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(booking.clone());
     for provider in booking.identity_providers() {
@@ -122,13 +95,6 @@ pub(crate) enum Actor {
 }
 
 impl Actor {
-    pub(crate) fn staff(&self) -> Result<(), ApiError> {
-        match self {
-            Actor::Citizen(_) => Err(ApiError::forbidden("staff_only", "only staff may do this")),
-            _ => Ok(()),
-        }
-    }
-
     pub(crate) fn subject(&self) -> Subject {
         match self {
             Actor::Citizen(c) => Subject::Citizen(*c),

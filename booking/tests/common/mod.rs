@@ -109,6 +109,17 @@ pub async fn call(
     cookie: Option<&str>,
     body: Option<Value>,
 ) -> Answer {
+    call_raw(app, method, uri, cookie, body.map(|b| b.to_string())).await
+}
+
+/// As [`call`] with the body as given, JSON or not.
+pub async fn call_raw(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    cookie: Option<&str>,
+    body: Option<String>,
+) -> Answer {
     let mut req = Request::builder().method(method).uri(uri);
     if let Some(c) = cookie {
         req = req.header(header::COOKIE, c);
@@ -116,7 +127,7 @@ pub async fn call(
     let req = match body {
         Some(b) => req
             .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(b.to_string())),
+            .body(Body::from(b)),
         None => req.body(Body::empty()),
     }
     .unwrap();
