@@ -633,7 +633,7 @@ pub(crate) struct EndBody {
 }
 
 /// Outcome categories are codes: lower-case letters, digits, `_` and `-`, at most 40.
-fn is_category_code(s: &str) -> bool {
+pub(crate) fn is_category_code(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 40
         && s.bytes()

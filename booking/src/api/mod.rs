@@ -2,6 +2,7 @@
 
 mod bookings;
 mod error;
+mod follow_up;
 mod resources;
 pub mod routes;
 mod slots;

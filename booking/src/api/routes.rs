@@ -16,7 +16,7 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Actor, ApiError, bookings, resources, slots};
+use super::{Actor, ApiError, bookings, follow_up, resources, slots};
 use crate::Booking;
 use crate::store::{Agency, Booth, Centre, Guide, Interpreter, Officer, Service};
 
@@ -84,6 +84,7 @@ const SIGNED_IN: &[Role] = &[
 /// A join is for the booking's citizen and officers; the handler checks which booking.
 const PARTICIPANTS: &[Role] = &[Role::Citizen, Role::Officer, Role::AgencyAdmin];
 const CITIZENS: &[Role] = &[Role::Citizen];
+const CITIZENS_AND_GUIDES: &[Role] = &[Role::Citizen, Role::Guide, Role::CentreAdmin];
 const AGENCY_ADMINS: &[Role] = &[Role::AgencyAdmin];
 const CENTRE_ADMINS: &[Role] = &[Role::CentreAdmin];
 const ADMINS: &[Role] = &[Role::AgencyAdmin, Role::CentreAdmin];
@@ -155,6 +156,12 @@ pub fn table() -> Vec<RouteSpec> {
             Access::Roles(PARTICIPANTS, "not_a_participant"), bookings::join),
         route!(get "/api/v1/booths/{booth_id}/next", "The signed-in citizen's next meeting at this booth",
             Access::Roles(CITIZENS, "citizen_only"), bookings::booth_next),
+        route!(post body "/api/v1/bookings/{id}/survey", "The citizen's two answers after the meeting",
+            Access::Roles(CITIZENS, "citizen_only"), follow_up::survey),
+        route!(post body "/api/v1/feedback", "A complaint, suggestion or praise, as codes",
+            Access::Roles(CITIZENS_AND_GUIDES, "citizen_or_guide_only"), follow_up::feedback),
+        route!(get "/api/v1/follow-up", "Figures per centre, agency, service and period",
+            Access::Roles(ADMINS, "admin_only"), follow_up::figures),
         route!(post body "/api/v1/slots/search", "Free times for a service (or several) at a centre",
             Access::Roles(STAFF, "staff_only"), slots::search),
     ];

@@ -90,7 +90,7 @@ pub(crate) struct SearchJson {
     slots: Vec<SlotJson>,
 }
 
-fn day_of(s: &str, field: &'static str) -> Result<i64, ApiError> {
+pub(crate) fn day_of(s: &str, field: &'static str) -> Result<i64, ApiError> {
     let date = Date::parse(s, &Iso8601::DATE)
         .ok()
         .filter(|d| (2000..2200).contains(&d.year()))

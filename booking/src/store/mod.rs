@@ -6,6 +6,7 @@
 //! that returns a citizen's data to staff takes a [`StaffAccess`] and writes the access log in the
 //! same transaction, so a read without a log row cannot happen.
 
+mod follow_up;
 mod resources;
 mod sql;
 
@@ -405,6 +406,93 @@ pub struct BookingEvent {
     pub detail: serde_json::Value,
 }
 
+/// The citizen's two answers at the booth after a meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyAnswer {
+    /// 1 (very unhappy) to 5 (very happy).
+    pub satisfaction: i64,
+    pub got_help: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedbackKind {
+    Complaint,
+    Suggestion,
+    Praise,
+}
+
+impl FeedbackKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedbackKind::Complaint => "complaint",
+            FeedbackKind::Suggestion => "suggestion",
+            FeedbackKind::Praise => "praise",
+        }
+    }
+}
+
+/// A synpunkt: what it is about and a category code, never free text about anyone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewFeedback {
+    pub centre_id: CentreId,
+    pub agency_id: Option<AgencyId>,
+    pub booking_id: Option<BookingId>,
+    pub kind: FeedbackKind,
+    pub category: String,
+    pub at: i64,
+}
+
+/// What the media side reports about one meeting's call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallQuality {
+    pub mean_rtt_ms: i64,
+    /// Packets lost per thousand.
+    pub loss_per_mille: i64,
+    /// Seconds the call's quality was poor for some participant.
+    pub poor_seconds: i64,
+}
+
+/// Which bookings a follow-up covers: those starting in `[from, until)`, optionally of one centre,
+/// agency (of the booking's own service) or service.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FollowUpFilter {
+    pub centre: Option<CentreId>,
+    pub agency: Option<AgencyId>,
+    pub service: Option<ServiceId>,
+    pub from: i64,
+    pub until: i64,
+}
+
+/// Follow-up figures for a centre, agency, service and period.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct FollowUp {
+    pub bookings: i64,
+    /// Meetings held (ended).
+    pub meetings: i64,
+    pub no_shows: i64,
+    pub cancelled: i64,
+    pub resolved: i64,
+    pub follow_up: i64,
+    pub referred: i64,
+    /// Of meetings held with an outcome.
+    pub share_resolved: Option<f64>,
+    /// From check-in to start, over meetings with both.
+    pub mean_wait_seconds: Option<f64>,
+    pub survey_answers: i64,
+    pub mean_satisfaction: Option<f64>,
+    pub share_got_help: Option<f64>,
+    pub complaints: i64,
+    pub suggestions: i64,
+    pub praise: i64,
+    pub calls_reported: i64,
+    pub mean_rtt_ms: Option<f64>,
+    pub mean_loss_per_mille: Option<f64>,
+    pub mean_poor_seconds: Option<f64>,
+}
+
 /// An officer taking part in a booking, for one of its services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -697,6 +785,25 @@ pub trait Store: Send + Sync + 'static {
         from: i64,
         until: i64,
     ) -> Result<Option<CitizenBookingView>, StoreError>;
+
+    /// Stores the survey of an ended booking and notes it in the history; `Conflict` when the
+    /// booking already has one, `InvalidTransition` when it has not ended.
+    async fn record_survey(
+        &self,
+        booking: BookingId,
+        answer: &SurveyAnswer,
+        actor: Subject,
+        at: i64,
+    ) -> Result<(), StoreError>;
+    async fn record_feedback(&self, feedback: &NewFeedback) -> Result<(), StoreError>;
+    /// The media side's summary of a meeting's call; the last report wins.
+    async fn record_call_quality(
+        &self,
+        booking: BookingId,
+        quality: &CallQuality,
+        at: i64,
+    ) -> Result<(), StoreError>;
+    async fn follow_up(&self, filter: &FollowUpFilter) -> Result<FollowUp, StoreError>;
 
     /// Rows per table, for checks that a refused request changed nothing.
     async fn table_counts(&self) -> Result<Vec<(&'static str, i64)>, StoreError>;

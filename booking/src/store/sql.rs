@@ -15,6 +15,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{Postgres, Sqlite};
 
+use super::follow_up::{COVERED, follow_up_methods};
 use super::resources::{self, BY_ID, group, hours, resource_methods, sql};
 use super::*;
 use crate::crypto::DataKey;
@@ -224,7 +225,7 @@ macro_rules! booking_view_sql {
 }
 
 /// Every table holding domain data (not sessions or the access log, which reads write to).
-const DATA_TABLES: [&str; 22] = [
+const DATA_TABLES: [&str; 25] = [
     "agencies",
     "services",
     "service_skills",
@@ -247,6 +248,9 @@ const DATA_TABLES: [&str; 22] = [
     "booking_officers",
     "booking_events",
     "reservations",
+    "survey_answers",
+    "feedback",
+    "call_quality",
 ];
 
 const INSERT_ACCESS_LOG: &str = "INSERT INTO access_log \
@@ -918,6 +922,54 @@ macro_rules! sql_store {
                 .transpose()
             }
 
+            async fn record_survey(
+                &self,
+                booking: BookingId,
+                answer: &SurveyAnswer,
+                actor: Subject,
+                at: i64,
+            ) -> Result<(), StoreError> {
+                self.insert_survey(booking, answer, actor, at).await
+            }
+
+            async fn record_feedback(&self, f: &NewFeedback) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO feedback (id, centre_id, agency_id, booking_id, kind, category, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(f.centre_id.to_string())
+                .bind(f.agency_id.map(|a| a.to_string()))
+                .bind(f.booking_id.map(|b| b.to_string()))
+                .bind(f.kind.as_str())
+                .bind(&f.category)
+                .bind(f.at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn record_call_quality(&self, booking: BookingId, q: &CallQuality, at: i64) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO call_quality (booking_id, mean_rtt_ms, loss_per_mille, poor_seconds, reported_at) \
+                     VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (booking_id) DO UPDATE SET mean_rtt_ms = $2, loss_per_mille = $3, \
+                         poor_seconds = $4, reported_at = $5",
+                )
+                .bind(booking.to_string())
+                .bind(q.mean_rtt_ms)
+                .bind(q.loss_per_mille)
+                .bind(q.poor_seconds)
+                .bind(at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn follow_up(&self, filter: &FollowUpFilter) -> Result<FollowUp, StoreError> {
+                self.compute_follow_up(filter).await
+            }
+
             async fn table_counts(&self) -> Result<Vec<(&'static str, i64)>, StoreError> {
                 let mut counts = Vec::with_capacity(DATA_TABLES.len());
                 for table in DATA_TABLES {
@@ -1017,6 +1069,8 @@ macro_rules! sql_store {
 
 resource_methods!(SqliteStore, Sqlite);
 resource_methods!(PgStore, Postgres);
+follow_up_methods!(SqliteStore, Sqlite);
+follow_up_methods!(PgStore, Postgres);
 
 sql_store!(
     SqliteStore,
