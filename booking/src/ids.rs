@@ -87,6 +87,10 @@ uuid_id!(
     /// A booked meeting.
     BookingId
 );
+uuid_id!(
+    /// A drop-in queue ticket.
+    TicketId
+);
 
 impl BookingId {
     /// The meeting room of this booking on the media side. Derived, not secret: knowing it grants

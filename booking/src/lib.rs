@@ -21,6 +21,7 @@ pub mod schedule;
 pub mod sessions;
 pub mod store;
 pub mod tokens;
+pub mod volume;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -139,10 +139,21 @@ async fn shared_booking(app: &Router) -> String {
     a.body["booking_id"].as_str().unwrap().to_owned()
 }
 
+/// A waiting drop-in ticket at the demo centre.
+async fn shared_ticket(app: &Router) -> String {
+    let guide = login(app, demo::GUIDE).await;
+    let body = json!({"service_id": demo::SERVICE_DEKLARATION});
+    let a = post(app, "/api/v1/drop-in", Some(&guide), Some(body)).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    a.body["id"].as_str().unwrap().to_owned()
+}
+
 /// The route's path with real ids: the shared booking, the demo's booth, agency, centre…
-fn concrete(path: &str, booking_id: &str) -> String {
+fn concrete(path: &str, ids: &(String, String)) -> String {
+    let (booking_id, ticket_id) = ids;
     let id = match path.split('/').nth(3).unwrap_or("") {
         "bookings" => booking_id.to_owned(),
+        "drop-in" => ticket_id.to_owned(),
         "booths" => demo::BOOTH_1.to_string(),
         "agencies" => demo::AGENCY_FORSAKRINGSKASSAN.to_string(),
         "services" => demo::SERVICE_FORALDRAPENNING.to_string(),
@@ -167,7 +178,7 @@ fn concrete(path: &str, booking_id: &str) -> String {
 async fn every_route_admits_exactly_its_declared_roles(db: &TestDb) {
     let (booking, _) = open(db).await;
     let app = booking.router();
-    let booking_id = shared_booking(&app).await;
+    let ids = (shared_booking(&app).await, shared_ticket(&app).await);
     let personas = personas(&app, &booking).await;
     let mut specs = table();
     // Signing out ends the personas' sessions: last.
@@ -184,7 +195,7 @@ async fn every_route_admits_exactly_its_declared_roles(db: &TestDb) {
                 );
             }
         }
-        let uri = concrete(spec.path, &booking_id);
+        let uri = concrete(spec.path, &ids);
         // An empty object: an admitted caller gets past the role check and is refused for the
         // body (422) or not at all; nothing is written by a refused body.
         let body = spec.takes_body.then(|| json!({}));
@@ -249,7 +260,7 @@ fn admitted<'a>(roles: &[Role], cookies: &'a [(Role, String)]) -> &'a str {
 async fn bad_input_on_every_route_is_a_4xx_with_a_code_and_changes_nothing(db: &TestDb) {
     let (booking, _) = open(db).await;
     let app = booking.router();
-    let booking_id = shared_booking(&app).await;
+    let ids = (shared_booking(&app).await, shared_ticket(&app).await);
     let cookies: Vec<(Role, String)> = personas(&app, &booking)
         .await
         .into_iter()
@@ -282,7 +293,7 @@ async fn bad_input_on_every_route_is_a_4xx_with_a_code_and_changes_nothing(db: &
             }
         }
         if spec.takes_body {
-            let uri = concrete(spec.path, &booking_id);
+            let uri = concrete(spec.path, &ids);
             tries.push((uri.clone(), None, Some(injection)));
             tries.push((uri.clone(), None, Some("{\"unterminated\": ")));
             tries.push((uri.clone(), Some(json!([injection])), None));

@@ -1,6 +1,7 @@
 //! The HTTP API. `router` builds it with state applied, so tests drive it with `oneshot`.
 
 mod bookings;
+mod drop_in;
 mod error;
 mod follow_up;
 mod resources;

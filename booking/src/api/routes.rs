@@ -16,7 +16,7 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Actor, ApiError, bookings, follow_up, resources, slots};
+use super::{Actor, ApiError, bookings, drop_in, follow_up, resources, slots};
 use crate::Booking;
 use crate::store::{Agency, Booth, Centre, Guide, Interpreter, Officer, Service};
 
@@ -162,6 +162,14 @@ pub fn table() -> Vec<RouteSpec> {
             Access::Roles(CITIZENS_AND_GUIDES, "citizen_or_guide_only"), follow_up::feedback),
         route!(get "/api/v1/follow-up", "Figures per centre, agency, service and period",
             Access::Roles(ADMINS, "admin_only"), follow_up::figures),
+        route!(post body "/api/v1/drop-in", "A drop-in ticket at the guide's centre",
+            Access::Roles(GUIDES, "guide_only"), drop_in::join),
+        route!(post body "/api/v1/drop-in/next", "Call the next citizen waiting for this officer",
+            Access::Roles(OFFICERS, "officer_only"), drop_in::call_next),
+        route!(get "/api/v1/drop-in/{id}", "A ticket's place in the queue and estimated wait",
+            Access::Roles(STAFF, "staff_only"), drop_in::read),
+        route!(post body "/api/v1/drop-in/{id}/close", "The citizen was served or left",
+            Access::Roles(STAFF, "staff_only"), drop_in::close),
         route!(post body "/api/v1/slots/search", "Free times for a service (or several) at a centre",
             Access::Roles(STAFF, "staff_only"), slots::search),
     ];

@@ -19,7 +19,7 @@ use crate::availability::{Candidate, SlotRequest, busy_by_resource, find_slots};
 use crate::ids::*;
 use crate::personnummer::Personnummer;
 use crate::schedule::Period;
-use crate::store::{Officer, Resource, ResourceKind, StaffAccess};
+use crate::store::{Officer, Reserved, Resource, ResourceKind, StaffAccess};
 
 /// The longest range one search covers, in days.
 const MAX_RANGE_DAYS: i64 = 31;
@@ -192,10 +192,18 @@ pub(crate) async fn search(
 
     let from = crate::schedule::local_to_utc(first_day, 0);
     let until = crate::schedule::local_to_utc(last_day + 1, 0);
-    let mut busy = busy_by_resource(store.reservations("officer", from, until).await?);
-    busy.extend(busy_by_resource(
-        store.reservations("booth", from, until).await?,
-    ));
+    let mut busy = busy_by_resource(
+        store
+            .reservations(Reserved::BoothsAt(centre.id), from, until)
+            .await?,
+    );
+    for service in &services {
+        busy.extend(busy_by_resource(
+            store
+                .reservations(Reserved::OfficersServing(*service), from, until)
+                .await?,
+        ));
+    }
     let mut names: HashMap<Uuid, String> = HashMap::new();
 
     let mut officer_groups = Vec::with_capacity(services.len());
@@ -253,7 +261,11 @@ pub(crate) async fn search(
     let interpreters = match &interpreter_language {
         None => None,
         Some(lang) => {
-            let busy = busy_by_resource(store.reservations("interpreter", from, until).await?);
+            let busy = busy_by_resource(
+                store
+                    .reservations(Reserved::Interpreters, from, until)
+                    .await?,
+            );
             Some(
                 store
                     .resources(ResourceKind::Interpreter)

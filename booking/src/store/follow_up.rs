@@ -1,7 +1,6 @@
 //! Follow-up in SQL: survey answers, feedback and call quality written, and the figures per
 //! centre, agency, service and period computed by the database (one pass per table).
 
-
 /// The bookings a follow-up covers; `$1`–`$5` are from, until, centre, agency, service (each of
 /// the last three NULL for all). Averages are cast to double precision, which both databases
 /// return as a float (PostgreSQL's AVG of integers is `numeric`).

@@ -493,6 +493,52 @@ pub struct FollowUp {
     pub mean_poor_seconds: Option<f64>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketState {
+    Waiting,
+    /// An officer has taken it; the guide takes the citizen to a booth.
+    Called,
+    Served,
+    /// The citizen went before being served.
+    Left,
+}
+
+impl TicketState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketState::Waiting => "waiting",
+            TicketState::Called => "called",
+            TicketState::Served => "served",
+            TicketState::Left => "left",
+        }
+    }
+}
+
+/// A drop-in ticket, with the citizen's place in the queue while waiting.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub centre_id: CentreId,
+    pub service_id: ServiceId,
+    pub number: i64,
+    pub state: TicketState,
+    #[serde(with = "crate::schedule::rfc3339")]
+    pub joined_at: i64,
+    pub officer_id: Option<OfficerId>,
+    /// 1 = next; among waiting tickets at the centre for the same agency. `None` unless waiting.
+    pub position: Option<i64>,
+}
+
+/// Whose reservations to read: only what a slot search could pick, so its cost follows one
+/// centre and service, not the whole country.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reserved {
+    OfficersServing(ServiceId),
+    BoothsAt(CentreId),
+    Interpreters,
+}
+
 /// An officer taking part in a booking, for one of its services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -648,11 +694,10 @@ pub trait Store: Send + Sync + 'static {
     async fn resources(&self, kind: ResourceKind) -> Result<Vec<Resource>, StoreError>;
     /// Officers who handle `service`, with their hours and absences.
     async fn officers_serving(&self, service: ServiceId) -> Result<Vec<Officer>, StoreError>;
-    /// `(resource id, period)` of every reservation of the given kind overlapping
-    /// `[from, until)`; kind is "officer", "booth" or "interpreter".
+    /// `(resource id, period)` of the reservations of `of` overlapping `[from, until)`.
     async fn reservations(
         &self,
-        kind: &'static str,
+        of: Reserved,
         from: i64,
         until: i64,
     ) -> Result<Vec<(uuid::Uuid, Period)>, StoreError>;
@@ -804,6 +849,25 @@ pub trait Store: Send + Sync + 'static {
         at: i64,
     ) -> Result<(), StoreError>;
     async fn follow_up(&self, filter: &FollowUpFilter) -> Result<FollowUp, StoreError>;
+
+    /// A new waiting ticket with the centre's next number.
+    async fn join_drop_in(
+        &self,
+        centre: CentreId,
+        service: ServiceId,
+        at: i64,
+    ) -> Result<Ticket, StoreError>;
+    async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>, StoreError>;
+    /// The longest-waiting ticket at the centre for a service the officer handles, now theirs;
+    /// `None` when nobody waits for them. Two officers calling at once get different tickets.
+    async fn call_next_ticket(
+        &self,
+        centre: CentreId,
+        officer: OfficerId,
+        at: i64,
+    ) -> Result<Option<Ticket>, StoreError>;
+    /// `waiting` or `called` -> `served` or `left`.
+    async fn close_ticket(&self, id: TicketId, state: TicketState) -> Result<Ticket, StoreError>;
 
     /// Rows per table, for checks that a refused request changed nothing.
     async fn table_counts(&self) -> Result<Vec<(&'static str, i64)>, StoreError>;

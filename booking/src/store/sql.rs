@@ -225,7 +225,7 @@ macro_rules! booking_view_sql {
 }
 
 /// Every table holding domain data (not sessions or the access log, which reads write to).
-const DATA_TABLES: [&str; 25] = [
+const DATA_TABLES: [&str; 26] = [
     "agencies",
     "services",
     "service_skills",
@@ -251,6 +251,7 @@ const DATA_TABLES: [&str; 25] = [
     "survey_answers",
     "feedback",
     "call_quality",
+    "drop_in_tickets",
 ];
 
 const INSERT_ACCESS_LOG: &str = "INSERT INTO access_log \
@@ -258,7 +259,8 @@ const INSERT_ACCESS_LOG: &str = "INSERT INTO access_log \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
 macro_rules! sql_store {
-    ($store:ident, $db:ty, begin_write = $begin_write:literal, for_update = $for_update:literal) => {
+    ($store:ident, $db:ty, begin_write = $begin_write:literal, for_update = $for_update:literal,
+     queue_lock = $queue_lock:literal) => {
         impl $store {
             async fn log_access(
                 conn: &mut <$db as sqlx::Database>::Connection,
@@ -395,6 +397,40 @@ macro_rules! sql_store {
                 }))
             }
 
+            async fn load_ticket(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                id: TicketId,
+            ) -> Result<Option<Ticket>, StoreError> {
+                let row: Option<(String, String, i64, String, i64, Option<String>, i64)> = sqlx::query_as(
+                    "SELECT t.centre_id, t.service_id, t.number, t.state, t.joined_at, t.officer_id, \
+                            (SELECT COUNT(*) FROM drop_in_tickets w JOIN services ws ON ws.id = w.service_id \
+                             WHERE w.centre_id = t.centre_id AND w.state = 'waiting' AND ws.agency_id = s.agency_id \
+                               AND (w.joined_at < t.joined_at OR (w.joined_at = t.joined_at AND w.number <= t.number))) \
+                     FROM drop_in_tickets t JOIN services s ON s.id = t.service_id WHERE t.id = $1",
+                )
+                .bind(id.to_string())
+                .fetch_optional(&mut *conn)
+                .await?;
+                let Some((centre, service, number, state, joined_at, officer, ahead)) = row else { return Ok(None) };
+                let state = match state.as_str() {
+                    "waiting" => TicketState::Waiting,
+                    "called" => TicketState::Called,
+                    "served" => TicketState::Served,
+                    "left" => TicketState::Left,
+                    other => return Err(StoreError::Corrupt(format!("bad ticket state {other:?}"))),
+                };
+                Ok(Some(Ticket {
+                    id,
+                    centre_id: parse_id(&centre)?,
+                    service_id: parse_id(&service)?,
+                    number,
+                    state,
+                    joined_at,
+                    officer_id: officer.as_deref().map(parse_id).transpose()?,
+                    position: (state == TicketState::Waiting).then_some(ahead),
+                }))
+            }
+
             /// Appends to a booking's history inside the caller's transaction. Two changes racing
             /// for the same number make the later one fail on the primary key, not both pass.
             async fn append_event(
@@ -462,17 +498,25 @@ macro_rules! sql_store {
 
             async fn reservations(
                 &self,
-                kind: &'static str,
+                of: Reserved,
                 from: i64,
                 until: i64,
             ) -> Result<Vec<(uuid::Uuid, Period)>, StoreError> {
-                let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+                // Each variant's subquery takes `$3` (NULL for interpreters).
+                let (subquery, key) = match of {
+                    Reserved::OfficersServing(s) => {
+                        ("SELECT officer_id FROM officer_services WHERE service_id = $3", Some(s.to_string()))
+                    }
+                    Reserved::BoothsAt(c) => ("SELECT id FROM booths WHERE centre_id = $3", Some(c.to_string())),
+                    Reserved::Interpreters => ("SELECT id FROM interpreters WHERE $3 IS NULL", None),
+                };
+                let rows: Vec<(String, i64, i64)> = sqlx::query_as(sql(format!(
                     "SELECT resource_id, starts_at, ends_at FROM reservations \
-                     WHERE kind = $1 AND starts_at < $3 AND ends_at > $2",
-                )
-                .bind(kind)
+                     WHERE starts_at < $2 AND ends_at > $1 AND resource_id IN ({subquery})"
+                )))
                 .bind(from)
                 .bind(until)
+                .bind(key)
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map(|(id, s, e)| Ok((parse_id(&id)?, Period::new(s, e)))).collect()
@@ -970,6 +1014,75 @@ macro_rules! sql_store {
                 self.compute_follow_up(filter).await
             }
 
+            async fn join_drop_in(&self, centre: CentreId, service: ServiceId, at: i64) -> Result<Ticket, StoreError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                let id = TicketId::new();
+                // The unique (centre, number) refuses a number taken by a racing transaction.
+                sqlx::query(
+                    "INSERT INTO drop_in_tickets (id, centre_id, service_id, number, state, joined_at) \
+                     SELECT $1, $2, $3, COALESCE(MAX(number), 0) + 1, 'waiting', $4 \
+                     FROM drop_in_tickets WHERE centre_id = $2",
+                )
+                .bind(id.to_string())
+                .bind(centre.to_string())
+                .bind(service.to_string())
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                let ticket = Self::load_ticket(&mut tx, id).await?.ok_or(StoreError::NotFound("ticket"))?;
+                tx.commit().await?;
+                Ok(ticket)
+            }
+
+            async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>, StoreError> {
+                let mut conn = self.pool.acquire().await?;
+                Self::load_ticket(&mut conn, id).await
+            }
+
+            async fn call_next_ticket(&self, centre: CentreId, officer: OfficerId, at: i64) -> Result<Option<Ticket>, StoreError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                let next: Option<String> = sqlx::query_scalar(concat!(
+                    "SELECT t.id FROM drop_in_tickets t \
+                     JOIN officer_services os ON os.service_id = t.service_id AND os.officer_id = $2 \
+                     WHERE t.centre_id = $1 AND t.state = 'waiting' ORDER BY t.joined_at, t.number LIMIT 1",
+                    $queue_lock
+                ))
+                .bind(centre.to_string())
+                .bind(officer.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(id) = next else { return Ok(None) };
+                sqlx::query(
+                    "UPDATE drop_in_tickets SET state = 'called', called_at = $2, officer_id = $3 \
+                     WHERE id = $1 AND state = 'waiting'",
+                )
+                .bind(&id)
+                .bind(at)
+                .bind(officer.to_string())
+                .execute(&mut *tx)
+                .await?;
+                let ticket = Self::load_ticket(&mut tx, parse_id(&id)?).await?;
+                tx.commit().await?;
+                Ok(ticket)
+            }
+
+            async fn close_ticket(&self, id: TicketId, state: TicketState) -> Result<Ticket, StoreError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                let done = sqlx::query(
+                    "UPDATE drop_in_tickets SET state = $2 WHERE id = $1 AND state IN ('waiting', 'called')",
+                )
+                .bind(id.to_string())
+                .bind(state.as_str())
+                .execute(&mut *tx)
+                .await?;
+                let ticket = Self::load_ticket(&mut tx, id).await?.ok_or(StoreError::NotFound("ticket"))?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::Invalid("the ticket is already closed"));
+                }
+                tx.commit().await?;
+                Ok(ticket)
+            }
+
             async fn table_counts(&self) -> Result<Vec<(&'static str, i64)>, StoreError> {
                 let mut counts = Vec::with_capacity(DATA_TABLES.len());
                 for table in DATA_TABLES {
@@ -1076,11 +1189,14 @@ sql_store!(
     SqliteStore,
     Sqlite,
     begin_write = "BEGIN IMMEDIATE",
-    for_update = ""
+    for_update = "",
+    queue_lock = ""
 );
 sql_store!(
     PgStore,
     Postgres,
     begin_write = "BEGIN",
-    for_update = " FOR UPDATE"
+    for_update = " FOR UPDATE",
+    // A ticket another officer is calling is skipped, not waited for: each gets the next.
+    queue_lock = " FOR UPDATE OF t SKIP LOCKED"
 );
