@@ -9,7 +9,10 @@ use std::sync::Arc;
 use crate::identity::Subject;
 use crate::ids::*;
 use crate::personnummer::Personnummer;
-use crate::store::{Agency, Booth, Centre, Guide, Officer, Service, Store, StoreError};
+use crate::schedule::WeeklyHours;
+use crate::store::{
+    Agency, Booth, Centre, Guide, Interpreter, Officer, Resource, Service, Store, StoreError,
+};
 
 pub const AGENCY_FORSAKRINGSKASSAN: AgencyId =
     AgencyId::from_u128(0x6e617276_6172_4f00_8000_00000000a001);
@@ -27,14 +30,21 @@ pub const CENTRE_LJUSDAL: CentreId = CentreId::from_u128(0x6e617276_6172_4f00_80
 pub const BOOTH_1: BoothId = BoothId::from_u128(0x6e617276_6172_4f00_8000_00000000b001);
 pub const BOOTH_2: BoothId = BoothId::from_u128(0x6e617276_6172_4f00_8000_00000000b002);
 
-/// Anna Lindqvist, Försäkringskassan.
+/// Anna Lindqvist, Försäkringskassan (and its admin).
 pub const OFFICER_ANNA: OfficerId = OfficerId::from_u128(0x6e617276_6172_4f00_8000_00000000f001);
 /// Björn Eriksson, Försäkringskassan.
 pub const OFFICER_BJORN: OfficerId = OfficerId::from_u128(0x6e617276_6172_4f00_8000_00000000f002);
-/// Sara Nilsson, Skatteverket.
+/// Sara Nilsson, Skatteverket (and its admin).
 pub const OFFICER_SARA: OfficerId = OfficerId::from_u128(0x6e617276_6172_4f00_8000_00000000f003);
 
-/// Maria Svensson, servicevägledare in Ljusdal.
+/// Leila Haddad, Arabic interpreter.
+pub const INTERPRETER_ARABIC: InterpreterId =
+    InterpreterId::from_u128(0x6e617276_6172_4f00_8000_00000000a1a1);
+/// Johan Teckensson, Swedish sign language interpreter.
+pub const INTERPRETER_SIGN: InterpreterId =
+    InterpreterId::from_u128(0x6e617276_6172_4f00_8000_00000000a1a2);
+
+/// Maria Svensson, servicevägledare in Ljusdal (and the centre's admin).
 pub const GUIDE: GuideId = GuideId::from_u128(0x6e617276_6172_4f00_8000_00000000d001);
 
 pub const CITIZEN_1: CitizenId = CitizenId::from_u128(0x6e617276_6172_4f00_8000_000000000c01);
@@ -71,85 +81,127 @@ pub async fn seed(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> {
 }
 
 async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> {
-    let agency = |id, name: &str| Agency {
-        id,
-        name: name.to_owned(),
-    };
-    store
-        .insert_agency(&agency(AGENCY_FORSAKRINGSKASSAN, "Försäkringskassan"))
-        .await?;
-    store
-        .insert_agency(&agency(AGENCY_SKATTEVERKET, "Skatteverket"))
-        .await?;
-
-    let service = |id, agency_id, name: &str, minutes| Service {
-        id,
-        agency_id,
-        name: name.to_owned(),
-        default_duration_minutes: minutes,
-    };
-    store
-        .insert_service(&service(
+    for (id, name) in [
+        (AGENCY_FORSAKRINGSKASSAN, "Försäkringskassan"),
+        (AGENCY_SKATTEVERKET, "Skatteverket"),
+    ] {
+        store
+            .create_resource(&Resource::Agency(Agency {
+                id,
+                name: name.to_owned(),
+            }))
+            .await?;
+    }
+    for (id, agency_id, name, minutes) in [
+        (
             SERVICE_FORALDRAPENNING,
             AGENCY_FORSAKRINGSKASSAN,
             "Föräldrapenning",
             30,
-        ))
-        .await?;
-    store
-        .insert_service(&service(
+        ),
+        (
             SERVICE_SJUKPENNING,
             AGENCY_FORSAKRINGSKASSAN,
             "Sjukpenning",
             30,
-        ))
-        .await?;
+        ),
+        (SERVICE_DEKLARATION, AGENCY_SKATTEVERKET, "Deklaration", 20),
+    ] {
+        store
+            .create_resource(&Resource::Service(Service {
+                id,
+                agency_id,
+                name: name.to_owned(),
+                default_duration_minutes: minutes,
+                required_skills: vec![],
+            }))
+            .await?;
+    }
     store
-        .insert_service(&service(
-            SERVICE_DEKLARATION,
-            AGENCY_SKATTEVERKET,
-            "Deklaration",
-            20,
-        ))
-        .await?;
-
-    store
-        .insert_centre(&Centre {
+        .create_resource(&Resource::Centre(Centre {
             id: CENTRE_LJUSDAL,
             kommun: "Ljusdal".to_owned(),
             name: "Statligt servicekontor Ljusdal".to_owned(),
-        })
+            address: "Södra Järnvägsgatan 17, 827 30 Ljusdal".to_owned(),
+            opening_hours: WeeklyHours::weekdays(9 * 60, 16 * 60),
+            closures: vec![],
+        }))
         .await?;
-    for (id, name) in [(BOOTH_1, "Mötesrum 1"), (BOOTH_2, "Mötesrum 2")] {
+    for (id, name, wheelchair_accessible) in [
+        (BOOTH_1, "Mötesrum 1", false),
+        (BOOTH_2, "Mötesrum 2", true),
+    ] {
         store
-            .insert_booth(&Booth {
+            .create_resource(&Resource::Booth(Booth {
                 id,
                 centre_id: CENTRE_LJUSDAL,
                 name: name.to_owned(),
-            })
+                wheelchair_accessible,
+                equipment: vec!["document_camera".to_owned(), "hearing_loop".to_owned()],
+                device_id: None,
+            }))
             .await?;
     }
-
-    for (id, agency_id, name) in [
-        (OFFICER_ANNA, AGENCY_FORSAKRINGSKASSAN, "Anna Lindqvist"),
-        (OFFICER_BJORN, AGENCY_FORSAKRINGSKASSAN, "Björn Eriksson"),
-        (OFFICER_SARA, AGENCY_SKATTEVERKET, "Sara Nilsson"),
+    for (id, agency_id, name, services, languages, agency_admin) in [
+        (
+            OFFICER_ANNA,
+            AGENCY_FORSAKRINGSKASSAN,
+            "Anna Lindqvist",
+            vec![SERVICE_FORALDRAPENNING, SERVICE_SJUKPENNING],
+            vec!["sv", "en"],
+            true,
+        ),
+        (
+            OFFICER_BJORN,
+            AGENCY_FORSAKRINGSKASSAN,
+            "Björn Eriksson",
+            vec![SERVICE_FORALDRAPENNING, SERVICE_SJUKPENNING],
+            vec!["sv", "ar"],
+            false,
+        ),
+        (
+            OFFICER_SARA,
+            AGENCY_SKATTEVERKET,
+            "Sara Nilsson",
+            vec![SERVICE_DEKLARATION],
+            vec!["sv"],
+            true,
+        ),
     ] {
         store
-            .insert_officer(&Officer {
+            .create_resource(&Resource::Officer(Officer {
                 id,
                 agency_id,
                 display_name: name.to_owned(),
-            })
+                agency_admin,
+                services,
+                languages: languages.into_iter().map(str::to_owned).collect(),
+                skills: vec![],
+                working_hours: WeeklyHours::weekdays(8 * 60, 17 * 60),
+                absences: vec![],
+            }))
             .await?;
     }
     store
-        .insert_guide(&Guide {
+        .create_resource(&Resource::Guide(Guide {
             id: GUIDE,
             centre_id: CENTRE_LJUSDAL,
             display_name: "Maria Svensson".to_owned(),
-        })
+            centre_admin: true,
+        }))
         .await?;
+    for (id, name, languages) in [
+        (INTERPRETER_ARABIC, "Leila Haddad", vec!["ar", "sv"]),
+        (INTERPRETER_SIGN, "Johan Teckensson", vec!["swl", "sv"]),
+    ] {
+        store
+            .create_resource(&Resource::Interpreter(Interpreter {
+                id,
+                display_name: name.to_owned(),
+                languages: languages.into_iter().map(str::to_owned).collect(),
+            }))
+            .await?;
+    }
 
     for (id, pnr, name) in [
         (CITIZEN_1, CITIZEN_1_PERSONNUMMER, CITIZEN_1_NAME),

@@ -32,6 +32,21 @@ impl IdentityProvider for DevEid {
         env == Environment::Development
     }
 
+    fn documented_routes(&self) -> &'static [(&'static str, &'static str, &'static str)] {
+        &[
+            (
+                "get",
+                "/people",
+                "Demo people to sign in as (development only)",
+            ),
+            (
+                "post",
+                "/login",
+                "Sign in as a demo person (development only)",
+            ),
+        ]
+    }
+
     fn routes(&self, booking: Booking) -> Router {
         Router::new()
             .route("/people", get(people))

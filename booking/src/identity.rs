@@ -118,4 +118,6 @@ pub trait IdentityProvider: Send + Sync + 'static {
     fn allowed_in(&self, env: Environment) -> bool;
     /// The provider's routes, state applied, to be nested under `/api/v1/{name}`.
     fn routes(&self, booking: crate::Booking) -> axum::Router;
+    /// `(method, path under /api/v1/{name}, summary)` of each route, for the OpenAPI document.
+    fn documented_routes(&self) -> &'static [(&'static str, &'static str, &'static str)];
 }

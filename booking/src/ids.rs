@@ -76,12 +76,20 @@ uuid_id!(
     GuideId
 );
 uuid_id!(
+    /// An interpreter (tolk), spoken or sign language; works for every agency.
+    InterpreterId
+);
+uuid_id!(
     /// A citizen. Internal only: never put in a join token, URL or log line meant for the media side.
     CitizenId
 );
 uuid_id!(
     /// A booked meeting.
     BookingId
+);
+uuid_id!(
+    /// A drop-in queue ticket.
+    TicketId
 );
 
 impl BookingId {

@@ -8,6 +8,7 @@
 //! them). Start with [`Booking::open`]; mount [`Booking::router`].
 
 pub mod api;
+pub mod availability;
 pub mod clock;
 pub mod config;
 pub mod crypto;
@@ -16,9 +17,11 @@ pub mod dev_eid;
 pub mod identity;
 pub mod ids;
 pub mod personnummer;
+pub mod schedule;
 pub mod sessions;
 pub mod store;
 pub mod tokens;
+pub mod volume;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

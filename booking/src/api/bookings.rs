@@ -1,4 +1,5 @@
-//! Bookings: create and list (staff), start (guide), join (participants), and the booth's view.
+//! Bookings: create and list (staff), the lifecycle (reschedule, cancel, check in, no-show, start,
+//! end, each written to the booking's history), join (participants), and the booth's view.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -7,17 +8,19 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use signalling::ids::RoomId;
 use signalling::token::Role;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use tracing::Instrument;
 
-use super::{ApiError, Staff, rfc3339};
+use super::{Actor, ApiError, Staff, json_body, parse_path_id, rfc3339};
 use crate::Booking;
 use crate::clock::local_day_bounds;
 use crate::identity::{Identity, Subject};
 use crate::ids::*;
 use crate::personnummer::Personnummer;
-use crate::store::{BookingFilter, BookingState, BookingView, NewBooking, StaffAccess, StoreError};
+use crate::schedule::parse_rfc3339;
+use crate::store::{
+    BookingChange, BookingEvent, BookingFilter, BookingRecord, BookingState, BookingView,
+    CancelReason, Named, NewBooking, Outcome, Participant, StaffAccess, StoreError,
+};
 
 /// Longest meeting that can be booked, in minutes.
 const MAX_DURATION_MINUTES: i64 = 480;
@@ -40,8 +43,27 @@ pub(crate) struct BookingJson {
     service: String,
     agency: String,
     officer: NamedJson<OfficerId>,
+    /// Every officer of the meeting; the first is `officer`.
+    officers: Vec<NamedJson<OfficerId>>,
+    interpreter: Option<NamedJson<InterpreterId>>,
+    language: Option<String>,
     booth: NamedJson<BoothId>,
     citizen_name: String,
+}
+
+impl<I> NamedJson<I> {
+    pub(crate) fn new(id: I, name: String) -> Self {
+        NamedJson { id, name }
+    }
+}
+
+impl<I> From<Named<I>> for NamedJson<I> {
+    fn from(n: Named<I>) -> Self {
+        NamedJson {
+            id: n.id,
+            name: n.name,
+        }
+    }
 }
 
 impl From<BookingView> for BookingJson {
@@ -54,14 +76,11 @@ impl From<BookingView> for BookingJson {
             duration_minutes: v.duration_minutes,
             service: v.service.name,
             agency: v.agency.name,
-            officer: NamedJson {
-                id: v.officer.id,
-                name: v.officer.name,
-            },
-            booth: NamedJson {
-                id: v.booth.id,
-                name: v.booth.name,
-            },
+            officer: v.officer.into(),
+            officers: v.officers.into_iter().map(NamedJson::from).collect(),
+            interpreter: v.interpreter.map(NamedJson::from),
+            language: v.language,
+            booth: v.booth.into(),
             citizen_name: v.citizen_name,
         }
     }
@@ -78,32 +97,16 @@ pub(crate) struct CreateBooking {
     duration_minutes: i64,
     citizen_personnummer: String,
     citizen_name: Option<String>,
+    /// Officers of other services (a resource group): one meeting, one time.
+    #[serde(default)]
+    additional_officers: Vec<Participant>,
+    interpreter_id: Option<InterpreterId>,
+    /// The citizen's language, a BCP 47 tag ("ar", "swl").
+    language: Option<String>,
 }
 
-fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    // The rejection text can quote the body, which may hold a personnummer: keep it generic.
-    body.map(|Json(b)| b).map_err(|e| match e {
-        JsonRejection::MissingJsonContentType(_) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "json_required",
-            "send application/json",
-        ),
-        JsonRejection::JsonDataError(_) => ApiError::unprocessable(
-            "invalid_request",
-            "a field is missing or has the wrong type",
-        ),
-        _ => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            "the body is not valid JSON",
-        ),
-    })
-}
-
-fn parse_path_id<T: std::str::FromStr>(raw: &str, code: &'static str) -> Result<T, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::not_found(code, "no such thing"))
-}
+/// Most officers in one meeting.
+pub(crate) const MAX_OFFICERS: usize = 6;
 
 fn guide_only(identity: &Identity) -> Result<GuideId, ApiError> {
     match identity.subject {
@@ -145,15 +148,14 @@ pub(crate) async fn create(
             "the booth is at another centre",
         ));
     }
-    let starts_at = OffsetDateTime::parse(&req.starts_at, &Rfc3339)
-        .map_err(|_| ApiError::unprocessable("invalid_starts_at", "starts_at must be RFC 3339"))?
-        .unix_timestamp();
-    if !(1..=MAX_DURATION_MINUTES).contains(&req.duration_minutes) {
+    let (starts_at, duration_minutes) = parse_time(&req.starts_at, req.duration_minutes)?;
+    if req.additional_officers.len() + 1 > MAX_OFFICERS {
         return Err(ApiError::unprocessable(
-            "invalid_duration",
-            format!("duration_minutes must be 1 to {MAX_DURATION_MINUTES}"),
+            "too_many_officers",
+            format!("at most {MAX_OFFICERS} officers in one meeting"),
         ));
     }
+    super::resources::optional_language(req.language.as_deref())?;
     let personnummer = Personnummer::parse(&req.citizen_personnummer)
         .map_err(|e| ApiError::unprocessable("invalid_personnummer", e.to_string()))?;
     let name = req
@@ -170,7 +172,10 @@ pub(crate) async fn create(
         citizen_personnummer: personnummer,
         citizen_name: name.to_owned(),
         starts_at,
-        duration_minutes: req.duration_minutes,
+        duration_minutes,
+        additional_officers: req.additional_officers,
+        interpreter_id: req.interpreter_id,
+        language: req.language,
         created_by: Some(guide_id),
         created_at: now,
     };
@@ -193,6 +198,12 @@ pub(crate) async fn create(
             }
             StoreError::NotFound("booth") => {
                 ApiError::unprocessable("unknown_booth", "no such booth")
+            }
+            StoreError::NotFound("interpreter") => {
+                ApiError::unprocessable("unknown_interpreter", "no such interpreter")
+            }
+            StoreError::Invalid("an officer is listed twice") => {
+                ApiError::unprocessable("duplicate_officer", "an officer is listed twice")
             }
             StoreError::Invalid(msg) => ApiError::unprocessable("service_not_of_officer", msg),
             other => other.into(),
@@ -263,10 +274,16 @@ pub(crate) async fn start(
                 "the booking is at another centre",
             ));
         }
-        let state = store.start_booking(id).await.map_err(|e| match e {
-            StoreError::NotFound(_) => ApiError::not_found("booking_not_found", "no such booking"),
-            other => other.into(),
-        })?;
+        let state = store
+            .change_booking(
+                id,
+                &BookingChange::Start,
+                identity.subject,
+                booking.clock().now(),
+            )
+            .await
+            .map_err(change_error)?
+            .state;
         tracing::info!("booking started");
         Ok(Json(StartedJson {
             booking_id: id,
@@ -302,7 +319,7 @@ pub(crate) async fn join(
             .await?
             .ok_or_else(|| ApiError::not_found("booking_not_found", "no such booking"))?;
         let (role, name) = match identity.subject {
-            Subject::Officer(o) if o == record.officer_id => {
+            Subject::Officer(o) if record.officers.iter().any(|p| p.officer_id == o) => {
                 (Role::Officer, identity.display_name.clone())
             }
             Subject::Citizen(c) if c == record.citizen_id => {
@@ -317,13 +334,13 @@ pub(crate) async fn join(
         };
         match record.state {
             BookingState::Started => {}
-            BookingState::Booked => {
+            BookingState::Booked | BookingState::CheckedIn => {
                 return Err(ApiError::conflict(
                     "booking_not_started",
                     "the meeting has not been started yet",
                 ));
             }
-            BookingState::Ended | BookingState::Cancelled => {
+            BookingState::Ended | BookingState::Cancelled | BookingState::NoShow => {
                 return Err(ApiError::conflict(
                     "booking_closed",
                     "the meeting is over or cancelled",
@@ -410,4 +427,238 @@ pub(crate) async fn booth_next(
         agency_name: next.agency_name,
         service: next.service_name,
     }))
+}
+
+/// A start time (RFC 3339, years 2000–2199) and a length in minutes, checked.
+pub(crate) fn parse_time(starts_at: &str, duration_minutes: i64) -> Result<(i64, i64), ApiError> {
+    let starts_at = parse_rfc3339(starts_at).ok_or_else(|| {
+        ApiError::unprocessable(
+            "invalid_starts_at",
+            "starts_at must be RFC 3339, years 2000–2199",
+        )
+    })?;
+    if !(1..=MAX_DURATION_MINUTES).contains(&duration_minutes) {
+        return Err(ApiError::unprocessable(
+            "invalid_duration",
+            format!("duration_minutes must be 1 to {MAX_DURATION_MINUTES}"),
+        ));
+    }
+    Ok((starts_at, duration_minutes))
+}
+
+fn change_error(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound("booking") => {
+            ApiError::not_found("booking_not_found", "no such booking")
+        }
+        StoreError::NotFound("booth") => ApiError::unprocessable("unknown_booth", "no such booth"),
+        StoreError::Invalid(msg) => ApiError::unprocessable("invalid_request", msg),
+        other => other.into(),
+    }
+}
+
+/// Who may see and change a booking: a guide of its centre, or one of its officers.
+async fn staff_of_booking(
+    booking: &Booking,
+    actor: &Actor,
+    raw_id: &str,
+) -> Result<BookingRecord, ApiError> {
+    let id: BookingId = parse_path_id(raw_id, "booking_not_found")?;
+    let record = booking
+        .store()
+        .booking(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("booking_not_found", "no such booking"))?;
+    let allowed = match actor {
+        Actor::Guide(g) => g.centre_id == record.centre_id,
+        Actor::Officer(o) => record.officers.iter().any(|p| p.officer_id == o.id),
+        Actor::Citizen(_) => {
+            return Err(ApiError::forbidden("staff_only", "only staff may do this"));
+        }
+    };
+    if !allowed {
+        return Err(ApiError::forbidden(
+            "not_your_booking",
+            "the booking is at another centre or with other officers",
+        ));
+    }
+    Ok(record)
+}
+
+async fn apply(
+    booking: &Booking,
+    actor: &Actor,
+    record: &BookingRecord,
+    change: BookingChange,
+) -> Result<Json<BookingJson>, ApiError> {
+    let span =
+        tracing::info_span!("change_booking", booking_id = %record.id, change = change.kind());
+    async move {
+        let store = booking.store();
+        store
+            .change_booking(record.id, &change, actor.subject(), booking.clock().now())
+            .await
+            .map_err(change_error)?;
+        tracing::info!("booking changed");
+        read_view(booking, actor, record.id, "staff changed the booking").await
+    }
+    .instrument(span)
+    .await
+}
+
+async fn read_view(
+    booking: &Booking,
+    actor: &Actor,
+    id: BookingId,
+    reason: &str,
+) -> Result<Json<BookingJson>, ApiError> {
+    let access = StaffAccess {
+        actor: actor.subject(),
+        reason: reason.to_owned(),
+        at: booking.clock().now(),
+    };
+    let view = booking
+        .store()
+        .view_booking(id, &access)
+        .await?
+        .ok_or_else(|| ApiError::not_found("booking_not_found", "no such booking"))?;
+    Ok(Json(view.into()))
+}
+
+pub(crate) async fn read(
+    State(booking): State<Booking>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> Result<Json<BookingJson>, ApiError> {
+    let record = staff_of_booking(&booking, &actor, &id).await?;
+    read_view(&booking, &actor, record.id, "staff opened the booking").await
+}
+
+pub(crate) async fn history(
+    State(booking): State<Booking>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<BookingEvent>>, ApiError> {
+    let record = staff_of_booking(&booking, &actor, &id).await?;
+    Ok(Json(booking.store().booking_history(record.id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RescheduleBody {
+    starts_at: String,
+    duration_minutes: i64,
+    booth_id: Option<BoothId>,
+}
+
+pub(crate) async fn reschedule(
+    State(booking): State<Booking>,
+    actor: Actor,
+    Path(id): Path<String>,
+    body: Result<Json<RescheduleBody>, JsonRejection>,
+) -> Result<Json<BookingJson>, ApiError> {
+    let record = staff_of_booking(&booking, &actor, &id).await?;
+    let req = json_body(body)?;
+    let (starts_at, duration_minutes) = parse_time(&req.starts_at, req.duration_minutes)?;
+    let change = BookingChange::Reschedule {
+        starts_at,
+        duration_minutes,
+        booth_id: req.booth_id,
+    };
+    apply(&booking, &actor, &record, change).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CancelBody {
+    reason: CancelReason,
+}
+
+pub(crate) async fn cancel(
+    State(booking): State<Booking>,
+    actor: Actor,
+    Path(id): Path<String>,
+    body: Result<Json<CancelBody>, JsonRejection>,
+) -> Result<Json<BookingJson>, ApiError> {
+    let record = staff_of_booking(&booking, &actor, &id).await?;
+    let req = json_body(body)?;
+    apply(
+        &booking,
+        &actor,
+        &record,
+        BookingChange::Cancel { reason: req.reason },
+    )
+    .await
+}
+
+/// Check-in and no-show are the guide's: they see who came to the centre.
+async fn by_guide(
+    booking: &Booking,
+    actor: &Actor,
+    id: &str,
+    change: BookingChange,
+) -> Result<Json<BookingJson>, ApiError> {
+    if !matches!(actor, Actor::Guide(_)) {
+        return Err(ApiError::forbidden(
+            "guide_only",
+            "only a service guide may do this",
+        ));
+    }
+    let record = staff_of_booking(booking, actor, id).await?;
+    apply(booking, actor, &record, change).await
+}
+
+pub(crate) async fn check_in(
+    State(booking): State<Booking>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> Result<Json<BookingJson>, ApiError> {
+    by_guide(&booking, &actor, &id, BookingChange::CheckIn).await
+}
+
+pub(crate) async fn no_show(
+    State(booking): State<Booking>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> Result<Json<BookingJson>, ApiError> {
+    by_guide(&booking, &actor, &id, BookingChange::NoShow).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EndBody {
+    outcome: Outcome,
+    /// A short code from the agency's list, not a note about the citizen.
+    category: Option<String>,
+}
+
+/// Outcome categories are codes: lower-case letters, digits, `_` and `-`, at most 40.
+pub(crate) fn is_category_code(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 40
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+pub(crate) async fn end(
+    State(booking): State<Booking>,
+    actor: Actor,
+    Path(id): Path<String>,
+    body: Result<Json<EndBody>, JsonRejection>,
+) -> Result<Json<BookingJson>, ApiError> {
+    let record = staff_of_booking(&booking, &actor, &id).await?;
+    let req = json_body(body)?;
+    if let Some(c) = &req.category
+        && !is_category_code(c)
+    {
+        return Err(ApiError::unprocessable(
+            "invalid_category",
+            "category is a code (a-z, 0-9, _ and -, at most 40), never free text",
+        ));
+    }
+    let change = BookingChange::End {
+        outcome: req.outcome,
+        category: req.category,
+    };
+    apply(&booking, &actor, &record, change).await
 }

@@ -70,8 +70,11 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(_) => {
                 ApiError::conflict("conflict", "conflicts with existing data")
             }
-            StoreError::NotStartable(_) => {
-                ApiError::conflict("booking_not_startable", e.to_string())
+            StoreError::InvalidTransition {
+                change: "started", ..
+            } => ApiError::conflict("booking_not_startable", e.to_string()),
+            StoreError::InvalidTransition { .. } => {
+                ApiError::conflict("invalid_transition", e.to_string())
             }
             StoreError::NotFound(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())

@@ -1,37 +1,37 @@
 //! The HTTP API. `router` builds it with state applied, so tests drive it with `oneshot`.
 
 mod bookings;
+mod drop_in;
 mod error;
+mod follow_up;
+mod resources;
+pub mod routes;
+mod slots;
 
-use axum::extract::{FromRequestParts, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::header::CACHE_CONTROL;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 pub use error::ApiError;
 
 use crate::Booking;
 use crate::identity::{Identity, Subject};
-use crate::ids::{GuideId, OfficerId};
+use crate::ids::{CitizenId, GuideId, OfficerId};
+use crate::store::{Guide, Officer};
+
+/// Largest request body the API reads. Generous for any resource or booking; bigger is an error,
+/// not a slow parse.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub fn router(booking: Booking) -> Router {
-    let mut api = Router::new()
-        .route("/api/v1/session", get(session))
-        .route("/api/v1/session/logout", post(logout))
-        .route("/api/v1/directory", get(directory))
-        .route(
-            "/api/v1/bookings",
-            get(bookings::list).post(bookings::create),
-        )
-        .route("/api/v1/bookings/{id}/start", post(bookings::start))
-        .route("/api/v1/bookings/{id}/join", post(bookings::join))
-        .route("/api/v1/booths/{booth_id}/next", get(bookings::booth_next))
+    let mut api = routes::router(&booking)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(booking.clone());
     for provider in booking.identity_providers() {
         if provider.allowed_in(booking.environment()) {
@@ -84,10 +84,80 @@ impl Staff {
 }
 
 pub(crate) fn rfc3339(unix: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
+    crate::schedule::format_rfc3339(unix)
+}
+
+/// The signed-in person with what their role needs: an officer's agency and admin flag, a
+/// guide's centre and admin flag. Rejects with 401 `not_signed_in`.
+#[derive(Debug, Clone)]
+pub(crate) enum Actor {
+    Citizen(CitizenId),
+    Officer(Officer),
+    Guide(Guide),
+}
+
+impl Actor {
+    pub(crate) fn subject(&self) -> Subject {
+        match self {
+            Actor::Citizen(c) => Subject::Citizen(*c),
+            Actor::Officer(o) => Subject::Officer(o.id),
+            Actor::Guide(g) => Subject::Guide(g.id),
+        }
+    }
+}
+
+impl FromRequestParts<Booking> for Actor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, booking: &Booking) -> Result<Self, ApiError> {
+        let identity = Identity::from_request_parts(parts, booking).await?;
+        let store = booking.store();
+        Ok(match identity.subject {
+            Subject::Citizen(c) => Actor::Citizen(c),
+            Subject::Officer(id) => Actor::Officer(
+                store
+                    .officer(id)
+                    .await?
+                    .ok_or_else(ApiError::not_signed_in)?,
+            ),
+            Subject::Guide(id) => {
+                Actor::Guide(store.guide(id).await?.ok_or_else(ApiError::not_signed_in)?)
+            }
+        })
+    }
+}
+
+pub(crate) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    // The rejection text can quote the body, which may hold a personnummer: keep it generic.
+    body.map(|Json(b)| b).map_err(|e| match e {
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "json_required",
+            "send application/json",
+        ),
+        e if e.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the body may be at most {MAX_BODY_BYTES} bytes"),
+        ),
+        JsonRejection::JsonDataError(_) => ApiError::unprocessable(
+            "invalid_request",
+            "a field is missing or has the wrong type",
+        ),
+        _ => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "the body is not valid JSON",
+        ),
+    })
+}
+
+pub(crate) fn parse_path_id<T: std::str::FromStr>(
+    raw: &str,
+    code: &'static str,
+) -> Result<T, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::not_found(code, "no such thing"))
 }
 
 #[derive(Serialize)]

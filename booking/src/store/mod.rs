@@ -6,20 +6,23 @@
 //! that returns a citizen's data to staff takes a [`StaffAccess`] and writes the access log in the
 //! same transaction, so a read without a log row cannot happen.
 
+mod follow_up;
+mod resources;
 mod sql;
 
 use async_trait::async_trait;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::identity::{IdMethod, Subject};
 use crate::ids::*;
 use crate::personnummer::Personnummer;
+use crate::schedule::{Period, WeeklyHours};
 
 pub use sql::{PgStore, SqliteStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("the officer or the booth is already booked at that time")]
+    #[error("an officer, the booth or the interpreter is already booked at that time")]
     DoubleBooking,
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -28,18 +31,31 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     Invalid(&'static str),
-    #[error("booking cannot be started from state {0}")]
-    NotStartable(BookingState),
+    #[error("a booking that is {from} cannot be {change}")]
+    InvalidTransition {
+        from: BookingState,
+        change: &'static str,
+    },
     #[error("stored data is not readable: {0}")]
     Corrupt(String),
     #[error("database error")]
     Database(#[source] sqlx::Error),
 }
 
+/// Raised by the SQLite triggers that guard reservations; the constraint's name in PostgreSQL.
+const NO_OVERLAP: &str = "reservations_no_overlap";
+/// PostgreSQL's SQLSTATE for an exclusion-constraint violation.
+const EXCLUSION_VIOLATION: &str = "23P01";
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         use sqlx::error::ErrorKind;
         if let sqlx::Error::Database(db) = &e {
+            if db.code().as_deref() == Some(EXCLUSION_VIOLATION)
+                || db.message().starts_with(NO_OVERLAP)
+            {
+                return StoreError::DoubleBooking;
+            }
             let what = match db.kind() {
                 ErrorKind::UniqueViolation => Some("unique"),
                 ErrorKind::ForeignKeyViolation => Some("foreign key"),
@@ -56,46 +72,162 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
 pub struct Agency {
+    #[serde(default)]
     pub id: AgencyId,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// A type of matter an agency handles.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
 pub struct Service {
+    #[serde(default)]
     pub id: ServiceId,
     pub agency_id: AgencyId,
     pub name: String,
     pub default_duration_minutes: i64,
+    /// An officer needs every one of these to handle the matter.
+    #[serde(default)]
+    pub required_skills: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
 pub struct Officer {
+    #[serde(default)]
     pub id: OfficerId,
     pub agency_id: AgencyId,
     pub display_name: String,
+    /// May manage the agency, its services and officers.
+    #[serde(default)]
+    pub agency_admin: bool,
+    /// Services of the officer's agency they handle.
+    #[serde(default)]
+    pub services: Vec<ServiceId>,
+    /// BCP 47 language tags ("sv", "ar", "swl").
+    #[serde(default)]
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub skills: Vec<String>,
+    #[serde(default)]
+    pub working_hours: Vec<WeeklyHours>,
+    #[serde(default)]
+    pub absences: Vec<Period>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
 pub struct Centre {
+    #[serde(default)]
     pub id: CentreId,
     pub kommun: String,
     pub name: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub opening_hours: Vec<WeeklyHours>,
+    #[serde(default)]
+    pub closures: Vec<Closure>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// A centre closed for a period (a holiday, a move).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Closure {
+    #[serde(flatten)]
+    pub period: Period,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
 pub struct Booth {
+    #[serde(default)]
     pub id: BoothId,
     pub centre_id: CentreId,
     pub name: String,
+    #[serde(default)]
+    pub wheelchair_accessible: bool,
+    /// "document_camera", "hearing_loop", "printer", …
+    #[serde(default)]
+    pub equipment: Vec<String>,
+    /// The kiosk device's own identity.
+    #[serde(default)]
+    pub device_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
 pub struct Guide {
+    #[serde(default)]
     pub id: GuideId,
     pub centre_id: CentreId,
     pub display_name: String,
+    /// May manage the centre, its booths and guides.
+    #[serde(default)]
+    pub centre_admin: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Interpreter {
+    #[serde(default)]
+    pub id: InterpreterId,
+    pub display_name: String,
+    /// BCP 47 language tags; "swl" is Swedish sign language.
+    pub languages: Vec<String>,
+}
+
+/// Anything the resource API manages, by kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resource {
+    Agency(Agency),
+    Service(Service),
+    Officer(Officer),
+    Centre(Centre),
+    Booth(Booth),
+    Guide(Guide),
+    Interpreter(Interpreter),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResourceKind {
+    Agency,
+    Service,
+    Officer,
+    Centre,
+    Booth,
+    Guide,
+    Interpreter,
+}
+
+impl Resource {
+    pub fn kind(&self) -> ResourceKind {
+        match self {
+            Resource::Agency(_) => ResourceKind::Agency,
+            Resource::Service(_) => ResourceKind::Service,
+            Resource::Officer(_) => ResourceKind::Officer,
+            Resource::Centre(_) => ResourceKind::Centre,
+            Resource::Booth(_) => ResourceKind::Booth,
+            Resource::Guide(_) => ResourceKind::Guide,
+            Resource::Interpreter(_) => ResourceKind::Interpreter,
+        }
+    }
+
+    pub fn id(&self) -> uuid::Uuid {
+        match self {
+            Resource::Agency(r) => r.id.0,
+            Resource::Service(r) => r.id.0,
+            Resource::Officer(r) => r.id.0,
+            Resource::Centre(r) => r.id.0,
+            Resource::Booth(r) => r.id.0,
+            Resource::Guide(r) => r.id.0,
+            Resource::Interpreter(r) => r.id.0,
+        }
+    }
 }
 
 /// A citizen as staff may see them: no personnummer.
@@ -115,33 +247,49 @@ pub struct Directory {
     pub officers: Vec<Officer>,
 }
 
+/// Where a booking is in its life: `booked` -> `checked_in` -> `started` -> `ended`, or
+/// `cancelled` / `no_show`. The last three are final and free what the booking held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BookingState {
     Booked,
+    CheckedIn,
     Started,
     Ended,
     Cancelled,
+    NoShow,
 }
 
 impl BookingState {
     pub fn as_str(self) -> &'static str {
         match self {
             BookingState::Booked => "booked",
+            BookingState::CheckedIn => "checked_in",
             BookingState::Started => "started",
             BookingState::Ended => "ended",
             BookingState::Cancelled => "cancelled",
+            BookingState::NoShow => "no_show",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "booked" => BookingState::Booked,
+            "checked_in" => BookingState::CheckedIn,
             "started" => BookingState::Started,
             "ended" => BookingState::Ended,
             "cancelled" => BookingState::Cancelled,
+            "no_show" => BookingState::NoShow,
             _ => return None,
         })
+    }
+
+    /// Final states hold no officer, booth or interpreter.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            BookingState::Ended | BookingState::Cancelled | BookingState::NoShow
+        )
     }
 }
 
@@ -151,18 +299,271 @@ impl std::fmt::Display for BookingState {
     }
 }
 
+/// What the officer records when a meeting ends: a code, never free text about the citizen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Resolved,
+    FollowUp,
+    Referred,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Resolved => "resolved",
+            Outcome::FollowUp => "follow_up",
+            Outcome::Referred => "referred",
+        }
+    }
+}
+
+/// Why a booking was cancelled: a code, so follow-up can count them and no free text about the
+/// citizen is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelReason {
+    CitizenRequest,
+    OfficerUnavailable,
+    InterpreterUnavailable,
+    CentreClosed,
+    BookedInError,
+    TechnicalProblem,
+}
+
+impl CancelReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CancelReason::CitizenRequest => "citizen_request",
+            CancelReason::OfficerUnavailable => "officer_unavailable",
+            CancelReason::InterpreterUnavailable => "interpreter_unavailable",
+            CancelReason::CentreClosed => "centre_closed",
+            CancelReason::BookedInError => "booked_in_error",
+            CancelReason::TechnicalProblem => "technical_problem",
+        }
+    }
+}
+
+/// A change to a booking after it was made; each is one history entry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BookingChange {
+    /// Only while `booked`; the booth may change within the same centre.
+    Reschedule {
+        starts_at: i64,
+        duration_minutes: i64,
+        booth_id: Option<BoothId>,
+    },
+    Cancel {
+        reason: CancelReason,
+    },
+    CheckIn,
+    NoShow,
+    Start,
+    /// `category` is a code from the agency's own list (e.g. "ansokan", "betalning").
+    End {
+        outcome: Outcome,
+        category: Option<String>,
+    },
+}
+
+impl BookingChange {
+    /// The history entry's kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BookingChange::Reschedule { .. } => "rescheduled",
+            BookingChange::Cancel { .. } => "cancelled",
+            BookingChange::CheckIn => "checked_in",
+            BookingChange::NoShow => "no_show",
+            BookingChange::Start => "started",
+            BookingChange::End { .. } => "ended",
+        }
+    }
+
+    /// The states this change may be made from, and the state it leads to.
+    pub fn transition(&self) -> (&'static [BookingState], BookingState) {
+        use BookingState::*;
+        match self {
+            BookingChange::Reschedule { .. } => (&[Booked], Booked),
+            BookingChange::Cancel { .. } => (&[Booked, CheckedIn, Started], Cancelled),
+            BookingChange::CheckIn => (&[Booked], CheckedIn),
+            BookingChange::NoShow => (&[Booked], NoShow),
+            // Starting twice is harmless: the guide may press the button again.
+            BookingChange::Start => (&[Booked, CheckedIn, Started], Started),
+            BookingChange::End { .. } => (&[Started], Ended),
+        }
+    }
+}
+
+/// One entry of a booking's history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BookingEvent {
+    pub seq: i64,
+    #[serde(with = "crate::schedule::rfc3339")]
+    pub at: i64,
+    pub actor: Subject,
+    pub kind: String,
+    /// What changed, as JSON: new times, the reason code, the outcome.
+    pub detail: serde_json::Value,
+}
+
+/// The citizen's two answers at the booth after a meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyAnswer {
+    /// 1 (very unhappy) to 5 (very happy).
+    pub satisfaction: i64,
+    pub got_help: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedbackKind {
+    Complaint,
+    Suggestion,
+    Praise,
+}
+
+impl FeedbackKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedbackKind::Complaint => "complaint",
+            FeedbackKind::Suggestion => "suggestion",
+            FeedbackKind::Praise => "praise",
+        }
+    }
+}
+
+/// A synpunkt: what it is about and a category code, never free text about anyone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewFeedback {
+    pub centre_id: CentreId,
+    pub agency_id: Option<AgencyId>,
+    pub booking_id: Option<BookingId>,
+    pub kind: FeedbackKind,
+    pub category: String,
+    pub at: i64,
+}
+
+/// What the media side reports about one meeting's call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallQuality {
+    pub mean_rtt_ms: i64,
+    /// Packets lost per thousand.
+    pub loss_per_mille: i64,
+    /// Seconds the call's quality was poor for some participant.
+    pub poor_seconds: i64,
+}
+
+/// Which bookings a follow-up covers: those starting in `[from, until)`, optionally of one centre,
+/// agency (of the booking's own service) or service.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FollowUpFilter {
+    pub centre: Option<CentreId>,
+    pub agency: Option<AgencyId>,
+    pub service: Option<ServiceId>,
+    pub from: i64,
+    pub until: i64,
+}
+
+/// Follow-up figures for a centre, agency, service and period.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct FollowUp {
+    pub bookings: i64,
+    /// Meetings held (ended).
+    pub meetings: i64,
+    pub no_shows: i64,
+    pub cancelled: i64,
+    pub resolved: i64,
+    pub follow_up: i64,
+    pub referred: i64,
+    /// Of meetings held with an outcome.
+    pub share_resolved: Option<f64>,
+    /// From check-in to start, over meetings with both.
+    pub mean_wait_seconds: Option<f64>,
+    pub survey_answers: i64,
+    pub mean_satisfaction: Option<f64>,
+    pub share_got_help: Option<f64>,
+    pub complaints: i64,
+    pub suggestions: i64,
+    pub praise: i64,
+    pub calls_reported: i64,
+    pub mean_rtt_ms: Option<f64>,
+    pub mean_loss_per_mille: Option<f64>,
+    pub mean_poor_seconds: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketState {
+    Waiting,
+    /// An officer has taken it; the guide takes the citizen to a booth.
+    Called,
+    Served,
+    /// The citizen went before being served.
+    Left,
+}
+
+impl TicketState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketState::Waiting => "waiting",
+            TicketState::Called => "called",
+            TicketState::Served => "served",
+            TicketState::Left => "left",
+        }
+    }
+}
+
+/// A drop-in ticket, with the citizen's place in the queue while waiting.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub centre_id: CentreId,
+    pub service_id: ServiceId,
+    pub number: i64,
+    pub state: TicketState,
+    #[serde(with = "crate::schedule::rfc3339")]
+    pub joined_at: i64,
+    pub officer_id: Option<OfficerId>,
+    /// 1 = next; among waiting tickets at the centre for the same agency. `None` unless waiting.
+    pub position: Option<i64>,
+}
+
+/// Whose reservations to read: only what a slot search could pick, so its cost follows one
+/// centre and service, not the whole country.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reserved {
+    OfficersServing(ServiceId),
+    BoothsAt(CentreId),
+    Interpreters,
+}
+
+/// An officer taking part in a booking, for one of its services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Participant {
+    pub officer_id: OfficerId,
+    pub service_id: ServiceId,
+}
+
 /// A booking as stored, with ids only (no citizen data): what access checks need.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BookingRecord {
     pub id: BookingId,
     pub service_id: ServiceId,
+    /// The officer of the booking's own service; also first in `officers`.
     pub officer_id: OfficerId,
+    pub officers: Vec<Participant>,
     pub booth_id: BoothId,
     pub centre_id: CentreId,
     pub citizen_id: CitizenId,
+    pub interpreter_id: Option<InterpreterId>,
+    pub language: Option<String>,
     pub starts_at: i64,
     pub duration_minutes: i64,
     pub state: BookingState,
+    pub outcome: Option<Outcome>,
     pub created_by: Option<GuideId>,
     pub created_at: i64,
 }
@@ -184,6 +585,10 @@ pub struct BookingView {
     pub service: Named<ServiceId>,
     pub agency: Named<AgencyId>,
     pub officer: Named<OfficerId>,
+    /// Every officer, the booking's own first; others come from other agencies' services.
+    pub officers: Vec<Named<OfficerId>>,
+    pub interpreter: Option<Named<InterpreterId>>,
+    pub language: Option<String>,
     pub booth: Named<BoothId>,
     pub centre_id: CentreId,
     pub citizen_id: CitizenId,
@@ -206,7 +611,11 @@ pub struct CitizenBookingView {
 pub struct NewBooking {
     pub service_id: ServiceId,
     pub officer_id: OfficerId,
+    /// Officers for other services (usually of other agencies) in the same meeting.
+    pub additional_officers: Vec<Participant>,
     pub booth_id: BoothId,
+    pub interpreter_id: Option<InterpreterId>,
+    pub language: Option<String>,
     /// Found by its keyed hash, or added with this display name, inside the booking's
     /// transaction.
     pub citizen_personnummer: Personnummer,
@@ -269,12 +678,35 @@ pub trait Store: Send + Sync + 'static {
     /// No agencies yet: a fresh database.
     async fn is_empty(&self) -> Result<bool, StoreError>;
 
-    async fn insert_agency(&self, agency: &Agency) -> Result<(), StoreError>;
-    async fn insert_service(&self, service: &Service) -> Result<(), StoreError>;
-    async fn insert_officer(&self, officer: &Officer) -> Result<(), StoreError>;
-    async fn insert_centre(&self, centre: &Centre) -> Result<(), StoreError>;
-    async fn insert_booth(&self, booth: &Booth) -> Result<(), StoreError>;
-    async fn insert_guide(&self, guide: &Guide) -> Result<(), StoreError>;
+    /// Adds a resource; `Conflict` when its id or a unique name is taken, `NotFound` when what it
+    /// refers to is missing.
+    async fn create_resource(&self, resource: &Resource) -> Result<(), StoreError>;
+    /// Replaces a resource (its lists too); `NotFound` when there is none with its id.
+    async fn update_resource(&self, resource: &Resource) -> Result<(), StoreError>;
+    /// `NotFound` when absent; `Conflict` while bookings or other resources refer to it.
+    async fn delete_resource(&self, kind: ResourceKind, id: uuid::Uuid) -> Result<(), StoreError>;
+    async fn resource(
+        &self,
+        kind: ResourceKind,
+        id: uuid::Uuid,
+    ) -> Result<Option<Resource>, StoreError>;
+    /// Every resource of a kind, sorted by name.
+    async fn resources(&self, kind: ResourceKind) -> Result<Vec<Resource>, StoreError>;
+    /// Officers who handle `service`, with their hours and absences.
+    async fn officers_serving(&self, service: ServiceId) -> Result<Vec<Officer>, StoreError>;
+    /// `(resource id, period)` of the reservations of `of` overlapping `[from, until)`.
+    async fn reservations(
+        &self,
+        of: Reserved,
+        from: i64,
+        until: i64,
+    ) -> Result<Vec<(uuid::Uuid, Period)>, StoreError>;
+    /// The officer of the citizen's last ended booking of `service`: "their" officer.
+    async fn last_officer_of(
+        &self,
+        citizen: CitizenId,
+        service: ServiceId,
+    ) -> Result<Option<OfficerId>, StoreError>;
 
     /// The citizen with this personnummer, created (with `id` and `display_name`) if there is none.
     /// Returns the citizen's id and whether it was created.
@@ -298,32 +730,97 @@ pub trait Store: Send + Sync + 'static {
         access: &StaffAccess,
     ) -> Result<Option<Personnummer>, StoreError>;
 
-    async fn directory(&self) -> Result<Directory, StoreError>;
-    async fn officer(&self, id: OfficerId) -> Result<Option<Officer>, StoreError>;
-    async fn guide(&self, id: GuideId) -> Result<Option<Guide>, StoreError>;
-    async fn booth(&self, id: BoothId) -> Result<Option<Booth>, StoreError>;
+    async fn directory(&self) -> Result<Directory, StoreError> {
+        let mut dir = Directory::default();
+        for kind in [
+            ResourceKind::Agency,
+            ResourceKind::Service,
+            ResourceKind::Centre,
+            ResourceKind::Booth,
+            ResourceKind::Officer,
+        ] {
+            for r in self.resources(kind).await? {
+                match r {
+                    Resource::Agency(a) => dir.agencies.push(a),
+                    Resource::Service(s) => dir.services.push(s),
+                    Resource::Centre(c) => dir.centres.push(c),
+                    Resource::Booth(b) => dir.booths.push(b),
+                    Resource::Officer(o) => dir.officers.push(o),
+                    _ => {}
+                }
+            }
+        }
+        Ok(dir)
+    }
+    async fn officer(&self, id: OfficerId) -> Result<Option<Officer>, StoreError> {
+        match self.resource(ResourceKind::Officer, id.0).await? {
+            Some(Resource::Officer(o)) => Ok(Some(o)),
+            _ => Ok(None),
+        }
+    }
+    async fn guide(&self, id: GuideId) -> Result<Option<Guide>, StoreError> {
+        match self.resource(ResourceKind::Guide, id.0).await? {
+            Some(Resource::Guide(g)) => Ok(Some(g)),
+            _ => Ok(None),
+        }
+    }
+    async fn booth(&self, id: BoothId) -> Result<Option<Booth>, StoreError> {
+        match self.resource(ResourceKind::Booth, id.0).await? {
+            Some(Resource::Booth(b)) => Ok(Some(b)),
+            _ => Ok(None),
+        }
+    }
+    async fn centre(&self, id: CentreId) -> Result<Option<Centre>, StoreError> {
+        match self.resource(ResourceKind::Centre, id.0).await? {
+            Some(Resource::Centre(c)) => Ok(Some(c)),
+            _ => Ok(None),
+        }
+    }
+    async fn service(&self, id: ServiceId) -> Result<Option<Service>, StoreError> {
+        match self.resource(ResourceKind::Service, id.0).await? {
+            Some(Resource::Service(s)) => Ok(Some(s)),
+            _ => Ok(None),
+        }
+    }
     /// The display name of anyone who can sign in.
     async fn display_name(&self, subject: &Subject) -> Result<Option<String>, StoreError>;
     /// Everyone who can sign in through the development e-ID.
     async fn people(&self) -> Result<Vec<Person>, StoreError>;
 
-    /// Checks that service, officer and booth exist and fit together, and that neither officer nor
-    /// booth has an overlapping booked or started meeting, then inserts; all in one transaction
-    /// that holds the officer's and booth's rows locked. Logged (the view names the citizen).
+    /// Checks that service, officers, booth and interpreter exist and fit together, then inserts
+    /// the booking, its officers, what it reserves and its first history entry in one
+    /// transaction. A reservation overlapping another is refused by the database
+    /// (`DoubleBooking`). Logged (the view names the citizen).
     async fn create_booking(
         &self,
         booking: &NewBooking,
         access: &StaffAccess,
     ) -> Result<BookingView, StoreError>;
     async fn booking(&self, id: BookingId) -> Result<Option<BookingRecord>, StoreError>;
+    /// One booking as staff see it; logged.
+    async fn view_booking(
+        &self,
+        id: BookingId,
+        access: &StaffAccess,
+    ) -> Result<Option<BookingView>, StoreError>;
     /// Sorted by start time; logged per booking.
     async fn list_bookings(
         &self,
         filter: BookingFilter,
         access: &StaffAccess,
     ) -> Result<Vec<BookingView>, StoreError>;
-    /// `booked` -> `started`; `started` stays `started`; anything else is refused.
-    async fn start_booking(&self, id: BookingId) -> Result<BookingState, StoreError>;
+    /// Applies a change allowed from the booking's state ([`BookingChange::transition`]), moves or
+    /// frees its reservations and appends the history entry, in one transaction.
+    /// `InvalidTransition` from any other state.
+    async fn change_booking(
+        &self,
+        id: BookingId,
+        change: &BookingChange,
+        actor: Subject,
+        at: i64,
+    ) -> Result<BookingRecord, StoreError>;
+    /// Oldest first.
+    async fn booking_history(&self, id: BookingId) -> Result<Vec<BookingEvent>, StoreError>;
     /// The citizen's first booked or started meeting at the booth in `[from, until)` that has
     /// not yet ended by `from`.
     async fn next_booking_at_booth(
@@ -333,6 +830,47 @@ pub trait Store: Send + Sync + 'static {
         from: i64,
         until: i64,
     ) -> Result<Option<CitizenBookingView>, StoreError>;
+
+    /// Stores the survey of an ended booking and notes it in the history; `Conflict` when the
+    /// booking already has one, `InvalidTransition` when it has not ended.
+    async fn record_survey(
+        &self,
+        booking: BookingId,
+        answer: &SurveyAnswer,
+        actor: Subject,
+        at: i64,
+    ) -> Result<(), StoreError>;
+    async fn record_feedback(&self, feedback: &NewFeedback) -> Result<(), StoreError>;
+    /// The media side's summary of a meeting's call; the last report wins.
+    async fn record_call_quality(
+        &self,
+        booking: BookingId,
+        quality: &CallQuality,
+        at: i64,
+    ) -> Result<(), StoreError>;
+    async fn follow_up(&self, filter: &FollowUpFilter) -> Result<FollowUp, StoreError>;
+
+    /// A new waiting ticket with the centre's next number.
+    async fn join_drop_in(
+        &self,
+        centre: CentreId,
+        service: ServiceId,
+        at: i64,
+    ) -> Result<Ticket, StoreError>;
+    async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>, StoreError>;
+    /// The longest-waiting ticket at the centre for a service the officer handles, now theirs;
+    /// `None` when nobody waits for them. Two officers calling at once get different tickets.
+    async fn call_next_ticket(
+        &self,
+        centre: CentreId,
+        officer: OfficerId,
+        at: i64,
+    ) -> Result<Option<Ticket>, StoreError>;
+    /// `waiting` or `called` -> `served` or `left`.
+    async fn close_ticket(&self, id: TicketId, state: TicketState) -> Result<Ticket, StoreError>;
+
+    /// Rows per table, for checks that a refused request changed nothing.
+    async fn table_counts(&self) -> Result<Vec<(&'static str, i64)>, StoreError>;
 
     async fn access_log_for_citizen(
         &self,

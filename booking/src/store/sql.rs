@@ -15,6 +15,8 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{Postgres, Sqlite};
 
+use super::follow_up::{COVERED, follow_up_methods};
+use super::resources::{self, BY_ID, group, hours, resource_methods, sql};
 use super::*;
 use crate::crypto::DataKey;
 
@@ -77,6 +79,11 @@ fn parse_state(s: &str) -> Result<BookingState, StoreError> {
     BookingState::parse(s).ok_or_else(|| StoreError::Corrupt(format!("bad booking state {s:?}")))
 }
 
+fn parse_outcome(s: &str) -> Result<Outcome, StoreError> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|_| StoreError::Corrupt(format!("bad outcome {s:?}")))
+}
+
 fn citizen_aad(id: CitizenId) -> Vec<u8> {
     format!("narvaro/citizen/{id}/personnummer").into_bytes()
 }
@@ -98,6 +105,9 @@ struct BookingViewRow {
     centre_id: String,
     citizen_id: String,
     citizen_name: String,
+    interpreter_id: Option<String>,
+    interpreter_name: Option<String>,
+    language: Option<String>,
 }
 
 impl BookingViewRow {
@@ -126,6 +136,16 @@ impl BookingViewRow {
             centre_id: parse_id(&self.centre_id)?,
             citizen_id: parse_id(&self.citizen_id)?,
             citizen_name: self.citizen_name,
+            // Filled in by a second query: a booking has one or more.
+            officers: Vec::new(),
+            interpreter: match (self.interpreter_id, self.interpreter_name) {
+                (Some(id), Some(name)) => Some(Named {
+                    id: parse_id(&id)?,
+                    name,
+                }),
+                _ => None,
+            },
+            language: self.language,
         })
     }
 }
@@ -143,6 +163,9 @@ struct BookingRow {
     state: String,
     created_by_guide_id: Option<String>,
     created_at: i64,
+    interpreter_id: Option<String>,
+    language: Option<String>,
+    outcome: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -187,24 +210,57 @@ macro_rules! booking_view_sql {
                     a.id AS agency_id, a.name AS agency_name, \
                     o.id AS officer_id, o.display_name AS officer_name, \
                     bo.id AS booth_id, bo.name AS booth_name, bo.centre_id, \
-                    c.id AS citizen_id, c.display_name AS citizen_name \
+                    c.id AS citizen_id, c.display_name AS citizen_name, \
+                    i.id AS interpreter_id, i.display_name AS interpreter_name, b.language \
              FROM bookings b \
              JOIN services s ON s.id = b.service_id \
              JOIN agencies a ON a.id = s.agency_id \
              JOIN officers o ON o.id = b.officer_id \
              JOIN booths bo ON bo.id = b.booth_id \
-             JOIN citizens c ON c.id = b.citizen_id ",
+             JOIN citizens c ON c.id = b.citizen_id \
+             LEFT JOIN interpreters i ON i.id = b.interpreter_id ",
             $($tail),*
         )
     };
 }
+
+/// Every table holding domain data (not sessions or the access log, which reads write to).
+const DATA_TABLES: [&str; 26] = [
+    "agencies",
+    "services",
+    "service_skills",
+    "officers",
+    "officer_services",
+    "officer_languages",
+    "officer_skills",
+    "officer_working_hours",
+    "officer_absences",
+    "centres",
+    "centre_opening_hours",
+    "centre_closures",
+    "booths",
+    "booth_equipment",
+    "guides",
+    "interpreters",
+    "interpreter_languages",
+    "citizens",
+    "bookings",
+    "booking_officers",
+    "booking_events",
+    "reservations",
+    "survey_answers",
+    "feedback",
+    "call_quality",
+    "drop_in_tickets",
+];
 
 const INSERT_ACCESS_LOG: &str = "INSERT INTO access_log \
      (id, at, actor_kind, actor_id, action, citizen_id, booking_id, reason) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
 macro_rules! sql_store {
-    ($store:ident, $db:ty, begin_write = $begin_write:literal, for_update = $for_update:literal) => {
+    ($store:ident, $db:ty, begin_write = $begin_write:literal, for_update = $for_update:literal,
+     queue_lock = $queue_lock:literal) => {
         impl $store {
             async fn log_access(
                 conn: &mut <$db as sqlx::Database>::Connection,
@@ -271,7 +327,133 @@ macro_rules! sql_store {
                     .bind(id.to_string())
                     .fetch_optional(&mut *conn)
                     .await?;
-                row.map(BookingViewRow::into_view).transpose()
+                let Some(row) = row else { return Ok(None) };
+                let mut view = row.into_view()?;
+                Self::add_participants(conn, &mut view).await?;
+                Ok(Some(view))
+            }
+
+            /// Fills in every officer of a booking, the booking's own officer first.
+            async fn add_participants(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                view: &mut BookingView,
+            ) -> Result<(), StoreError> {
+                let rows: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT o.id, o.display_name FROM booking_officers bo JOIN officers o ON o.id = bo.officer_id \
+                     WHERE bo.booking_id = $1 ORDER BY CASE WHEN o.id = $2 THEN 0 ELSE 1 END, o.display_name",
+                )
+                .bind(view.id.to_string())
+                .bind(view.officer.id.to_string())
+                .fetch_all(&mut *conn)
+                .await?;
+                view.officers = rows
+                    .into_iter()
+                    .map(|(id, name)| Ok(Named { id: parse_id(&id)?, name }))
+                    .collect::<Result<_, StoreError>>()?;
+                Ok(())
+            }
+
+            async fn booking_record(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                id: BookingId,
+            ) -> Result<Option<BookingRecord>, StoreError> {
+                let row: Option<BookingRow> = sqlx::query_as(
+                    "SELECT b.id, b.service_id, b.officer_id, b.booth_id, bo.centre_id, b.citizen_id, b.starts_at, \
+                            b.duration_minutes, b.state, b.created_by_guide_id, b.created_at, b.interpreter_id, \
+                            b.language, b.outcome \
+                     FROM bookings b JOIN booths bo ON bo.id = b.booth_id WHERE b.id = $1",
+                )
+                .bind(id.to_string())
+                .fetch_optional(&mut *conn)
+                .await?;
+                let Some(r) = row else { return Ok(None) };
+                let officers: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT officer_id, service_id FROM booking_officers WHERE booking_id = $1 \
+                     ORDER BY CASE WHEN officer_id = $2 THEN 0 ELSE 1 END, officer_id",
+                )
+                .bind(id.to_string())
+                .bind(&r.officer_id)
+                .fetch_all(&mut *conn)
+                .await?;
+                Ok(Some(BookingRecord {
+                    id: parse_id(&r.id)?,
+                    service_id: parse_id(&r.service_id)?,
+                    officer_id: parse_id(&r.officer_id)?,
+                    officers: officers
+                        .iter()
+                        .map(|(o, s)| Ok(Participant { officer_id: parse_id(o)?, service_id: parse_id(s)? }))
+                        .collect::<Result<_, StoreError>>()?,
+                    booth_id: parse_id(&r.booth_id)?,
+                    centre_id: parse_id(&r.centre_id)?,
+                    citizen_id: parse_id(&r.citizen_id)?,
+                    interpreter_id: r.interpreter_id.as_deref().map(parse_id).transpose()?,
+                    language: r.language,
+                    starts_at: r.starts_at,
+                    duration_minutes: r.duration_minutes,
+                    state: parse_state(&r.state)?,
+                    outcome: r.outcome.as_deref().map(parse_outcome).transpose()?,
+                    created_by: r.created_by_guide_id.as_deref().map(parse_id).transpose()?,
+                    created_at: r.created_at,
+                }))
+            }
+
+            async fn load_ticket(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                id: TicketId,
+            ) -> Result<Option<Ticket>, StoreError> {
+                let row: Option<(String, String, i64, String, i64, Option<String>, i64)> = sqlx::query_as(
+                    "SELECT t.centre_id, t.service_id, t.number, t.state, t.joined_at, t.officer_id, \
+                            (SELECT COUNT(*) FROM drop_in_tickets w JOIN services ws ON ws.id = w.service_id \
+                             WHERE w.centre_id = t.centre_id AND w.state = 'waiting' AND ws.agency_id = s.agency_id \
+                               AND (w.joined_at < t.joined_at OR (w.joined_at = t.joined_at AND w.number <= t.number))) \
+                     FROM drop_in_tickets t JOIN services s ON s.id = t.service_id WHERE t.id = $1",
+                )
+                .bind(id.to_string())
+                .fetch_optional(&mut *conn)
+                .await?;
+                let Some((centre, service, number, state, joined_at, officer, ahead)) = row else { return Ok(None) };
+                let state = match state.as_str() {
+                    "waiting" => TicketState::Waiting,
+                    "called" => TicketState::Called,
+                    "served" => TicketState::Served,
+                    "left" => TicketState::Left,
+                    other => return Err(StoreError::Corrupt(format!("bad ticket state {other:?}"))),
+                };
+                Ok(Some(Ticket {
+                    id,
+                    centre_id: parse_id(&centre)?,
+                    service_id: parse_id(&service)?,
+                    number,
+                    state,
+                    joined_at,
+                    officer_id: officer.as_deref().map(parse_id).transpose()?,
+                    position: (state == TicketState::Waiting).then_some(ahead),
+                }))
+            }
+
+            /// Appends to a booking's history inside the caller's transaction. Two changes racing
+            /// for the same number make the later one fail on the primary key, not both pass.
+            async fn append_event(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                id: BookingId,
+                at: i64,
+                actor: Subject,
+                kind: &str,
+                detail: &serde_json::Value,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO booking_events (booking_id, seq, at, actor_kind, actor_id, kind, detail) \
+                     SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6 FROM booking_events WHERE booking_id = $1",
+                )
+                .bind(id.to_string())
+                .bind(at)
+                .bind(actor.kind())
+                .bind(actor.id_string())
+                .bind(kind)
+                .bind(detail.to_string())
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
             }
         }
 
@@ -282,66 +464,80 @@ macro_rules! sql_store {
                 Ok(n == 0)
             }
 
-            async fn insert_agency(&self, a: &Agency) -> Result<(), StoreError> {
-                sqlx::query("INSERT INTO agencies (id, name) VALUES ($1, $2)")
-                    .bind(a.id.to_string())
-                    .bind(&a.name)
+            async fn create_resource(&self, resource: &Resource) -> Result<(), StoreError> {
+                self.save_resource(resource, true).await
+            }
+
+            async fn update_resource(&self, resource: &Resource) -> Result<(), StoreError> {
+                self.save_resource(resource, false).await
+            }
+
+            async fn delete_resource(&self, kind: ResourceKind, id: uuid::Uuid) -> Result<(), StoreError> {
+                let table = resources::kind_table(kind);
+                let done = sqlx::query(resources::sql(format!("DELETE FROM {table} WHERE id = $1")))
+                    .bind(id.to_string())
                     .execute(&self.pool)
                     .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound("resource"));
+                }
                 Ok(())
             }
 
-            async fn insert_service(&self, s: &Service) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO services (id, agency_id, name, default_duration_minutes) VALUES ($1, $2, $3, $4)",
-                )
-                .bind(s.id.to_string())
-                .bind(s.agency_id.to_string())
-                .bind(&s.name)
-                .bind(s.default_duration_minutes)
-                .execute(&self.pool)
+            async fn resource(&self, kind: ResourceKind, id: uuid::Uuid) -> Result<Option<Resource>, StoreError> {
+                Ok(self.load_resources(kind, Some(id.to_string())).await?.pop())
+            }
+
+            async fn resources(&self, kind: ResourceKind) -> Result<Vec<Resource>, StoreError> {
+                self.load_resources(kind, None).await
+            }
+
+            async fn officers_serving(&self, service: ServiceId) -> Result<Vec<Officer>, StoreError> {
+                self.load_officers(resources::SERVING, Some(service.to_string())).await
+            }
+
+            async fn reservations(
+                &self,
+                of: Reserved,
+                from: i64,
+                until: i64,
+            ) -> Result<Vec<(uuid::Uuid, Period)>, StoreError> {
+                // Each variant's subquery takes `$3` (NULL for interpreters).
+                let (subquery, key) = match of {
+                    Reserved::OfficersServing(s) => {
+                        ("SELECT officer_id FROM officer_services WHERE service_id = $3", Some(s.to_string()))
+                    }
+                    Reserved::BoothsAt(c) => ("SELECT id FROM booths WHERE centre_id = $3", Some(c.to_string())),
+                    Reserved::Interpreters => ("SELECT id FROM interpreters WHERE $3 IS NULL", None),
+                };
+                let rows: Vec<(String, i64, i64)> = sqlx::query_as(sql(format!(
+                    "SELECT resource_id, starts_at, ends_at FROM reservations \
+                     WHERE starts_at < $2 AND ends_at > $1 AND resource_id IN ({subquery})"
+                )))
+                .bind(from)
+                .bind(until)
+                .bind(key)
+                .fetch_all(&self.pool)
                 .await?;
-                Ok(())
+                rows.into_iter().map(|(id, s, e)| Ok((parse_id(&id)?, Period::new(s, e)))).collect()
             }
 
-            async fn insert_officer(&self, o: &Officer) -> Result<(), StoreError> {
-                sqlx::query("INSERT INTO officers (id, agency_id, display_name) VALUES ($1, $2, $3)")
-                    .bind(o.id.to_string())
-                    .bind(o.agency_id.to_string())
-                    .bind(&o.display_name)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(())
-            }
-
-            async fn insert_centre(&self, c: &Centre) -> Result<(), StoreError> {
-                sqlx::query("INSERT INTO centres (id, kommun, name) VALUES ($1, $2, $3)")
-                    .bind(c.id.to_string())
-                    .bind(&c.kommun)
-                    .bind(&c.name)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(())
-            }
-
-            async fn insert_booth(&self, b: &Booth) -> Result<(), StoreError> {
-                sqlx::query("INSERT INTO booths (id, centre_id, name) VALUES ($1, $2, $3)")
-                    .bind(b.id.to_string())
-                    .bind(b.centre_id.to_string())
-                    .bind(&b.name)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(())
-            }
-
-            async fn insert_guide(&self, g: &Guide) -> Result<(), StoreError> {
-                sqlx::query("INSERT INTO guides (id, centre_id, display_name) VALUES ($1, $2, $3)")
-                    .bind(g.id.to_string())
-                    .bind(g.centre_id.to_string())
-                    .bind(&g.display_name)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(())
+            async fn last_officer_of(
+                &self,
+                citizen: CitizenId,
+                service: ServiceId,
+            ) -> Result<Option<OfficerId>, StoreError> {
+                let id: Option<String> = sqlx::query_scalar(
+                    "SELECT bo.officer_id FROM bookings b \
+                     JOIN booking_officers bo ON bo.booking_id = b.id AND bo.service_id = $2 \
+                     WHERE b.citizen_id = $1 AND b.state = 'ended' \
+                     ORDER BY b.starts_at DESC, b.id LIMIT 1",
+                )
+                .bind(citizen.to_string())
+                .bind(service.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+                id.as_deref().map(parse_id).transpose()
             }
 
             async fn ensure_citizen(
@@ -400,78 +596,6 @@ macro_rules! sql_store {
                 Personnummer::parse(&digits).map(Some).map_err(|_| StoreError::Corrupt("personnummer".into()))
             }
 
-            async fn directory(&self) -> Result<Directory, StoreError> {
-                let agencies: Vec<(String, String)> =
-                    sqlx::query_as("SELECT id, name FROM agencies ORDER BY name, id").fetch_all(&self.pool).await?;
-                let services: Vec<(String, String, String, i64)> = sqlx::query_as(
-                    "SELECT id, agency_id, name, default_duration_minutes FROM services ORDER BY name, id",
-                )
-                .fetch_all(&self.pool)
-                .await?;
-                let centres: Vec<(String, String, String)> =
-                    sqlx::query_as("SELECT id, kommun, name FROM centres ORDER BY name, id").fetch_all(&self.pool).await?;
-                let booths: Vec<(String, String, String)> =
-                    sqlx::query_as("SELECT id, centre_id, name FROM booths ORDER BY name, id").fetch_all(&self.pool).await?;
-                let officers: Vec<(String, String, String)> =
-                    sqlx::query_as("SELECT id, agency_id, display_name FROM officers ORDER BY display_name, id")
-                        .fetch_all(&self.pool)
-                        .await?;
-                Ok(Directory {
-                    agencies: agencies
-                        .into_iter()
-                        .map(|(id, name)| Ok(Agency { id: parse_id(&id)?, name }))
-                        .collect::<Result<_, StoreError>>()?,
-                    services: services
-                        .into_iter()
-                        .map(|(id, agency, name, d)| {
-                            Ok(Service { id: parse_id(&id)?, agency_id: parse_id(&agency)?, name, default_duration_minutes: d })
-                        })
-                        .collect::<Result<_, StoreError>>()?,
-                    centres: centres
-                        .into_iter()
-                        .map(|(id, kommun, name)| Ok(Centre { id: parse_id(&id)?, kommun, name }))
-                        .collect::<Result<_, StoreError>>()?,
-                    booths: booths
-                        .into_iter()
-                        .map(|(id, centre, name)| Ok(Booth { id: parse_id(&id)?, centre_id: parse_id(&centre)?, name }))
-                        .collect::<Result<_, StoreError>>()?,
-                    officers: officers
-                        .into_iter()
-                        .map(|(id, agency, display_name)| {
-                            Ok(Officer { id: parse_id(&id)?, agency_id: parse_id(&agency)?, display_name })
-                        })
-                        .collect::<Result<_, StoreError>>()?,
-                })
-            }
-
-            async fn officer(&self, id: OfficerId) -> Result<Option<Officer>, StoreError> {
-                let row: Option<(String, String)> =
-                    sqlx::query_as("SELECT agency_id, display_name FROM officers WHERE id = $1")
-                        .bind(id.to_string())
-                        .fetch_optional(&self.pool)
-                        .await?;
-                row.map(|(agency, display_name)| Ok(Officer { id, agency_id: parse_id(&agency)?, display_name }))
-                    .transpose()
-            }
-
-            async fn guide(&self, id: GuideId) -> Result<Option<Guide>, StoreError> {
-                let row: Option<(String, String)> =
-                    sqlx::query_as("SELECT centre_id, display_name FROM guides WHERE id = $1")
-                        .bind(id.to_string())
-                        .fetch_optional(&self.pool)
-                        .await?;
-                row.map(|(centre, display_name)| Ok(Guide { id, centre_id: parse_id(&centre)?, display_name }))
-                    .transpose()
-            }
-
-            async fn booth(&self, id: BoothId) -> Result<Option<Booth>, StoreError> {
-                let row: Option<(String, String)> = sqlx::query_as("SELECT centre_id, name FROM booths WHERE id = $1")
-                    .bind(id.to_string())
-                    .fetch_optional(&self.pool)
-                    .await?;
-                row.map(|(centre, name)| Ok(Booth { id, centre_id: parse_id(&centre)?, name })).transpose()
-            }
-
             async fn display_name(&self, subject: &Subject) -> Result<Option<String>, StoreError> {
                 let sql = match subject {
                     Subject::Citizen(_) => "SELECT display_name FROM citizens WHERE id = $1",
@@ -519,39 +643,38 @@ macro_rules! sql_store {
             async fn create_booking(&self, new: &NewBooking, access: &StaffAccess) -> Result<BookingView, StoreError> {
                 let ends_at = new.starts_at + new.duration_minutes * 60;
                 let mut tx = self.pool.begin_with($begin_write).await?;
-                // Officer before booth, always: a fixed lock order cannot deadlock.
-                let officer_agency: Option<String> =
-                    sqlx::query_scalar(concat!("SELECT agency_id FROM officers WHERE id = $1", $for_update))
-                        .bind(new.officer_id.to_string())
+                let participants: Vec<Participant> =
+                    std::iter::once(Participant { officer_id: new.officer_id, service_id: new.service_id })
+                        .chain(new.additional_officers.iter().copied())
+                        .collect();
+                for (i, p) in participants.iter().enumerate() {
+                    if participants[..i].iter().any(|q| q.officer_id == p.officer_id) {
+                        return Err(StoreError::Invalid("an officer is listed twice"));
+                    }
+                    let officer_agency: Option<String> = sqlx::query_scalar("SELECT agency_id FROM officers WHERE id = $1")
+                        .bind(p.officer_id.to_string())
                         .fetch_optional(&mut *tx)
                         .await?;
-                let officer_agency = officer_agency.ok_or(StoreError::NotFound("officer"))?;
-                let booth: Option<String> =
-                    sqlx::query_scalar(concat!("SELECT centre_id FROM booths WHERE id = $1", $for_update))
-                        .bind(new.booth_id.to_string())
+                    let officer_agency = officer_agency.ok_or(StoreError::NotFound("officer"))?;
+                    let service_agency: Option<String> = sqlx::query_scalar("SELECT agency_id FROM services WHERE id = $1")
+                        .bind(p.service_id.to_string())
                         .fetch_optional(&mut *tx)
                         .await?;
-                booth.ok_or(StoreError::NotFound("booth"))?;
-                let service_agency: Option<String> = sqlx::query_scalar("SELECT agency_id FROM services WHERE id = $1")
-                    .bind(new.service_id.to_string())
+                    if service_agency.ok_or(StoreError::NotFound("service"))? != officer_agency {
+                        return Err(StoreError::Invalid("the officer does not work at the agency of that service"));
+                    }
+                }
+                let booth: Option<String> = sqlx::query_scalar("SELECT centre_id FROM booths WHERE id = $1")
+                    .bind(new.booth_id.to_string())
                     .fetch_optional(&mut *tx)
                     .await?;
-                if service_agency.ok_or(StoreError::NotFound("service"))? != officer_agency {
-                    return Err(StoreError::Invalid("the officer does not work at the agency of that service"));
-                }
-                let overlapping: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM bookings \
-                     WHERE (officer_id = $1 OR booth_id = $2) AND state IN ('booked', 'started') \
-                       AND starts_at < $4 AND ends_at > $3",
-                )
-                .bind(new.officer_id.to_string())
-                .bind(new.booth_id.to_string())
-                .bind(new.starts_at)
-                .bind(ends_at)
-                .fetch_one(&mut *tx)
-                .await?;
-                if overlapping > 0 {
-                    return Err(StoreError::DoubleBooking);
+                booth.ok_or(StoreError::NotFound("booth"))?;
+                if let Some(interpreter) = new.interpreter_id {
+                    let found: Option<String> = sqlx::query_scalar("SELECT id FROM interpreters WHERE id = $1")
+                        .bind(interpreter.to_string())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    found.ok_or(StoreError::NotFound("interpreter"))?;
                 }
                 // The citizen is added in the same transaction: a refused booking leaves no
                 // personnummer behind.
@@ -567,8 +690,8 @@ macro_rules! sql_store {
                 let id = BookingId::new();
                 sqlx::query(
                     "INSERT INTO bookings (id, service_id, officer_id, booth_id, citizen_id, starts_at, \
-                         duration_minutes, ends_at, state, created_by_guide_id, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'booked', $9, $10)",
+                         duration_minutes, ends_at, state, created_by_guide_id, created_at, interpreter_id, language) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'booked', $9, $10, $11, $12)",
                 )
                 .bind(id.to_string())
                 .bind(new.service_id.to_string())
@@ -580,8 +703,48 @@ macro_rules! sql_store {
                 .bind(ends_at)
                 .bind(new.created_by.map(|g| g.to_string()))
                 .bind(new.created_at)
+                .bind(new.interpreter_id.map(|i| i.to_string()))
+                .bind(new.language.clone())
                 .execute(&mut *tx)
                 .await?;
+                for p in &participants {
+                    sqlx::query("INSERT INTO booking_officers (booking_id, officer_id, service_id) VALUES ($1, $2, $3)")
+                        .bind(id.to_string())
+                        .bind(p.officer_id.to_string())
+                        .bind(p.service_id.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let mut held: Vec<(String, &str)> = participants
+                    .iter()
+                    .map(|p| (p.officer_id.to_string(), "officer"))
+                    .chain(std::iter::once((new.booth_id.to_string(), "booth")))
+                    .chain(new.interpreter_id.map(|i| (i.to_string(), "interpreter")))
+                    .collect();
+                // One order for every transaction, so two bookings waiting on each other's
+                // reservations cannot deadlock.
+                held.sort();
+                for (resource, kind) in held {
+                    sqlx::query(
+                        "INSERT INTO reservations (booking_id, resource_id, kind, starts_at, ends_at) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(id.to_string())
+                    .bind(resource)
+                    .bind(kind)
+                    .bind(new.starts_at)
+                    .bind(ends_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let detail = serde_json::json!({
+                    "starts_at": crate::schedule::format_rfc3339(new.starts_at),
+                    "duration_minutes": new.duration_minutes,
+                    "booth_id": new.booth_id,
+                    "officers": participants,
+                    "interpreter_id": new.interpreter_id,
+                });
+                Self::append_event(&mut tx, id, new.created_at, access.actor, "created", &detail).await?;
                 let view = Self::booking_view(&mut tx, id).await?.ok_or(StoreError::NotFound("booking"))?;
                 Self::log_access(&mut tx, access, "booking.create", Some(view.citizen_id), Some(id)).await?;
                 tx.commit().await?;
@@ -589,28 +752,18 @@ macro_rules! sql_store {
             }
 
             async fn booking(&self, id: BookingId) -> Result<Option<BookingRecord>, StoreError> {
-                let row: Option<BookingRow> = sqlx::query_as(
-                    "SELECT b.id, b.service_id, b.officer_id, b.booth_id, bo.centre_id, b.citizen_id, b.starts_at, \
-                            b.duration_minutes, b.state, b.created_by_guide_id, b.created_at \
-                     FROM bookings b JOIN booths bo ON bo.id = b.booth_id WHERE b.id = $1",
-                )
-                .bind(id.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
-                let Some(r) = row else { return Ok(None) };
-                Ok(Some(BookingRecord {
-                    id: parse_id(&r.id)?,
-                    service_id: parse_id(&r.service_id)?,
-                    officer_id: parse_id(&r.officer_id)?,
-                    booth_id: parse_id(&r.booth_id)?,
-                    centre_id: parse_id(&r.centre_id)?,
-                    citizen_id: parse_id(&r.citizen_id)?,
-                    starts_at: r.starts_at,
-                    duration_minutes: r.duration_minutes,
-                    state: parse_state(&r.state)?,
-                    created_by: r.created_by_guide_id.as_deref().map(parse_id).transpose()?,
-                    created_at: r.created_at,
-                }))
+                let mut conn = self.pool.acquire().await?;
+                Self::booking_record(&mut conn, id).await
+            }
+
+            async fn view_booking(&self, id: BookingId, access: &StaffAccess) -> Result<Option<BookingView>, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let view = Self::booking_view(&mut tx, id).await?;
+                if let Some(v) = &view {
+                    Self::log_access(&mut tx, access, "booking.read", Some(v.citizen_id), Some(id)).await?;
+                }
+                tx.commit().await?;
+                Ok(view)
             }
 
             async fn list_bookings(
@@ -629,7 +782,8 @@ macro_rules! sql_store {
                     ),
                     BookingFilter::Officer { officer, from } => (
                         booking_view_sql!(
-                            "WHERE b.officer_id = $1 AND b.ends_at > $2 AND b.state <> 'cancelled' ",
+                            "WHERE b.id IN (SELECT booking_id FROM booking_officers WHERE officer_id = $1) \
+                              AND b.ends_at > $2 AND b.state <> 'cancelled' ",
                             "ORDER BY b.starts_at, b.id"
                         ),
                         officer.to_string(),
@@ -638,33 +792,140 @@ macro_rules! sql_store {
                 };
                 let mut tx = self.pool.begin().await?;
                 let rows: Vec<BookingViewRow> = sqlx::query_as(sql).bind(key).bind(from).fetch_all(&mut *tx).await?;
-                let views = rows.into_iter().map(BookingViewRow::into_view).collect::<Result<Vec<_>, _>>()?;
-                for v in &views {
+                let mut views = rows.into_iter().map(BookingViewRow::into_view).collect::<Result<Vec<_>, _>>()?;
+                for v in &mut views {
+                    Self::add_participants(&mut tx, v).await?;
                     Self::log_access(&mut tx, access, "booking.list", Some(v.citizen_id), Some(v.id)).await?;
                 }
                 tx.commit().await?;
                 Ok(views)
             }
 
-            async fn start_booking(&self, id: BookingId) -> Result<BookingState, StoreError> {
-                let updated: Option<String> = sqlx::query_scalar(
-                    "UPDATE bookings SET state = 'started' WHERE id = $1 AND state IN ('booked', 'started') \
-                     RETURNING state",
+            async fn change_booking(
+                &self,
+                id: BookingId,
+                change: &BookingChange,
+                actor: Subject,
+                at: i64,
+            ) -> Result<BookingRecord, StoreError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                let row: Option<(String, String)> = sqlx::query_as(concat!(
+                    "SELECT b.state, bo.centre_id FROM bookings b JOIN booths bo ON bo.id = b.booth_id WHERE b.id = $1",
+                    $for_update
+                ))
+                .bind(id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let (state, centre) = row.ok_or(StoreError::NotFound("booking"))?;
+                let from = parse_state(&state)?;
+                let (allowed, to) = change.transition();
+                if !allowed.contains(&from) {
+                    return Err(StoreError::InvalidTransition { from, change: change.kind() });
+                }
+                let detail = match change {
+                    BookingChange::Reschedule { starts_at, duration_minutes, booth_id } => {
+                        let ends_at = starts_at + duration_minutes * 60;
+                        if let Some(booth) = booth_id {
+                            let booth_centre: Option<String> =
+                                sqlx::query_scalar("SELECT centre_id FROM booths WHERE id = $1")
+                                    .bind(booth.to_string())
+                                    .fetch_optional(&mut *tx)
+                                    .await?;
+                            if booth_centre.ok_or(StoreError::NotFound("booth"))? != centre {
+                                return Err(StoreError::Invalid("the booth is at another centre"));
+                            }
+                            sqlx::query("UPDATE bookings SET booth_id = $2 WHERE id = $1")
+                                .bind(id.to_string())
+                                .bind(booth.to_string())
+                                .execute(&mut *tx)
+                                .await?;
+                            sqlx::query("UPDATE reservations SET resource_id = $2 WHERE booking_id = $1 AND kind = 'booth'")
+                                .bind(id.to_string())
+                                .bind(booth.to_string())
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                        sqlx::query("UPDATE bookings SET starts_at = $2, duration_minutes = $3, ends_at = $4 WHERE id = $1")
+                            .bind(id.to_string())
+                            .bind(starts_at)
+                            .bind(duration_minutes)
+                            .bind(ends_at)
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query("UPDATE reservations SET starts_at = $2, ends_at = $3 WHERE booking_id = $1")
+                            .bind(id.to_string())
+                            .bind(starts_at)
+                            .bind(ends_at)
+                            .execute(&mut *tx)
+                            .await?;
+                        serde_json::json!({
+                            "starts_at": crate::schedule::format_rfc3339(*starts_at),
+                            "duration_minutes": duration_minutes,
+                            "booth_id": booth_id,
+                        })
+                    }
+                    BookingChange::Cancel { reason } => {
+                        sqlx::query("UPDATE bookings SET cancel_reason = $2 WHERE id = $1")
+                            .bind(id.to_string())
+                            .bind(reason.as_str())
+                            .execute(&mut *tx)
+                            .await?;
+                        serde_json::json!({ "reason": reason, "was": from })
+                    }
+                    BookingChange::End { outcome, category } => {
+                        sqlx::query("UPDATE bookings SET outcome = $2, outcome_category = $3 WHERE id = $1")
+                            .bind(id.to_string())
+                            .bind(outcome.as_str())
+                            .bind(category.clone())
+                            .execute(&mut *tx)
+                            .await?;
+                        serde_json::json!({ "outcome": outcome, "category": category })
+                    }
+                    BookingChange::CheckIn | BookingChange::NoShow | BookingChange::Start => serde_json::json!({}),
+                };
+                // Starting a started meeting again changes nothing and is not history.
+                if from != to {
+                    sqlx::query("UPDATE bookings SET state = $2 WHERE id = $1")
+                        .bind(id.to_string())
+                        .bind(to.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                    if to.is_final() {
+                        sqlx::query("DELETE FROM reservations WHERE booking_id = $1")
+                            .bind(id.to_string())
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                if from != to || matches!(change, BookingChange::Reschedule { .. }) {
+                    Self::append_event(&mut tx, id, at, actor, change.kind(), &detail).await?;
+                }
+                let record = Self::booking_record(&mut tx, id).await?.ok_or(StoreError::NotFound("booking"))?;
+                tx.commit().await?;
+                Ok(record)
+            }
+
+            async fn booking_history(&self, id: BookingId) -> Result<Vec<BookingEvent>, StoreError> {
+                let rows: Vec<(i64, i64, String, String, String, String)> = sqlx::query_as(
+                    "SELECT seq, at, actor_kind, actor_id, kind, detail FROM booking_events \
+                     WHERE booking_id = $1 ORDER BY seq",
                 )
                 .bind(id.to_string())
-                .fetch_optional(&self.pool)
+                .fetch_all(&self.pool)
                 .await?;
-                if let Some(state) = updated {
-                    return parse_state(&state);
-                }
-                let state: Option<String> = sqlx::query_scalar("SELECT state FROM bookings WHERE id = $1")
-                    .bind(id.to_string())
-                    .fetch_optional(&self.pool)
-                    .await?;
-                match state {
-                    None => Err(StoreError::NotFound("booking")),
-                    Some(s) => Err(StoreError::NotStartable(parse_state(&s)?)),
-                }
+                rows.into_iter()
+                    .map(|(seq, at, actor_kind, actor_id, kind, detail)| {
+                        Ok(BookingEvent {
+                            seq,
+                            at,
+                            actor: Subject::from_parts(&actor_kind, &actor_id)
+                                .ok_or_else(|| StoreError::Corrupt("booking event actor".into()))?,
+                            kind,
+                            detail: serde_json::from_str(&detail)
+                                .map_err(|_| StoreError::Corrupt("booking event detail".into()))?,
+                        })
+                    })
+                    .collect()
             }
 
             async fn next_booking_at_booth(
@@ -703,6 +964,134 @@ macro_rules! sql_store {
                     })
                 })
                 .transpose()
+            }
+
+            async fn record_survey(
+                &self,
+                booking: BookingId,
+                answer: &SurveyAnswer,
+                actor: Subject,
+                at: i64,
+            ) -> Result<(), StoreError> {
+                self.insert_survey(booking, answer, actor, at).await
+            }
+
+            async fn record_feedback(&self, f: &NewFeedback) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO feedback (id, centre_id, agency_id, booking_id, kind, category, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(f.centre_id.to_string())
+                .bind(f.agency_id.map(|a| a.to_string()))
+                .bind(f.booking_id.map(|b| b.to_string()))
+                .bind(f.kind.as_str())
+                .bind(&f.category)
+                .bind(f.at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn record_call_quality(&self, booking: BookingId, q: &CallQuality, at: i64) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO call_quality (booking_id, mean_rtt_ms, loss_per_mille, poor_seconds, reported_at) \
+                     VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (booking_id) DO UPDATE SET mean_rtt_ms = $2, loss_per_mille = $3, \
+                         poor_seconds = $4, reported_at = $5",
+                )
+                .bind(booking.to_string())
+                .bind(q.mean_rtt_ms)
+                .bind(q.loss_per_mille)
+                .bind(q.poor_seconds)
+                .bind(at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn follow_up(&self, filter: &FollowUpFilter) -> Result<FollowUp, StoreError> {
+                self.compute_follow_up(filter).await
+            }
+
+            async fn join_drop_in(&self, centre: CentreId, service: ServiceId, at: i64) -> Result<Ticket, StoreError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                let id = TicketId::new();
+                // The unique (centre, number) refuses a number taken by a racing transaction.
+                sqlx::query(
+                    "INSERT INTO drop_in_tickets (id, centre_id, service_id, number, state, joined_at) \
+                     SELECT $1, $2, $3, COALESCE(MAX(number), 0) + 1, 'waiting', $4 \
+                     FROM drop_in_tickets WHERE centre_id = $2",
+                )
+                .bind(id.to_string())
+                .bind(centre.to_string())
+                .bind(service.to_string())
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                let ticket = Self::load_ticket(&mut tx, id).await?.ok_or(StoreError::NotFound("ticket"))?;
+                tx.commit().await?;
+                Ok(ticket)
+            }
+
+            async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>, StoreError> {
+                let mut conn = self.pool.acquire().await?;
+                Self::load_ticket(&mut conn, id).await
+            }
+
+            async fn call_next_ticket(&self, centre: CentreId, officer: OfficerId, at: i64) -> Result<Option<Ticket>, StoreError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                let next: Option<String> = sqlx::query_scalar(concat!(
+                    "SELECT t.id FROM drop_in_tickets t \
+                     JOIN officer_services os ON os.service_id = t.service_id AND os.officer_id = $2 \
+                     WHERE t.centre_id = $1 AND t.state = 'waiting' ORDER BY t.joined_at, t.number LIMIT 1",
+                    $queue_lock
+                ))
+                .bind(centre.to_string())
+                .bind(officer.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(id) = next else { return Ok(None) };
+                sqlx::query(
+                    "UPDATE drop_in_tickets SET state = 'called', called_at = $2, officer_id = $3 \
+                     WHERE id = $1 AND state = 'waiting'",
+                )
+                .bind(&id)
+                .bind(at)
+                .bind(officer.to_string())
+                .execute(&mut *tx)
+                .await?;
+                let ticket = Self::load_ticket(&mut tx, parse_id(&id)?).await?;
+                tx.commit().await?;
+                Ok(ticket)
+            }
+
+            async fn close_ticket(&self, id: TicketId, state: TicketState) -> Result<Ticket, StoreError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                let done = sqlx::query(
+                    "UPDATE drop_in_tickets SET state = $2 WHERE id = $1 AND state IN ('waiting', 'called')",
+                )
+                .bind(id.to_string())
+                .bind(state.as_str())
+                .execute(&mut *tx)
+                .await?;
+                let ticket = Self::load_ticket(&mut tx, id).await?.ok_or(StoreError::NotFound("ticket"))?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::Invalid("the ticket is already closed"));
+                }
+                tx.commit().await?;
+                Ok(ticket)
+            }
+
+            async fn table_counts(&self) -> Result<Vec<(&'static str, i64)>, StoreError> {
+                let mut counts = Vec::with_capacity(DATA_TABLES.len());
+                for table in DATA_TABLES {
+                    let n: i64 = sqlx::query_scalar(sql(format!("SELECT COUNT(*) FROM {table}")))
+                        .fetch_one(&self.pool)
+                        .await?;
+                    counts.push((table, n));
+                }
+                Ok(counts)
             }
 
             async fn access_log_for_citizen(&self, citizen: CitizenId) -> Result<Vec<AccessLogEntry>, StoreError> {
@@ -791,15 +1180,23 @@ macro_rules! sql_store {
     };
 }
 
+resource_methods!(SqliteStore, Sqlite);
+resource_methods!(PgStore, Postgres);
+follow_up_methods!(SqliteStore, Sqlite);
+follow_up_methods!(PgStore, Postgres);
+
 sql_store!(
     SqliteStore,
     Sqlite,
     begin_write = "BEGIN IMMEDIATE",
-    for_update = ""
+    for_update = "",
+    queue_lock = ""
 );
 sql_store!(
     PgStore,
     Postgres,
     begin_write = "BEGIN",
-    for_update = " FOR UPDATE"
+    for_update = " FOR UPDATE",
+    // A ticket another officer is calling is skipped, not waited for: each gets the next.
+    queue_lock = " FOR UPDATE OF t SKIP LOCKED"
 );

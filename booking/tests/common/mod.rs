@@ -44,6 +44,12 @@ impl TestDb {
         let mut conn = sqlx::PgConnection::connect(&url)
             .await
             .expect("connect to test PostgreSQL");
+        // The migration creates btree_gist in `public` if missing; tests migrating many schemas
+        // at once would race to create it, so it is made here first. A concurrent creation
+        // failing this one is fine: the extension is there either way.
+        let _ = sqlx::query("CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public")
+            .execute(&mut conn)
+            .await;
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
             .execute(&mut conn)
             .await
@@ -103,6 +109,17 @@ pub async fn call(
     cookie: Option<&str>,
     body: Option<Value>,
 ) -> Answer {
+    call_raw(app, method, uri, cookie, body.map(|b| b.to_string())).await
+}
+
+/// As [`call`] with the body as given, JSON or not.
+pub async fn call_raw(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    cookie: Option<&str>,
+    body: Option<String>,
+) -> Answer {
     let mut req = Request::builder().method(method).uri(uri);
     if let Some(c) = cookie {
         req = req.header(header::COOKIE, c);
@@ -110,7 +127,7 @@ pub async fn call(
     let req = match body {
         Some(b) => req
             .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(b.to_string())),
+            .body(Body::from(b)),
         None => req.body(Body::empty()),
     }
     .unwrap();
@@ -136,6 +153,22 @@ pub async fn get(app: &Router, uri: &str, cookie: Option<&str>) -> Answer {
 
 pub async fn post(app: &Router, uri: &str, cookie: Option<&str>, body: Option<Value>) -> Answer {
     call(app, Method::POST, uri, cookie, body).await
+}
+
+pub async fn put(app: &Router, uri: &str, cookie: Option<&str>, body: Option<Value>) -> Answer {
+    call(app, Method::PUT, uri, cookie, body).await
+}
+
+pub async fn delete(app: &Router, uri: &str, cookie: Option<&str>) -> Answer {
+    call(app, Method::DELETE, uri, cookie, None).await
+}
+
+/// A valid personnummer no demo citizen has: born 1980-01-01, serial `n` (0–999).
+pub fn personnummer(n: u32) -> String {
+    booking::Personnummer::from_parts("19800101", n as u16)
+        .unwrap()
+        .expose()
+        .to_owned()
 }
 
 /// Signs in through the development e-ID; returns the `Cookie` header value.
