@@ -37,6 +37,8 @@ pub struct Options {
     pub narvaro_binary: PathBuf,
     /// Whether to measure Janus (when it is installed).
     pub janus: bool,
+    /// Where `perf record` puts a profile of each SFU's first window; none when `None`.
+    pub profile_dir: Option<PathBuf>,
 }
 
 impl Options {
@@ -59,6 +61,7 @@ impl Options {
             baseline_secs: 10.0,
             narvaro_binary,
             janus: true,
+            profile_dir: None,
         }
     }
 
@@ -80,6 +83,7 @@ impl Options {
             baseline_secs: 1.0,
             narvaro_binary,
             janus: true,
+            profile_dir: None,
         }
     }
 }
@@ -163,8 +167,15 @@ pub async fn measure(
                 options.runs,
                 options.shape.participants()
             ));
-            let result =
-                run::run_once(kind, &options.shape, &cores, &options.narvaro_binary).await?;
+            let profile_dir = options.profile_dir.as_deref().filter(|_| run == 0);
+            let result = run::run_once(
+                kind,
+                &options.shape,
+                &cores,
+                &options.narvaro_binary,
+                profile_dir,
+            )
+            .await?;
             progress(&format!(
                 "  {:.0} egress packets per CPU-second, {:.2} cores busy, p99 {:.2} ms, loss {:.3} %",
                 result.egress_packets_per_cpu_second,

@@ -23,7 +23,9 @@ options:
   --no-janus           measure Närvaro only
   --smoke              the test suite's few-second version
   --narvaro-bin PATH   use this narvaro binary instead of building one
-  --json PATH          where to write the report (docs/benchmarks/sfu-latest.json)";
+  --json PATH          where to write the report (docs/benchmarks/sfu-latest.json)
+  --profile DIR        perf-record each SFU during its first window into DIR (costs the
+                       SFU CPU: use a separate run for figures)";
 
 fn workspace_root() -> PathBuf {
     // This crate lives one level below the workspace root.
@@ -68,19 +70,22 @@ fn main() -> ExitCode {
     let mut smoke = false;
     let mut janus = true;
     let mut binary: Option<PathBuf> = None;
+    let mut profile: Option<PathBuf> = None;
     let mut json = workspace_root().join("docs/benchmarks/sfu-latest.json");
     let mut numbers: Vec<(String, f64)> = Vec::new();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--smoke" => smoke = true,
             "--no-janus" => janus = false,
-            "--narvaro-bin" | "--json" => {
+            "--narvaro-bin" | "--json" | "--profile" => {
                 let Some(value) = args.next() else {
                     eprintln!("{arg} needs a value\n\n{USAGE}");
                     return ExitCode::from(2);
                 };
                 if arg == "--json" {
                     json = PathBuf::from(value);
+                } else if arg == "--profile" {
+                    profile = Some(PathBuf::from(value));
                 } else {
                     binary = Some(PathBuf::from(value));
                 }
@@ -120,6 +125,13 @@ fn main() -> ExitCode {
         Options::full(binary)
     };
     options.janus = janus;
+    if let Some(dir) = &profile
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        eprintln!("narvaro-bench: {}: {e}", dir.display());
+        return ExitCode::FAILURE;
+    }
+    options.profile_dir = profile;
     for (flag, v) in numbers {
         match flag.as_str() {
             "--runs" => options.runs = v as usize,

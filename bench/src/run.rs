@@ -19,6 +19,8 @@ pub enum RunError {
     Narvaro(#[from] NarvaroError),
     #[error("Janus: {0}")]
     Janus(#[from] JanusError),
+    #[error("cannot run perf: {0}")]
+    Perf(std::io::Error),
     #[error("reading the SFU's /proc entry: {0}")]
     Proc(#[from] std::io::Error),
 }
@@ -93,12 +95,15 @@ impl Room {
     }
 }
 
-/// Starts a fresh SFU of `kind`, loads it as `shape` says and measures it.
+/// Starts a fresh SFU of `kind`, loads it as `shape` says and measures it. With `profile_dir`,
+/// `perf record` samples the SFU during the window into `<dir>/<kind>.perf.data` (this costs the
+/// SFU some CPU: figures of a profiled run are not the benchmark's).
 pub async fn run_once(
     kind: SfuKind,
     shape: &LoadShape,
     cores: &CorePlan,
     narvaro_binary: &Path,
+    profile_dir: Option<&Path>,
 ) -> Result<RunResult, RunError> {
     let mut server = match kind {
         SfuKind::Narvaro => {
@@ -137,6 +142,23 @@ pub async fn run_once(
     }
 
     let window = Duration::from_secs_f64(shape.window_secs);
+    // `perf record` over the window, when asked for: where the SFU's time goes.
+    let mut perf = match profile_dir {
+        Some(dir) => Some(
+            std::process::Command::new("perf")
+                .args(["record", "--quiet", "-F", "999", "-g", "-p"])
+                .arg(pid.to_string())
+                .arg("-o")
+                .arg(dir.join(format!("{kind:?}.perf.data").to_lowercase()))
+                .args(["--", "sleep"])
+                .arg(format!("{}", shape.window_secs))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .map_err(RunError::Perf)?,
+        ),
+        None => None,
+    };
     received.start_recording();
     let before = process::sample(pid)?;
     let packets_before = received.packets();
@@ -144,6 +166,9 @@ pub async fn run_once(
     let after = process::sample(pid)?;
     let packets_after = received.packets();
     let latencies = received.stop_recording();
+    if let Some(perf) = perf.as_mut() {
+        let _ = perf.wait();
+    }
 
     let logs: Vec<TrackLog> = rooms.iter().flat_map(Room::logs).collect();
     let srtp_profile = match rooms.first() {
