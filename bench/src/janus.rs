@@ -313,17 +313,31 @@ impl JanusServer {
                 .map(|f| json!({"feed": f}))
                 .collect();
             let subscriber = member.session.attach().await?;
-            let (_, jsep) = subscriber
-                .request_with_event(
-                    json!({
-                        "request": "join",
-                        "room": room,
-                        "ptype": "subscriber",
-                        "streams": streams,
-                    }),
-                    None,
-                )
-                .await?;
+            // Janus lists a feed only once its publisher's media is up ("No such feed", 428,
+            // until then): a connected publisher can still be a moment early.
+            let mut attempts = 0;
+            let (_, jsep) = loop {
+                let joined = subscriber
+                    .request_with_event(
+                        json!({
+                            "request": "join",
+                            "room": room,
+                            "ptype": "subscriber",
+                            "streams": streams,
+                        }),
+                        None,
+                    )
+                    .await;
+                match joined {
+                    Err(JanusError::Refused { reply, .. })
+                        if reply.contains("\"error_code\":428") && attempts < 50 =>
+                    {
+                        attempts += 1;
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    other => break other?,
+                }
+            };
             let offer = jsep_sdp(&jsep, "subscriber join")?;
             let pc = MediaPeer::bound_to(
                 &format!("{label}-p{i}-sub"),
