@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine or a developer's:
-#   1. installs what is missing: Debian's Chromium, nftables and iproute2 for the network lab (root
-#      only; else say how, or skip the lab), the e2e npm packages;
+#   1. installs what is missing: Debian's Chromium, nftables and iproute2 for the network lab, and
+#      janus for the SFU benchmark's smoke test (root only; else say how, or skip those parts),
+#      the e2e npm packages;
 #   2. uses PostgreSQL when one is reachable at 127.0.0.1:5432 (starting a local cluster if one is
 #      installed but down), so the booking store is tested on SQLite and PostgreSQL;
 #   3. runs every Rust test in the workspace (unit, handler, store, WebRTC interop with webrtc-rs
-#      peers through the SFU);
+#      peers through the SFU, the SFU benchmark's smoke against the `narvaro` binary built below
+#      and Janus);
 #   4. builds the `narvaro` binary and runs the browser end-to-end tests in headless Chromium,
 #      then the type check of the web client's JavaScript.
 # Set CARGO_TARGET_DIR to reuse a build cache; nothing depends on one.
@@ -40,6 +42,13 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing ${lab_packages[*]} for the network lab" >&2
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${lab_packages[@]}" >/dev/null
   fi
+fi
+
+# The SFU benchmark's smoke test (bench/tests/smoke.rs) measures Janus VideoRoom beside Närvaro
+# when Debian's `janus` is installed; without it that half skips and says so.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! command -v janus >/dev/null 2>&1; then
+  echo "installing janus for the SFU benchmark's smoke test" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq janus >/dev/null
 fi
 
 target_dir="${CARGO_TARGET_DIR:-target}"

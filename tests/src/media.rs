@@ -7,6 +7,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::OnceLock;
+use std::time::Instant;
 
 use bytes::{BufMut, BytesMut};
 use rtc::rtp::{Header, Packet};
@@ -33,6 +35,88 @@ pub const FIRST_SEQUENCE_NUMBER: u16 = u16::MAX - 99;
 /// First timestamp of a source: two seconds (of 48 kHz) before the 32-bit wrap.
 pub const FIRST_TIMESTAMP: u32 = u32::MAX - 2 * OPUS_CLOCK_RATE + 1;
 
+/// How a publisher's synthetic media is shaped. The default is what the interop tests send: small
+/// three-packet VP8 frames, a key frame a second, no send stamps. The load generator
+/// (`narvaro-bench`) asks for real bitrates and stamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediaProfile {
+    /// Packets each VP8 frame is split into.
+    pub vp8_packets_per_frame: usize,
+    /// Filler bytes in each VP8 packet after the descriptor (and frame header).
+    pub vp8_filler_bytes: usize,
+    /// A key frame every this many frames (and always the first).
+    pub keyframe_interval_frames: u32,
+    /// Whether every payload ends in a send stamp ([`send_stamp`]), for latency measurement.
+    pub send_stamps: bool,
+}
+
+impl Default for MediaProfile {
+    fn default() -> Self {
+        Self {
+            vp8_packets_per_frame: VP8_PACKETS_PER_FRAME,
+            vp8_filler_bytes: 24,
+            keyframe_interval_frames: VP8_KEYFRAME_INTERVAL,
+            send_stamps: false,
+        }
+    }
+}
+
+/// Largest VP8 payload the load profile puts in one packet: below a 1200-byte path MTU once the
+/// RTP header, SRTP tag and header extensions are added, as browsers packetise.
+pub const MAX_VP8_PAYLOAD: usize = 1100;
+
+impl MediaProfile {
+    /// VP8 at `bits_per_second` (30 fps, split into packets of at most [`MAX_VP8_PAYLOAD`]
+    /// bytes), a key frame every `keyframe_every` and send stamps on every packet.
+    pub fn load(bits_per_second: u32, keyframe_every: std::time::Duration) -> Self {
+        let frame_bytes = (bits_per_second / 8 / VIDEO_FPS).max(64) as usize;
+        let packets = frame_bytes.div_ceil(MAX_VP8_PAYLOAD);
+        // Descriptor (4) and stamp (12) are part of each packet's payload budget.
+        let filler = (frame_bytes / packets).saturating_sub(4 + SEND_STAMP_LEN);
+        let frames = (keyframe_every.as_secs_f64() * VIDEO_FPS as f64).round() as u32;
+        Self {
+            vp8_packets_per_frame: packets,
+            vp8_filler_bytes: filler,
+            keyframe_interval_frames: frames.max(1),
+            send_stamps: true,
+        }
+    }
+
+    /// VP8 packets a second this profile sends.
+    pub fn video_packets_per_second(&self) -> u32 {
+        self.vp8_packets_per_frame as u32 * VIDEO_FPS
+    }
+}
+
+/// A send stamp: this marker and then microseconds on [`stamp_now_micros`]'s clock, big-endian,
+/// as the last bytes of a payload. The SFU forwards payloads untouched, so a receiver in the same
+/// process can tell how long a packet took.
+pub const SEND_STAMP_MAGIC: [u8; 4] = *b"NVts";
+/// Length of a send stamp.
+pub const SEND_STAMP_LEN: usize = 12;
+
+/// Microseconds since this process first asked: one monotonic clock for senders and receivers.
+pub fn stamp_now_micros() -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    EPOCH.get_or_init(Instant::now).elapsed().as_micros() as u64
+}
+
+/// The send stamp at the end of `payload`, if it has one.
+pub fn send_stamp(payload: &[u8]) -> Option<u64> {
+    let at = payload.len().checked_sub(SEND_STAMP_LEN)?;
+    let (magic, micros) = payload[at..].split_at(4);
+    if magic != SEND_STAMP_MAGIC {
+        return None;
+    }
+    // `split_at(4)` of 12 bytes leaves exactly 8.
+    Some(u64::from_be_bytes(micros.try_into().expect("8 bytes")))
+}
+
+fn put_send_stamp(buf: &mut BytesMut) {
+    buf.put_slice(&SEND_STAMP_MAGIC);
+    buf.put_u64(stamp_now_micros());
+}
+
 /// Opus "silence" frame as libwebrtc sends it in DTX: TOC 0xf8 (CELT FB 20 ms, mono, one frame)
 /// and two payload bytes. A real decoder accepts it.
 const OPUS_SILENCE: [u8; 3] = [0xf8, 0xff, 0xfe];
@@ -44,15 +128,22 @@ pub struct OpusSource {
     payload_type: u8,
     sequence_number: u16,
     timestamp: u32,
+    send_stamps: bool,
 }
 
 impl OpusSource {
     pub fn new(ssrc: u32, payload_type: u8) -> Self {
+        Self::with_profile(ssrc, payload_type, MediaProfile::default())
+    }
+
+    /// A source that stamps its payloads when `profile` says so.
+    pub fn with_profile(ssrc: u32, payload_type: u8, profile: MediaProfile) -> Self {
         Self {
             ssrc,
             payload_type,
             sequence_number: FIRST_SEQUENCE_NUMBER,
             timestamp: FIRST_TIMESTAMP,
+            send_stamps: profile.send_stamps,
         }
     }
 
@@ -60,10 +151,13 @@ impl OpusSource {
     pub fn next_packet(&mut self) -> Packet {
         let marker =
             self.sequence_number == FIRST_SEQUENCE_NUMBER && self.timestamp == FIRST_TIMESTAMP;
-        let mut payload = BytesMut::with_capacity(OPUS_SILENCE.len() + 8);
+        let mut payload = BytesMut::with_capacity(OPUS_SILENCE.len() + 2 + SEND_STAMP_LEN);
         payload.put_slice(&OPUS_SILENCE);
         // Extra bytes carry the sequence number so a forwarded payload can be traced back.
         payload.put_u16(self.sequence_number);
+        if self.send_stamps {
+            put_send_stamp(&mut payload);
+        }
         let packet = Packet {
             header: header(
                 self.ssrc,
@@ -90,10 +184,16 @@ pub struct Vp8Source {
     picture_id: u16,
     frames: u32,
     force_keyframe: bool,
+    profile: MediaProfile,
 }
 
 impl Vp8Source {
     pub fn new(ssrc: u32, payload_type: u8) -> Self {
+        Self::with_profile(ssrc, payload_type, MediaProfile::default())
+    }
+
+    /// A source whose frame size, key frame interval and stamps follow `profile`.
+    pub fn with_profile(ssrc: u32, payload_type: u8, profile: MediaProfile) -> Self {
         Self {
             ssrc,
             payload_type,
@@ -102,6 +202,7 @@ impl Vp8Source {
             picture_id: 0x7f00,
             frames: 0,
             force_keyframe: false,
+            profile,
         }
     }
 
@@ -112,13 +213,19 @@ impl Vp8Source {
 
     /// The packets of the next frame. All share one timestamp; the last carries the marker bit.
     pub fn next_frame(&mut self) -> Vec<Packet> {
-        let keyframe = self.force_keyframe || self.frames.is_multiple_of(VP8_KEYFRAME_INTERVAL);
+        let profile = self.profile;
+        let keyframe = self.force_keyframe
+            || self
+                .frames
+                .is_multiple_of(profile.keyframe_interval_frames.max(1));
         self.force_keyframe = false;
-        let mut packets = Vec::with_capacity(VP8_PACKETS_PER_FRAME);
-        for index in 0..VP8_PACKETS_PER_FRAME {
+        let count = profile.vp8_packets_per_frame.max(1);
+        let mut packets = Vec::with_capacity(count);
+        for index in 0..count {
             let first = index == 0;
-            let last = index + 1 == VP8_PACKETS_PER_FRAME;
-            let mut payload = BytesMut::with_capacity(64);
+            let last = index + 1 == count;
+            let mut payload =
+                BytesMut::with_capacity(16 + profile.vp8_filler_bytes + SEND_STAMP_LEN);
             // Payload descriptor (RFC 7741 §4.2): X=1, S on the first packet, partition 0;
             // I=1 with a 15-bit picture id (M=1).
             payload.put_u8(0x80 | if first { 0x10 } else { 0x00 });
@@ -128,7 +235,10 @@ impl Vp8Source {
                 put_vp8_frame_header(&mut payload, keyframe);
             }
             payload.put_u16(self.sequence_number);
-            payload.put_bytes(if keyframe { 0xaa } else { 0x55 }, 24);
+            payload.put_bytes(if keyframe { 0xaa } else { 0x55 }, profile.vp8_filler_bytes);
+            if profile.send_stamps {
+                put_send_stamp(&mut payload);
+            }
             packets.push(Packet {
                 header: header(
                     self.ssrc,
@@ -565,6 +675,40 @@ mod tests {
         assert_eq!(
             second[0].header.sequence_number,
             first.last().unwrap().header.sequence_number.wrapping_add(1)
+        );
+    }
+
+    #[test]
+    fn load_profile_sends_the_bitrate_asked_for_with_stamps_on_every_packet() {
+        let profile = MediaProfile::load(1_500_000, std::time::Duration::from_secs(3));
+        assert_eq!(profile.keyframe_interval_frames, 90);
+        let mut src = Vp8Source::with_profile(2, 96, profile);
+        let frames: Vec<Vec<Packet>> = (0..VIDEO_FPS).map(|_| src.next_frame()).collect();
+        let bytes: usize = frames.iter().flatten().map(|p| p.payload.len()).sum();
+        let bits = bytes * 8;
+        assert!(
+            (1_400_000..=1_600_000).contains(&bits),
+            "{bits} bits in one second of frames"
+        );
+        assert!(
+            frames
+                .iter()
+                .flatten()
+                .all(|p| p.payload.len() <= MAX_VP8_PAYLOAD + 16)
+        );
+        assert!(
+            frames
+                .iter()
+                .flatten()
+                .all(|p| send_stamp(&p.payload).is_some())
+        );
+        assert!(vp8_is_keyframe(&frames[0][0].payload));
+        let mut opus = OpusSource::with_profile(1, 111, profile);
+        let stamp = send_stamp(&opus.next_packet().payload).expect("stamped");
+        assert!(stamp <= stamp_now_micros());
+        assert_eq!(
+            send_stamp(&OpusSource::new(1, 111).next_packet().payload),
+            None
         );
     }
 

@@ -3,14 +3,14 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use signalling::ids::{ParticipantId, RoomId};
 use signalling::protocol::{ClientMessage, ServerMessage};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::media::{Kind, TrackLog};
+use crate::media::{Kind, MediaProfile, TrackLog};
 use crate::rtc_peer::{MediaPeer, PeerError, PeerOptions};
 use crate::ws::{Joined, Resumed, SignalClient, SignalError};
 
@@ -38,6 +38,8 @@ pub struct Step {
 pub struct TestPeer {
     label: String,
     joined: Joined,
+    /// When the server's `joined` arrived.
+    joined_at: Instant,
     http_addr: SocketAddr,
     media: Arc<MediaPeer>,
     /// The signalling connection of the moment: replaced when the peer resumes.
@@ -93,6 +95,7 @@ impl TestPeer {
 
         let mut client = SignalClient::connect(http_addr).await.map_err(signal_err)?;
         let joined = client.join(room_id, token).await.map_err(signal_err)?;
+        let joined_at = Instant::now();
         tracing::debug!(peer = label, participant_id = %joined.participant_id, "joined");
 
         let mut media = MediaPeer::with_options(label, options)
@@ -145,6 +148,7 @@ impl TestPeer {
                 resume_token: joined.resume_token.clone(),
             }),
             joined,
+            joined_at,
             events: tokio::sync::Mutex::new(events),
             steps,
         };
@@ -172,6 +176,22 @@ impl TestPeer {
 
     pub fn media(&self) -> &MediaPeer {
         &self.media
+    }
+
+    /// When signalling answered `joined`: the first stage of a join after the token.
+    pub fn joined_at(&self) -> Instant {
+        self.joined_at
+    }
+
+    /// As [`Self::start_publishing`], with media shaped by `profile`.
+    pub async fn start_publishing_with(&self, profile: MediaProfile) -> Result<()> {
+        self.media
+            .start_publishing_with(profile)
+            .await
+            .map_err(|source| TestPeerError::Peer {
+                label: self.label.clone(),
+                source,
+            })
     }
 
     pub async fn start_publishing(&self) -> Result<()> {

@@ -3,9 +3,9 @@
 //! over the Närvaro protocol, and its own tests drive two of them against each other.
 
 use std::collections::{HashMap, VecDeque};
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use rtc::interceptor::{Attribute, Interceptor, Packet, Registry, Slot, StreamInfo, TaggedPacket};
@@ -26,12 +26,13 @@ use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
-    RTCConfigurationBuilder, RTCIceGatheringState, RTCPeerConnectionState, RTCSessionDescription,
+    RTCConfigurationBuilder, RTCIceConnectionState, RTCIceGatheringState, RTCPeerConnectionState,
+    RTCSessionDescription, StatsSelector,
 };
 use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit, RtpSender};
 
 use crate::media::{
-    Kind, OPUS_FRAME_MS, OpusSource, ReceivedPacket, TrackLog, VIDEO_FPS, Vp8Source,
+    Kind, MediaProfile, OPUS_FRAME_MS, OpusSource, ReceivedPacket, TrackLog, VIDEO_FPS, Vp8Source,
 };
 use crate::sdp::{self, MediaSection};
 
@@ -178,6 +179,21 @@ impl Interceptor for KeyframeRequestsToApplication {
     fn unbind_remote_stream(&mut self, _info: &StreamInfo) {}
 }
 
+/// Called with every RTP packet a peer receives, on the task that reads the track: the load
+/// generator's latency and continuity counters. Keep it cheap.
+pub type PacketObserver = Arc<dyn Fn(Kind, &rtc::rtp::Packet) + Send + Sync>;
+
+/// When a connection reached each stage, for join-time measurements.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Milestones {
+    /// ICE found a working candidate pair.
+    pub ice_connected: Option<Instant>,
+    /// DTLS finished too: the peer connection is `connected`.
+    pub dtls_connected: Option<Instant>,
+    /// The first RTP packet of any remote track arrived.
+    pub first_rtp: Option<Instant>,
+}
+
 /// State the connection's event handler shares with the [`MediaPeer`].
 struct Shared {
     label: String,
@@ -188,9 +204,15 @@ struct Shared {
     /// Bumped on every received packet so waiters can wake.
     progress: watch::Sender<u64>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    milestones: Mutex<Milestones>,
+    observer: OnceLock<PacketObserver>,
 }
 
 impl Shared {
+    fn milestone(&self, set: impl FnOnce(&mut Milestones)) {
+        set(&mut self.milestones.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+
     fn lock_received(&self) -> std::sync::MutexGuard<'_, Vec<TrackLog>> {
         // A poisoned lock means a recording task panicked; the logs are still worth reading.
         self.received.lock().unwrap_or_else(|p| p.into_inner())
@@ -207,9 +229,26 @@ impl PeerConnectionEventHandler for Handler {
         }
     }
 
+    async fn on_ice_connection_state_change(&self, state: RTCIceConnectionState) {
+        if let Some(shared) = self.0.upgrade()
+            && state == RTCIceConnectionState::Connected
+        {
+            let now = Instant::now();
+            shared.milestone(|m| {
+                m.ice_connected.get_or_insert(now);
+            });
+        }
+    }
+
     async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
         if let Some(shared) = self.0.upgrade() {
             tracing::debug!(peer = %shared.label, %state, "connection state");
+            if state == RTCPeerConnectionState::Connected {
+                let now = Instant::now();
+                shared.milestone(|m| {
+                    m.dtls_connected.get_or_insert(now);
+                });
+            }
             shared.connection.send_replace(state);
         }
     }
@@ -253,6 +292,9 @@ async fn record_track(shared: Weak<Shared>, track: Arc<dyn TrackRemote>) {
         let Some(shared) = shared.upgrade() else {
             return;
         };
+        if let Some(observe) = shared.observer.get() {
+            observe(kind, &packet);
+        }
         if kind == Kind::Video && !pli_sent {
             // Ask for a key frame once, as a decoder starting mid-stream would.
             pli_sent = true;
@@ -261,6 +303,12 @@ async fn record_track(shared: Weak<Shared>, track: Arc<dyn TrackRemote>) {
                 media_ssrc: packet.header.ssrc,
             };
             let _ = track.write_rtcp(vec![Box::new(pli)]).await;
+        }
+        if shared.lock_received()[index].packets.is_empty() {
+            let now = Instant::now();
+            shared.milestone(|m| {
+                m.first_rtp.get_or_insert(now);
+            });
         }
         shared.lock_received()[index]
             .packets
@@ -306,6 +354,12 @@ impl MediaPeer {
     }
 
     pub async fn with_options(label: &str, options: PeerOptions) -> Result<Self> {
+        Self::bound_to(label, options, IpAddr::V4(Ipv4Addr::LOCALHOST)).await
+    }
+
+    /// As [`Self::with_options`], its one UDP socket on `ip` instead of 127.0.0.1: for servers
+    /// that will not gather loopback candidates (Janus), the machine's own address.
+    pub async fn bound_to(label: &str, options: PeerOptions, ip: IpAddr) -> Result<Self> {
         let shared = Arc::new(Shared {
             label: label.to_owned(),
             connection: watch::channel(RTCPeerConnectionState::New).0,
@@ -313,6 +367,8 @@ impl MediaPeer {
             received: Mutex::new(Vec::new()),
             progress: watch::channel(0).0,
             tasks: Mutex::new(Vec::new()),
+            milestones: Mutex::new(Milestones::default()),
+            observer: OnceLock::new(),
         });
         let mut engine = media_engine(options)?;
         let registry = register_default_interceptors(Registry::new(), &mut engine)?.with(
@@ -327,7 +383,7 @@ impl MediaPeer {
             .with_media_engine(engine)
             .with_interceptor_registry(registry)
             .with_handler(Arc::new(Handler(Arc::downgrade(&shared))))
-            .with_udp_addrs(vec!["127.0.0.1:0".to_owned()])
+            .with_udp_addrs(vec![SocketAddr::new(ip, 0).to_string()])
             .build()
             .await?;
         Ok(Self {
@@ -511,9 +567,41 @@ impl MediaPeer {
             .ok_or_else(|| PeerError::Other(format!("{}: no local {kind} track", self.label())))
     }
 
+    /// Hands every RTP packet this peer receives from now on to `observer` too. Once per peer;
+    /// a second call is refused.
+    pub fn set_packet_observer(&self, observer: PacketObserver) -> Result<()> {
+        self.shared
+            .observer
+            .set(observer)
+            .map_err(|_| PeerError::Other(format!("{}: observer already set", self.label())))
+    }
+
+    /// When this connection reached ICE connected, DTLS connected and its first RTP packet.
+    pub fn milestones(&self) -> Milestones {
+        *self
+            .shared
+            .milestones
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The SRTP protection profile DTLS negotiated (e.g. `SRTP_AEAD_AES_128_GCM`), once connected.
+    pub async fn srtp_profile(&self) -> Option<String> {
+        let report = self.pc.get_stats(Instant::now(), StatsSelector::None).await;
+        report
+            .transport()
+            .map(|t| t.srtp_cipher.clone())
+            .filter(|c| !c.is_empty())
+    }
+
     /// Starts sending: an Opus packet every 20 ms and a VP8 frame every 1/30 s, until the peer
     /// is dropped. Call once connected (a track cannot be written before it is negotiated).
     pub async fn start_publishing(&self) -> Result<()> {
+        self.start_publishing_with(MediaProfile::default()).await
+    }
+
+    /// As [`Self::start_publishing`], with frames shaped by `profile`.
+    pub async fn start_publishing_with(&self, profile: MediaProfile) -> Result<()> {
         for local in &self.local {
             let payload_type = self.negotiated_send_payload_type(local.kind).await?;
             self.payload_types
@@ -532,8 +620,8 @@ impl MediaPeer {
                 };
                 let mut ticker = tokio::time::interval(period);
                 ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                let mut opus = OpusSource::new(ssrc, payload_type);
-                let mut vp8 = Vp8Source::new(ssrc, payload_type);
+                let mut opus = OpusSource::with_profile(ssrc, payload_type, profile);
+                let mut vp8 = Vp8Source::with_profile(ssrc, payload_type, profile);
                 // Keyframe requests arrive on the track's event stream; it ends with the track.
                 let mut feedback_open = true;
                 loop {
