@@ -50,6 +50,12 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! command -v janus >/d
   echo "installing janus for the SFU benchmark's smoke test" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq janus >/dev/null
 fi
+# The booking outbox test sends invitations to a real SMTP server: Python's aiosmtpd. Without
+# python3 that test skips and says so; with python3 but no aiosmtpd it fails, so install it here.
+if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+  echo "installing aiosmtpd for the booking outbox test" >&2
+  python3 -m pip install -q aiosmtpd || python3 -m pip install -q --break-system-packages aiosmtpd
+fi
 
 target_dir="${CARGO_TARGET_DIR:-target}"
 cargo build --locked --bin narvaro

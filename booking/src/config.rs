@@ -58,6 +58,19 @@ pub struct BookingConfig {
     /// The development e-ID provider. Unset: on in development, off in production. Set to `true`
     /// in production: a startup error.
     pub dev_eid: Option<bool>,
+    /// SMTP relay for officers' and interpreters' calendar invitations. Unset: no email is
+    /// queued. Plain SMTP without TLS or login: a relay on the local network.
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    /// Sender and iCalendar ORGANIZER of invitations, `Name <address>` or `address`.
+    pub mail_from: String,
+    /// `http://…` endpoint taking `POST {"reference", "to", "text"}` for citizens' SMS. Unset: no
+    /// SMS is queued.
+    pub sms_url: Option<String>,
+    /// How long before a meeting the citizen's SMS reminder is sent.
+    pub reminder_before_secs: i64,
+    /// How often the outbox worker looks for due messages.
+    pub outbox_poll_secs: u64,
 }
 
 impl Default for BookingConfig {
@@ -70,6 +83,12 @@ impl Default for BookingConfig {
             signalling_url: "/signal".to_owned(),
             join_token_lifetime_secs: 60,
             dev_eid: None,
+            smtp_host: None,
+            smtp_port: 25,
+            mail_from: "Närvaro <narvaro@localhost>".to_owned(),
+            sms_url: None,
+            reminder_before_secs: 86_400,
+            outbox_poll_secs: 10,
         }
     }
 }
@@ -84,6 +103,21 @@ impl BookingConfig {
             return Err(Config(format!(
                 "join_token_lifetime_secs must be between 1 and {MAX_JOIN_TOKEN_LIFETIME_SECS}"
             )));
+        }
+        if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(Config("mail_from must be an email address".into()));
+        }
+        if self.smtp_port == 0 {
+            return Err(Config("smtp_port must not be 0".into()));
+        }
+        if let Some(url) = &self.sms_url {
+            crate::outbox::HttpSms::new(url).map_err(Config)?;
+        }
+        if !(0..=14 * 86_400).contains(&self.reminder_before_secs) {
+            return Err(Config("reminder_before_secs must be 0 to 14 days".into()));
+        }
+        if self.outbox_poll_secs == 0 {
+            return Err(Config("outbox_poll_secs must be at least 1".into()));
         }
         if self.token_issuer.is_empty() {
             return Err(Config("token_issuer must not be empty".into()));

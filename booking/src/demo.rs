@@ -173,6 +173,7 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
                 id,
                 agency_id,
                 display_name: name.to_owned(),
+                email: None,
                 agency_admin,
                 services,
                 languages: languages.into_iter().map(str::to_owned).collect(),
@@ -198,6 +199,7 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
             .create_resource(&Resource::Interpreter(Interpreter {
                 id,
                 display_name: name.to_owned(),
+                email: None,
                 languages: languages.into_iter().map(str::to_owned).collect(),
             }))
             .await?;

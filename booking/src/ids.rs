@@ -91,6 +91,10 @@ uuid_id!(
     /// A drop-in queue ticket.
     TicketId
 );
+uuid_id!(
+    /// A message in the outbox; the SMS provider gets it as a reference to deduplicate by.
+    MessageId
+);
 
 impl BookingId {
     /// The meeting room of this booking on the media side. Derived, not secret: knowing it grants

@@ -2,7 +2,8 @@
 //!
 //! Owns agencies and their services, officers, service centres and their booths, guides, citizens
 //! (with personnummer encrypted at rest), bookings, identity sessions, the issuing of join tokens
-//! for meetings, and the HTTP API under `/api/v1` (plus the JWKS at `/.well-known/jwks.json`). It
+//! for meetings, the outbox of invitations and reminders (email, SMS) with its delivery worker,
+//! and the HTTP API under `/api/v1` (plus the JWKS at `/.well-known/jwks.json`). It
 //! does not own media (the `sfu` crate), the WebSocket protocol or token verification
 //! (`signalling`), or HTML pages (the `web` crate renders pages and calls [`Booking`] to guard
 //! them). Start with [`Booking::open`]; mount [`Booking::router`].
@@ -16,6 +17,7 @@ pub mod demo;
 pub mod dev_eid;
 pub mod identity;
 pub mod ids;
+pub mod outbox;
 pub mod personnummer;
 pub mod schedule;
 pub mod sessions;
@@ -75,6 +77,15 @@ struct Inner {
     config: BookingConfig,
     env: Environment,
     providers: Vec<Arc<dyn IdentityProvider>>,
+    courier: Arc<outbox::Courier>,
+    courier_task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The worker holds the store, not the service; it stops with the last handle.
+        self.courier_task.abort();
+    }
 }
 
 impl Booking {
@@ -130,6 +141,31 @@ impl Booking {
             providers.push(dev);
         }
         let sessions = Sessions::new(store.clone(), clock.clone(), env == Environment::Production);
+        let mailer = match &config.smtp_host {
+            Some(host) => Some(
+                outbox::SmtpMailer::new(host, config.smtp_port, &config.mail_from)
+                    .map_err(BookingError::Config)?,
+            ),
+            None => None,
+        };
+        let sms: Option<Arc<dyn outbox::SmsProvider>> = match &config.sms_url {
+            Some(url) => Some(Arc::new(
+                outbox::HttpSms::new(url).map_err(BookingError::Config)?,
+            )),
+            None => None,
+        };
+        // Started even with no channel configured: messages queued while a channel was on are
+        // then kept (and retried) rather than forgotten.
+        let courier = Arc::new(outbox::Courier::new(
+            store.clone(),
+            clock.clone(),
+            mailer,
+            sms,
+        ));
+        let courier_task = outbox::spawn(
+            courier.clone(),
+            std::time::Duration::from_secs(config.outbox_poll_secs),
+        );
         let booking = Booking {
             inner: Arc::new(Inner {
                 tokens: Arc::new(TokenIssuer::generate(&config.token_issuer)),
@@ -140,6 +176,8 @@ impl Booking {
                 config: config.clone(),
                 env,
                 providers,
+                courier,
+                courier_task,
             }),
         };
         spawn_session_purge(Arc::downgrade(&booking.inner));
@@ -195,6 +233,22 @@ impl Booking {
     /// Identity providers mounted in this environment.
     pub fn identity_providers(&self) -> &[Arc<dyn IdentityProvider>] {
         &self.inner.providers
+    }
+
+    /// One round of the outbox worker now (the background task also runs every
+    /// `outbox_poll_secs`).
+    pub async fn deliver_due_messages(&self) -> Result<outbox::Round, StoreError> {
+        self.inner.courier.deliver_due().await
+    }
+
+    /// What a new booking queues, from the configured channels.
+    pub(crate) fn notify_for(&self, citizen_phone: Option<String>) -> store::Notify {
+        let config = &self.inner.config;
+        store::Notify {
+            email: config.smtp_host.is_some(),
+            citizen_phone: citizen_phone.filter(|_| config.sms_url.is_some()),
+            reminder_before_secs: config.reminder_before_secs,
+        }
     }
 
     pub(crate) fn data_key(&self) -> &DataKey {

@@ -143,6 +143,7 @@ pub async fn generate(
             agency_id,
             display_name: format!("Handläggare {o}"),
             agency_admin: false,
+            email: None,
             services: services.clone(),
             languages: if o % 7 == 0 {
                 vec!["sv".into(), "ar".into()]
@@ -195,6 +196,7 @@ pub async fn generate(
             duration_minutes: 30,
             created_by: Some(guide),
             created_at: spec.around,
+            notify: crate::store::Notify::default(),
         };
         let access = StaffAccess {
             actor: Subject::Guide(guide),

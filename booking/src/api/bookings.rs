@@ -103,10 +103,19 @@ pub(crate) struct CreateBooking {
     interpreter_id: Option<InterpreterId>,
     /// The citizen's language, a BCP 47 tag ("ar", "swl").
     language: Option<String>,
+    /// For an SMS confirmation and reminder (when SMS is configured): `+` and 8–15 digits. Kept
+    /// only in the outbox, not with the citizen.
+    citizen_phone: Option<String>,
 }
 
 /// Most officers in one meeting.
 pub(crate) const MAX_OFFICERS: usize = 6;
+
+/// E.164: `+`, then 8 to 15 digits (country code included).
+fn is_phone_number(s: &str) -> bool {
+    s.strip_prefix('+')
+        .is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()))
+}
 
 fn guide_only(identity: &Identity) -> Result<GuideId, ApiError> {
     match identity.subject {
@@ -156,6 +165,14 @@ pub(crate) async fn create(
         ));
     }
     super::resources::optional_language(req.language.as_deref())?;
+    if let Some(phone) = &req.citizen_phone
+        && !is_phone_number(phone)
+    {
+        return Err(ApiError::unprocessable(
+            "invalid_phone",
+            "citizen_phone: + and 8 to 15 digits",
+        ));
+    }
     let personnummer = Personnummer::parse(&req.citizen_personnummer)
         .map_err(|e| ApiError::unprocessable("invalid_personnummer", e.to_string()))?;
     let name = req
@@ -178,6 +195,7 @@ pub(crate) async fn create(
         language: req.language,
         created_by: Some(guide_id),
         created_at: now,
+        notify: booking.notify_for(req.citizen_phone),
     };
     let view = store
         .create_booking(

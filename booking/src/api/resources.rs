@@ -176,6 +176,27 @@ fn text(field: &'static str, value: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// An address the SMTP relay can take: one `@` with something on both sides, no spaces or
+/// control characters (which could inject headers), at most 254 characters (RFC 5321). Whether it
+/// exists is the relay's business.
+fn email(value: Option<&str>) -> Result<(), ApiError> {
+    let Some(v) = value else { return Ok(()) };
+    let ok = v.len() <= 254
+        && !v
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
+        && matches!(v.split_once('@'), Some((local, domain))
+            if !local.is_empty() && !domain.is_empty() && !domain.contains('@'))
+        && v.parse::<lettre::Address>().is_ok();
+    if !ok {
+        return Err(ApiError::unprocessable(
+            "invalid_email",
+            "email: not an email address",
+        ));
+    }
+    Ok(())
+}
+
 fn list_of(field: &'static str, items: &[String]) -> Result<(), ApiError> {
     if items.len() > MAX_ITEMS {
         return Err(ApiError::unprocessable(
@@ -335,6 +356,7 @@ api_resource!(
     "officer_not_found",
     |s| {
         text("display_name", &s.display_name)?;
+        email(s.email.as_deref())?;
         languages(&s.languages)?;
         list_of("skills", &s.skills)?;
         hours(&s.working_hours)?;
@@ -402,6 +424,7 @@ api_resource!(
     "interpreter_not_found",
     |s| {
         text("display_name", &s.display_name)?;
+        email(s.email.as_deref())?;
         languages(&s.languages)?;
         if s.languages.is_empty() {
             return Err(ApiError::unprocessable(

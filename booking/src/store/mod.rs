@@ -104,6 +104,9 @@ pub struct Officer {
     /// May manage the agency, its services and officers.
     #[serde(default)]
     pub agency_admin: bool,
+    /// Work address for meeting invitations; none: not emailed.
+    #[serde(default)]
+    pub email: Option<String>,
     /// Services of the officer's agency they handle.
     #[serde(default)]
     pub services: Vec<ServiceId>,
@@ -179,6 +182,9 @@ pub struct Interpreter {
     pub display_name: String,
     /// BCP 47 language tags; "swl" is Swedish sign language.
     pub languages: Vec<String>,
+    /// Address for meeting invitations; none: not emailed.
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// Anything the resource API manages, by kind.
@@ -624,6 +630,98 @@ pub struct NewBooking {
     pub duration_minutes: i64,
     pub created_by: Option<GuideId>,
     pub created_at: i64,
+    /// Which messages the booking queues in the outbox, in its own transaction.
+    pub notify: Notify,
+}
+
+/// Messages a new booking queues.
+#[derive(Debug, Clone, Default)]
+pub struct Notify {
+    /// Email invitations to the officers and the interpreter who have an address.
+    pub email: bool,
+    /// SMS confirmation and reminder to this number. Kept only in the outbox rows.
+    pub citizen_phone: Option<String>,
+    /// How long before the start the SMS reminder is due.
+    pub reminder_before_secs: i64,
+}
+
+/// How an outbox message travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Email,
+    Sms,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        match s {
+            "email" => Some(Channel::Email),
+            "sms" => Some(Channel::Sms),
+            _ => None,
+        }
+    }
+}
+
+/// What an outbox message says, rendered at delivery (the email's iCalendar part, the SMS text).
+/// Only what the text needs: no personnummer, no citizen name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Payload {
+    /// An officer's or interpreter's calendar invitation.
+    Invitation {
+        booking_id: BookingId,
+        starts_at: i64,
+        ends_at: i64,
+        service: String,
+        centre: String,
+        attendee_name: String,
+    },
+    /// The citizen's SMS that the meeting is booked.
+    Confirmation {
+        booking_id: BookingId,
+        starts_at: i64,
+        centre: String,
+    },
+    /// The citizen's SMS shortly before the meeting.
+    Reminder {
+        booking_id: BookingId,
+        starts_at: i64,
+        centre: String,
+    },
+}
+
+/// A message claimed for delivery.
+#[derive(Debug, Clone)]
+pub struct OutboxMessage {
+    pub id: MessageId,
+    pub booking_id: Option<BookingId>,
+    pub channel: Channel,
+    /// An email address or phone number: never logged.
+    pub recipient: String,
+    pub payload: Payload,
+    /// Attempts before this one.
+    pub attempts: i64,
+}
+
+/// A row of the outbox without its recipient, for operators and tests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEntry {
+    pub id: MessageId,
+    pub booking_id: Option<BookingId>,
+    pub channel: Channel,
+    pub delivered: bool,
+    pub attempts: i64,
+    pub due_at: i64,
+    pub delivered_at: Option<i64>,
+    pub last_error: Option<String>,
 }
 
 /// Which bookings to list.
@@ -868,6 +966,25 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Ticket>, StoreError>;
     /// `waiting` or `called` -> `served` or `left`.
     async fn close_ticket(&self, id: TicketId, state: TicketState) -> Result<Ticket, StoreError>;
+
+    /// Pending messages due at `now`, at most `limit`, each leased until `lease_until` so that
+    /// another worker does not send it meanwhile.
+    async fn claim_due_messages(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxMessage>, StoreError>;
+    async fn mark_delivered(&self, id: MessageId, at: i64) -> Result<(), StoreError>;
+    /// Counts a failed attempt and sets when the next may start. `error` names the failure's
+    /// kind, never a recipient.
+    async fn schedule_retry(
+        &self,
+        id: MessageId,
+        due_at: i64,
+        error: &str,
+    ) -> Result<(), StoreError>;
+    async fn outbox_entries(&self) -> Result<Vec<OutboxEntry>, StoreError>;
 
     /// Rows per table, for checks that a refused request changed nothing.
     async fn table_counts(&self) -> Result<Vec<(&'static str, i64)>, StoreError>;

@@ -111,8 +111,8 @@ macro_rules! resource_methods {
                         "UPDATE services SET agency_id = $2, name = $3, default_duration_minutes = $4 WHERE id = $1",
                     ),
                     Resource::Officer(_) => (
-                        "INSERT INTO officers (id, agency_id, display_name, agency_admin) VALUES ($1, $2, $3, $4)",
-                        "UPDATE officers SET agency_id = $2, display_name = $3, agency_admin = $4 WHERE id = $1",
+                        "INSERT INTO officers (id, agency_id, display_name, agency_admin, email) VALUES ($1, $2, $3, $4, $5)",
+                        "UPDATE officers SET agency_id = $2, display_name = $3, agency_admin = $4, email = $5 WHERE id = $1",
                     ),
                     Resource::Centre(_) => (
                         "INSERT INTO centres (id, kommun, name, address) VALUES ($1, $2, $3, $4)",
@@ -127,8 +127,8 @@ macro_rules! resource_methods {
                         "UPDATE guides SET centre_id = $2, display_name = $3, centre_admin = $4 WHERE id = $1",
                     ),
                     Resource::Interpreter(_) => (
-                        "INSERT INTO interpreters (id, display_name) VALUES ($1, $2)",
-                        "UPDATE interpreters SET display_name = $2 WHERE id = $1",
+                        "INSERT INTO interpreters (id, display_name, email) VALUES ($1, $2, $3)",
+                        "UPDATE interpreters SET display_name = $2, email = $3 WHERE id = $1",
                     ),
                 };
                 let q = sqlx::query(if create { insert } else { update }).bind(&id);
@@ -138,7 +138,7 @@ macro_rules! resource_methods {
                         q.bind(s.agency_id.to_string()).bind(&s.name).bind(s.default_duration_minutes)
                     }
                     Resource::Officer(o) => {
-                        q.bind(o.agency_id.to_string()).bind(&o.display_name).bind(o.agency_admin)
+                        q.bind(o.agency_id.to_string()).bind(&o.display_name).bind(o.agency_admin).bind(o.email.clone())
                     }
                     Resource::Centre(c) => q.bind(&c.kommun).bind(&c.name).bind(&c.address),
                     Resource::Booth(b) => q
@@ -149,7 +149,7 @@ macro_rules! resource_methods {
                     Resource::Guide(g) => {
                         q.bind(g.centre_id.to_string()).bind(&g.display_name).bind(g.centre_admin)
                     }
-                    Resource::Interpreter(i) => q.bind(&i.display_name),
+                    Resource::Interpreter(i) => q.bind(&i.display_name).bind(i.email.clone()),
                 };
                 let done = q.execute(&mut *tx).await?;
                 if done.rows_affected() == 0 {
@@ -235,8 +235,8 @@ macro_rules! resource_methods {
             }
 
             async fn load_officers(&self, filter: &'static str, key: Option<String>) -> Result<Vec<Officer>, StoreError> {
-                let rows: Vec<(String, String, String, bool)> = sqlx::query_as(sql(format!(
-                    "SELECT r.id, r.agency_id, r.display_name, r.agency_admin FROM officers r WHERE {filter} \
+                let rows: Vec<(String, String, String, bool, Option<String>)> = sqlx::query_as(sql(format!(
+                    "SELECT r.id, r.agency_id, r.display_name, r.agency_admin, r.email FROM officers r WHERE {filter} \
                      ORDER BY r.display_name, r.id"
                 )))
                 .bind(key.clone())
@@ -291,11 +291,12 @@ macro_rules! resource_methods {
                     .collect(),
                 );
                 rows.into_iter()
-                    .map(|(id, agency, display_name, agency_admin)| {
+                    .map(|(id, agency, display_name, agency_admin, email)| {
                         Ok(Officer {
                             agency_id: parse_id(&agency)?,
                             display_name,
                             agency_admin,
+                            email,
                             services: services
                                 .remove(&id)
                                 .unwrap_or_default()
@@ -463,8 +464,8 @@ macro_rules! resource_methods {
                             .collect::<Result<_, StoreError>>()?
                     }
                     ResourceKind::Interpreter => {
-                        let rows: Vec<(String, String)> = sqlx::query_as(sql(format!(
-                            "SELECT r.id, r.display_name FROM interpreters r WHERE {BY_ID} ORDER BY r.display_name, r.id"
+                        let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(sql(format!(
+                            "SELECT r.id, r.display_name, r.email FROM interpreters r WHERE {BY_ID} ORDER BY r.display_name, r.id"
                         )))
                         .bind(key.clone())
                         .fetch_all(pool)
@@ -479,10 +480,11 @@ macro_rules! resource_methods {
                             .await?,
                         );
                         rows.into_iter()
-                            .map(|(id, display_name)| {
+                            .map(|(id, display_name, email)| {
                                 Ok(Resource::Interpreter(Interpreter {
                                     languages: languages.remove(&id).unwrap_or_default(),
                                     display_name,
+                                    email,
                                     id: parse_id(&id)?,
                                 }))
                             })

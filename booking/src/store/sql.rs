@@ -225,7 +225,8 @@ macro_rules! booking_view_sql {
 }
 
 /// Every table holding domain data (not sessions or the access log, which reads write to).
-const DATA_TABLES: [&str; 26] = [
+const DATA_TABLES: [&str; 27] = [
+    "outbox",
     "agencies",
     "services",
     "service_skills",
@@ -433,6 +434,97 @@ macro_rules! sql_store {
 
             /// Appends to a booking's history inside the caller's transaction. Two changes racing
             /// for the same number make the later one fail on the primary key, not both pass.
+            async fn enqueue(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                booking: BookingId,
+                channel: Channel,
+                recipient: &str,
+                payload: &serde_json::Value,
+                due_at: i64,
+                created_at: i64,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO outbox (id, booking_id, channel, recipient, payload, due_at, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(booking.to_string())
+                .bind(channel.as_str())
+                .bind(recipient)
+                .bind(payload.to_string())
+                .bind(due_at)
+                .bind(created_at)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            /// The invitations and SMS a new booking causes, written in its transaction.
+            async fn enqueue_booking_messages(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                new: &NewBooking,
+                view: &BookingView,
+            ) -> Result<(), StoreError> {
+                let id = view.id;
+                let ends_at = new.starts_at + new.duration_minutes * 60;
+                let (service, centre): (String, String) = sqlx::query_as(
+                    "SELECT s.name, c.name FROM services s, booths b JOIN centres c ON c.id = b.centre_id \
+                     WHERE s.id = $1 AND b.id = $2",
+                )
+                .bind(new.service_id.to_string())
+                .bind(new.booth_id.to_string())
+                .fetch_one(&mut *conn)
+                .await?;
+                if new.notify.email {
+                    let mut invitees: Vec<(String, Option<String>)> = Vec::new();
+                    let officers = std::iter::once(new.officer_id)
+                        .chain(new.additional_officers.iter().map(|p| p.officer_id));
+                    for officer in officers {
+                        invitees.push(
+                            sqlx::query_as("SELECT display_name, email FROM officers WHERE id = $1")
+                                .bind(officer.to_string())
+                                .fetch_one(&mut *conn)
+                                .await?,
+                        );
+                    }
+                    if let Some(interpreter) = new.interpreter_id {
+                        invitees.push(
+                            sqlx::query_as("SELECT display_name, email FROM interpreters WHERE id = $1")
+                                .bind(interpreter.to_string())
+                                .fetch_one(&mut *conn)
+                                .await?,
+                        );
+                    }
+                    for (name, email) in invitees {
+                        let Some(email) = email else { continue };
+                        let payload = serde_json::to_value(Payload::Invitation {
+                            booking_id: id,
+                            starts_at: new.starts_at,
+                            ends_at,
+                            service: service.clone(),
+                            centre: centre.clone(),
+                            attendee_name: name,
+                        })
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                        Self::enqueue(conn, id, Channel::Email, &email, &payload, new.created_at, new.created_at).await?;
+                    }
+                }
+                if let Some(phone) = &new.notify.citizen_phone {
+                    let confirmation = Payload::Confirmation { booking_id: id, starts_at: new.starts_at, centre: centre.clone() };
+                    let value = serde_json::to_value(&confirmation).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    Self::enqueue(conn, id, Channel::Sms, phone, &value, new.created_at, new.created_at).await?;
+                    let remind_at = new.starts_at - new.notify.reminder_before_secs;
+                    // A booking made shortly before its start needs no reminder beside its
+                    // confirmation.
+                    if remind_at > new.created_at {
+                        let reminder = Payload::Reminder { booking_id: id, starts_at: new.starts_at, centre };
+                        let value = serde_json::to_value(&reminder).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                        Self::enqueue(conn, id, Channel::Sms, phone, &value, remind_at, new.created_at).await?;
+                    }
+                }
+                Ok(())
+            }
+
             async fn append_event(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 id: BookingId,
@@ -747,6 +839,7 @@ macro_rules! sql_store {
                 Self::append_event(&mut tx, id, new.created_at, access.actor, "created", &detail).await?;
                 let view = Self::booking_view(&mut tx, id).await?.ok_or(StoreError::NotFound("booking"))?;
                 Self::log_access(&mut tx, access, "booking.create", Some(view.citizen_id), Some(id)).await?;
+                Self::enqueue_booking_messages(&mut tx, new, &view).await?;
                 tx.commit().await?;
                 Ok(view)
             }
@@ -1081,6 +1174,84 @@ macro_rules! sql_store {
                 }
                 tx.commit().await?;
                 Ok(ticket)
+            }
+
+            async fn claim_due_messages(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<OutboxMessage>, StoreError> {
+                let rows: Vec<(String, Option<String>, String, String, String, i64, i64)> = sqlx::query_as(
+                    "SELECT id, booking_id, channel, recipient, payload, attempts, due_at FROM outbox \
+                     WHERE state = 'pending' AND due_at <= $1 ORDER BY due_at, id LIMIT $2",
+                )
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut claimed = Vec::with_capacity(rows.len());
+                for (id, booking_id, channel, recipient, payload, attempts, due_at) in rows {
+                    // The lease: only the worker whose update still sees the old due time sends
+                    // the message; another worker that read the same row finds nothing to update.
+                    let done = sqlx::query(
+                        "UPDATE outbox SET due_at = $1 WHERE id = $2 AND state = 'pending' AND due_at = $3",
+                    )
+                    .bind(lease_until)
+                    .bind(&id)
+                    .bind(due_at)
+                    .execute(&self.pool)
+                    .await?;
+                    if done.rows_affected() != 1 {
+                        continue;
+                    }
+                    claimed.push(OutboxMessage {
+                        id: parse_id(&id)?,
+                        booking_id: booking_id.as_deref().map(parse_id).transpose()?,
+                        channel: Channel::parse(&channel).ok_or_else(|| StoreError::Corrupt(format!("channel {channel}")))?,
+                        recipient,
+                        payload: serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                        attempts,
+                    });
+                }
+                Ok(claimed)
+            }
+
+            async fn mark_delivered(&self, id: MessageId, at: i64) -> Result<(), StoreError> {
+                sqlx::query("UPDATE outbox SET state = 'delivered', delivered_at = $2, attempts = attempts + 1, last_error = NULL WHERE id = $1")
+                    .bind(id.to_string())
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn schedule_retry(&self, id: MessageId, due_at: i64, error: &str) -> Result<(), StoreError> {
+                sqlx::query("UPDATE outbox SET attempts = attempts + 1, due_at = $2, last_error = $3 WHERE id = $1 AND state = 'pending'")
+                    .bind(id.to_string())
+                    .bind(due_at)
+                    .bind(error)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn outbox_entries(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+                let rows: Vec<(String, Option<String>, String, String, i64, i64, Option<i64>, Option<String>)> = sqlx::query_as(
+                    "SELECT id, booking_id, channel, state, attempts, due_at, delivered_at, last_error FROM outbox \
+                     ORDER BY created_at, due_at, id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(id, booking_id, channel, state, attempts, due_at, delivered_at, last_error)| {
+                        Ok(OutboxEntry {
+                            id: parse_id(&id)?,
+                            booking_id: booking_id.as_deref().map(parse_id).transpose()?,
+                            channel: Channel::parse(&channel).ok_or_else(|| StoreError::Corrupt(format!("channel {channel}")))?,
+                            delivered: state == "delivered",
+                            attempts,
+                            due_at,
+                            delivered_at,
+                            last_error,
+                        })
+                    })
+                    .collect()
             }
 
             async fn table_counts(&self) -> Result<Vec<(&'static str, i64)>, StoreError> {
