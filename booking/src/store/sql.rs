@@ -5,7 +5,9 @@
 //! for each database. What differs is passed in: how a write transaction begins and the row-lock
 //! suffix (`BEGIN IMMEDIATE` takes SQLite's single write lock up front; PostgreSQL locks the
 //! officer's and booth's rows `FOR UPDATE`). Either way two bookings for the same officer or booth
-//! are serialised, so the overlap check cannot be raced.
+//! are serialised, so the overlap check cannot be raced. A read that writes the access log is a
+//! write transaction too: SQLite cannot turn a reader into a writer while another connection (the
+//! outbox worker, say) writes, and fails at once with "database is locked".
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -649,7 +651,7 @@ macro_rules! sql_store {
                 access: &StaffAccess,
             ) -> Result<Option<Citizen>, StoreError> {
                 let hash = self.key.lookup_hash(personnummer.expose().as_bytes());
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin_write).await?;
                 let row: Option<(String, String)> =
                     sqlx::query_as("SELECT id, display_name FROM citizens WHERE personnummer_hash = $1")
                         .bind(&hash)
@@ -670,7 +672,7 @@ macro_rules! sql_store {
                 id: CitizenId,
                 access: &StaffAccess,
             ) -> Result<Option<Personnummer>, StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin_write).await?;
                 let enc: Option<Vec<u8>> = sqlx::query_scalar("SELECT personnummer_enc FROM citizens WHERE id = $1")
                     .bind(id.to_string())
                     .fetch_optional(&mut *tx)
@@ -850,7 +852,7 @@ macro_rules! sql_store {
             }
 
             async fn view_booking(&self, id: BookingId, access: &StaffAccess) -> Result<Option<BookingView>, StoreError> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin_write).await?;
                 let view = Self::booking_view(&mut tx, id).await?;
                 if let Some(v) = &view {
                     Self::log_access(&mut tx, access, "booking.read", Some(v.citizen_id), Some(id)).await?;
@@ -883,7 +885,7 @@ macro_rules! sql_store {
                         from,
                     ),
                 };
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool.begin_with($begin_write).await?;
                 let rows: Vec<BookingViewRow> = sqlx::query_as(sql).bind(key).bind(from).fetch_all(&mut *tx).await?;
                 let mut views = rows.into_iter().map(BookingViewRow::into_view).collect::<Result<Vec<_>, _>>()?;
                 for v in &mut views {
