@@ -42,8 +42,17 @@ const CITIZENS: usize = 2_000;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-async fn call(app: &axum::Router, method: Method, uri: &str, cookie: Option<&str>, body: Value) -> (StatusCode, Value, Option<String>) {
-    let mut req = Request::builder().method(method).uri(uri).header(header::CONTENT_TYPE, "application/json");
+async fn call(
+    app: &axum::Router,
+    method: Method,
+    uri: &str,
+    cookie: Option<&str>,
+    body: Value,
+) -> (StatusCode, Value, Option<String>) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json");
     if let Some(c) = cookie {
         req = req.header(header::COOKIE, c);
     }
@@ -58,8 +67,14 @@ async fn call(app: &axum::Router, method: Method, uri: &str, cookie: Option<&str
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .map(str::to_owned);
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 22).await.unwrap_or_default();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null), set_cookie)
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 22)
+        .await
+        .unwrap_or_default();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        set_cookie,
+    )
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -69,7 +84,9 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn local_date(day: i64) -> String {
     // Days since 1970-01-01; 2440588 is its Julian day number. In range for any booking date.
-    time::Date::from_julian_day((day + 2_440_588) as i32).expect("date in range").to_string()
+    time::Date::from_julian_day((day + 2_440_588) as i32)
+        .expect("date in range")
+        .to_string()
 }
 
 fn rfc3339(unix: i64) -> String {
@@ -79,12 +96,23 @@ fn rfc3339(unix: i64) -> String {
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     let mem = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|s| s.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|k| k.parse::<u64>().ok())
+        })
         .map(|kb| format!("{:.0} GiB RAM", kb as f64 / 1_048_576.0))
         .unwrap_or_default();
     format!("{cpu}, {cores} cores available, {mem}")
@@ -92,16 +120,31 @@ fn machine() -> String {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let url = std::env::var("NARVARO_BENCH_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let url = std::env::var("NARVARO_BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let mut conn = PgConnection::connect(&url).await?;
-    sqlx::query("CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public").execute(&mut conn).await?;
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public")
+        .execute(&mut conn)
+        .await?;
     let reuse = std::env::args().any(|a| a == "--reuse");
     if !reuse {
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))).execute(&mut conn).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {SCHEMA}"))).execute(&mut conn).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"
+        )))
+        .execute(&mut conn)
+        .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {SCHEMA}")))
+            .execute(&mut conn)
+            .await?;
     }
-    sqlx::query(sqlx::AssertSqlSafe(format!("SET search_path TO {SCHEMA}, public"))).execute(&mut conn).await?;
-    let pg_version: String = sqlx::query_scalar("SHOW server_version").fetch_one(&mut conn).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SET search_path TO {SCHEMA}, public"
+    )))
+    .execute(&mut conn)
+    .await?;
+    let pg_version: String = sqlx::query_scalar("SHOW server_version")
+        .fetch_one(&mut conn)
+        .await?;
     let sep = if url.contains('?') { '&' } else { '?' };
     let config = BookingConfig {
         database_url: format!("{url}{sep}options[search_path]={SCHEMA}"),
@@ -129,14 +172,39 @@ async fn main() -> Result<(), Error> {
     )
     .execute(&mut conn)
     .await?;
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bookings").fetch_one(&mut conn).await?;
-    let live: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reservations").fetch_one(&mut conn).await?;
-    let officer_count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM officers").fetch_one(&mut conn).await?;
-    let centres: Vec<String> = sqlx::query_scalar("SELECT id FROM centres ORDER BY id").fetch_all(&mut conn).await?;
-    let services: Vec<String> = sqlx::query_scalar("SELECT id FROM services ORDER BY id").fetch_all(&mut conn).await?;
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bookings")
+        .fetch_one(&mut conn)
+        .await?;
+    let live: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reservations")
+        .fetch_one(&mut conn)
+        .await?;
+    let officer_count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM officers")
+        .fetch_one(&mut conn)
+        .await?;
+    let centres: Vec<String> = sqlx::query_scalar("SELECT id FROM centres ORDER BY id")
+        .fetch_all(&mut conn)
+        .await?;
+    let services: Vec<String> = sqlx::query_scalar("SELECT id FROM services ORDER BY id")
+        .fetch_all(&mut conn)
+        .await?;
     // Earlier runs on the same data created their bookings on earlier days.
     let earlier_runs = (rows - BOOKINGS).max(0) / CREATES as i64;
-    measure(&booking, &mut conn, &MeasureInput { today, first_monday, rows, live, officer_count, centres, services, pg_version, earlier_runs }).await
+    measure(
+        &booking,
+        &mut conn,
+        &MeasureInput {
+            today,
+            first_monday,
+            rows,
+            live,
+            officer_count,
+            centres,
+            services,
+            pg_version,
+            earlier_runs,
+        },
+    )
+    .await
 }
 
 struct MeasureInput {
@@ -151,17 +219,43 @@ struct MeasureInput {
     earlier_runs: i64,
 }
 
-async fn load(booking: &Booking, conn: &mut PgConnection, now: i64, first_monday: i64) -> Result<(), Error> {
+async fn load(
+    booking: &Booking,
+    conn: &mut PgConnection,
+    now: i64,
+    first_monday: i64,
+) -> Result<(), Error> {
     let t = Instant::now();
-    let report = generate(booking.store(), &VolumeSpec { bookings: 0, ..VolumeSpec::benchmark(now) }).await?;
-    println!("resources through the store: {} centres, {} officers in {:.1} s", report.centres.len(), report.officers, t.elapsed().as_secs_f64());
+    let report = generate(
+        booking.store(),
+        &VolumeSpec {
+            bookings: 0,
+            ..VolumeSpec::benchmark(now)
+        },
+    )
+    .await?;
+    println!(
+        "resources through the store: {} centres, {} officers in {:.1} s",
+        report.centres.len(),
+        report.officers,
+        t.elapsed().as_secs_f64()
+    );
 
     let t = Instant::now();
     for i in 0..CITIZENS {
-        let pnr = Personnummer::from_parts(&format!("1980{:02}{:02}", 1 + i / 2800, 1 + (i / 100) % 28), 900 + (i % 100) as u16)?;
-        booking.store().ensure_citizen(booking::ids::CitizenId::new(), &pnr, "Testperson", now).await?;
+        let pnr = Personnummer::from_parts(
+            &format!("1980{:02}{:02}", 1 + i / 2800, 1 + (i / 100) % 28),
+            900 + (i % 100) as u16,
+        )?;
+        booking
+            .store()
+            .ensure_citizen(booking::ids::CitizenId::new(), &pnr, "Testperson", now)
+            .await?;
     }
-    println!("{CITIZENS} citizens through the store in {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "{CITIZENS} citizens through the store in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
 
     // Weekday w (0 = the Monday a year ago) is local day `first_monday + (w/5)*7 + w%5`; slot h
     // (0–15) starts at 08:30 + h half hours local time, inside opening and working hours.
@@ -202,21 +296,52 @@ async fn load(booking: &Booking, conn: &mut PgConnection, now: i64, first_monday
          ANALYZE;",
         last = BOOKINGS - 1,
     );
-    sqlx::raw_sql(sqlx::AssertSqlSafe(load)).execute(&mut *conn).await?;
-    println!("{BOOKINGS} bookings generated in PostgreSQL in {:.1} s", t.elapsed().as_secs_f64());
+    sqlx::raw_sql(sqlx::AssertSqlSafe(load))
+        .execute(&mut *conn)
+        .await?;
+    println!(
+        "{BOOKINGS} bookings generated in PostgreSQL in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
-async fn measure(booking: &Booking, conn: &mut PgConnection, input: &MeasureInput) -> Result<(), Error> {
-    let MeasureInput { today, first_monday, rows, live, officer_count, centres, services, pg_version, earlier_runs } = input;
+async fn measure(
+    booking: &Booking,
+    conn: &mut PgConnection,
+    input: &MeasureInput,
+) -> Result<(), Error> {
+    let MeasureInput {
+        today,
+        first_monday,
+        rows,
+        live,
+        officer_count,
+        centres,
+        services,
+        pg_version,
+        earlier_runs,
+    } = input;
     let (today, first_monday, rows, live) = (*today, *first_monday, *rows, *live);
 
     let app = booking.router();
-    let guides: Vec<(String, String)> = sqlx::query_as("SELECT centre_id, id FROM guides ORDER BY centre_id").fetch_all(&mut *conn).await?;
+    let guides: Vec<(String, String)> =
+        sqlx::query_as("SELECT centre_id, id FROM guides ORDER BY centre_id")
+            .fetch_all(&mut *conn)
+            .await?;
     let mut cookies = std::collections::HashMap::new();
     for (centre, guide) in &guides {
-        let (status, body, cookie) = call(&app, Method::POST, "/api/v1/dev-eid/login", None, json!({"person_id": guide})).await;
-        let cookie = cookie.filter(|_| status == StatusCode::OK).ok_or_else(|| format!("login failed: {status} {body}"))?;
+        let (status, body, cookie) = call(
+            &app,
+            Method::POST,
+            "/api/v1/dev-eid/login",
+            None,
+            json!({"person_id": guide}),
+        )
+        .await;
+        let cookie = cookie
+            .filter(|_| status == StatusCode::OK)
+            .ok_or_else(|| format!("login failed: {status} {body}"))?;
         cookies.insert(centre.clone(), cookie);
     }
 
@@ -232,7 +357,14 @@ async fn measure(booking: &Booking, conn: &mut PgConnection, input: &MeasureInpu
         let monday = next_monday + 7 * rng.random_range(0..8);
         let body = json!({"centre_id": centre, "service_id": service, "from": local_date(monday), "to": local_date(monday + 4), "limit": 20});
         let t = Instant::now();
-        let (status, answer, _) = call(&app, Method::POST, "/api/v1/slots/search", Some(&cookies[&centre]), body).await;
+        let (status, answer, _) = call(
+            &app,
+            Method::POST,
+            "/api/v1/slots/search",
+            Some(&cookies[&centre]),
+            body,
+        )
+        .await;
         latencies.push(t.elapsed().as_secs_f64() * 1000.0);
         if status != StatusCode::OK {
             return Err(format!("slot search: {status} {answer}").into());
@@ -245,9 +377,15 @@ async fn measure(booking: &Booking, conn: &mut PgConnection, input: &MeasureInpu
 
     // Booking creation: distinct officers and booth half hours on a day after the generated
     // year, so none refuses another; CONCURRENCY requests at a time.
-    let officers: Vec<(String, String)> = sqlx::query_as("SELECT id, service_id FROM bo ORDER BY n").fetch_all(&mut *conn).await?;
-    let booths: Vec<(String, String)> =
-        sqlx::query_as("SELECT b.id, b2.centre_id FROM bb b JOIN booths b2 ON b2.id = b.id ORDER BY b.n").fetch_all(&mut *conn).await?;
+    let officers: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, service_id FROM bo ORDER BY n")
+            .fetch_all(&mut *conn)
+            .await?;
+    let booths: Vec<(String, String)> = sqlx::query_as(
+        "SELECT b.id, b2.centre_id FROM bb b JOIN booths b2 ON b2.id = b.id ORDER BY b.n",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     let day = first_monday + 106 * 7 + 7 * earlier_runs;
     let jobs: Vec<(Value, String)> = (0..CREATES)
         .map(|j| {
@@ -269,8 +407,11 @@ async fn measure(booking: &Booking, conn: &mut PgConnection, input: &MeasureInpu
             let mut created = 0usize;
             loop {
                 // Poisoned only if another worker panicked, which ends the run anyway.
-                let Some((body, cookie)) = queue.lock().expect("queue").pop() else { break };
-                let (status, answer, _) = call(&app, Method::POST, "/api/v1/bookings", Some(&cookie), body).await;
+                let Some((body, cookie)) = queue.lock().expect("queue").pop() else {
+                    break;
+                };
+                let (status, answer, _) =
+                    call(&app, Method::POST, "/api/v1/bookings", Some(&cookie), body).await;
                 if status != StatusCode::CREATED {
                     return Err(format!("create: {status} {answer}"));
                 }
@@ -290,15 +431,25 @@ async fn measure(booking: &Booking, conn: &mut PgConnection, input: &MeasureInpu
     let database = format!("PostgreSQL {pg_version}");
     let rows = rows + created as i64;
     let (profile, command) = if cfg!(debug_assertions) {
-        ("debug", "cargo run -p narvaro-booking --example booking-bench")
+        (
+            "debug",
+            "cargo run -p narvaro-booking --example booking-bench",
+        )
     } else {
-        ("release", "cargo run --release -p narvaro-booking --example booking-bench")
+        (
+            "release",
+            "cargo run --release -p narvaro-booking --example booking-bench",
+        )
     };
     // The machine is shared; how busy it was says how far the figures can be trusted.
-    let load_average = std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|l| l.parse::<f64>().ok()));
-    let load_text = load_average.map(|l| format!(", load average {l:.1} when measuring")).unwrap_or_default();
+    let load_average = std::fs::read_to_string("/proc/loadavg").ok().and_then(|s| {
+        s.split_whitespace()
+            .next()
+            .and_then(|l| l.parse::<f64>().ok())
+    });
+    let load_text = load_average
+        .map(|l| format!(", load average {l:.1} when measuring"))
+        .unwrap_or_default();
     let result = json!({
         "slot_search_p50_ms": (p50 * 100.0).round() / 100.0,
         "slot_search_p99_ms": (p99 * 100.0).round() / 100.0,
@@ -314,7 +465,10 @@ async fn measure(booking: &Booking, conn: &mut PgConnection, input: &MeasureInpu
     });
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     std::fs::create_dir_all(root.join("docs/benchmarks"))?;
-    std::fs::write(root.join("docs/benchmarks/booking-latest.json"), format!("{:#}\n", result))?;
+    std::fs::write(
+        root.join("docs/benchmarks/booking-latest.json"),
+        format!("{:#}\n", result),
+    )?;
     let section = format!(
         "## Booking\n\n\
          `{command}` ({profile} build{load_text}) on {machine}, {database} on the same \
@@ -334,12 +488,25 @@ async fn measure(booking: &Booking, conn: &mut PgConnection, input: &MeasureInpu
     // Only this section is replaced; others (## SFU) are kept as they are.
     let md = match md.find("## Booking\n") {
         Some(start) => {
-            let end = md[start + 1..].find("\n## ").map(|i| start + 2 + i).unwrap_or(md.len());
-            format!("{}{section}{}", &md[..start], if end < md.len() { format!("\n{}", &md[end..]) } else { String::new() })
+            let end = md[start + 1..]
+                .find("\n## ")
+                .map(|i| start + 2 + i)
+                .unwrap_or(md.len());
+            format!(
+                "{}{section}{}",
+                &md[..start],
+                if end < md.len() {
+                    format!("\n{}", &md[end..])
+                } else {
+                    String::new()
+                }
+            )
         }
         None => format!("{}\n{section}", md.trim_end().to_owned() + "\n"),
     };
     std::fs::write(md_path, md)?;
-    println!("wrote docs/benchmarks/booking-latest.json and the Booking section of docs/benchmarks.md");
+    println!(
+        "wrote docs/benchmarks/booking-latest.json and the Booking section of docs/benchmarks.md"
+    );
     Ok(())
 }
