@@ -162,6 +162,16 @@ impl Report {
         };
         let opt = |v: Option<f64>, digits: usize| v.map_or("—".to_owned(), |v| num(v, digits));
         let ratio = |a: f64, b: Option<f64>| opt(b.map(|b| a / b), 2);
+        // A figure both SFUs have, with their ratio; no ceiling.
+        let compared = |label: &str, figure: fn(&SfuFigures) -> f64, digits: usize| {
+            [
+                label.to_owned(),
+                num(figure(n), digits),
+                opt(j.map(figure), digits),
+                ratio(figure(n), j.map(figure)),
+                "—".to_owned(),
+            ]
+        };
         rows.push([
             "egress RTP packets per SFU CPU-second".into(),
             num(n.egress_pkts_per_cpu_s, 0),
@@ -173,30 +183,21 @@ impl Report {
                 num(self.narvaro_share_of_ceiling * 100.0, 1)
             ),
         ]);
-        rows.push([
-            "added latency p50 (ms)".into(),
-            num(n.p50_added_latency_ms, 2),
-            opt(j.map(|j| j.p50_added_latency_ms), 2),
-            ratio(n.p50_added_latency_ms, j.map(|j| j.p50_added_latency_ms)),
-            "—".into(),
-        ]);
-        rows.push([
-            "added latency p99 (ms)".into(),
-            num(n.p99_added_latency_ms, 2),
-            opt(j.map(|j| j.p99_added_latency_ms), 2),
-            ratio(n.p99_added_latency_ms, j.map(|j| j.p99_added_latency_ms)),
-            "—".into(),
-        ]);
-        rows.push([
-            "RSS per participant (MB)".into(),
-            num(n.rss_per_participant_mb, 3),
-            opt(j.map(|j| j.rss_per_participant_mb), 3),
-            ratio(
-                n.rss_per_participant_mb,
-                j.map(|j| j.rss_per_participant_mb),
-            ),
-            "—".into(),
-        ]);
+        rows.push(compared(
+            "added latency p50 (ms)",
+            |f| f.p50_added_latency_ms,
+            2,
+        ));
+        rows.push(compared(
+            "added latency p99 (ms)",
+            |f| f.p99_added_latency_ms,
+            2,
+        ));
+        rows.push(compared(
+            "RSS per participant (MB)",
+            |f| f.rss_per_participant_mb,
+            3,
+        ));
         rows.push([
             "loss in received streams (%)".into(),
             num(n.loss_ratio * 100.0, 3),
@@ -211,13 +212,11 @@ impl Report {
             "—".into(),
             "—".into(),
         ]);
-        rows.push([
-            "SFU cores busy at this load".into(),
-            num(n.sfu_cores_busy, 3),
-            opt(j.map(|j| j.sfu_cores_busy), 3),
-            ratio(n.sfu_cores_busy, j.map(|j| j.sfu_cores_busy)),
-            "—".into(),
-        ]);
+        rows.push(compared(
+            "SFU cores busy at this load",
+            |f| f.sfu_cores_busy,
+            3,
+        ));
         rows.push([
             "1:1 meetings per core (extrapolated)".into(),
             opt(n.one_to_one_meetings_per_core, 0),
