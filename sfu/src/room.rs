@@ -69,6 +69,14 @@ const PROBE_TRIAL: Duration = Duration::from_secs(5);
 const PROBE_BACKOFF_MIN: Duration = Duration::from_secs(2);
 const PROBE_BACKOFF_MAX: Duration = Duration::from_secs(4);
 
+/// A trial whose estimate moved less than this share from start to end never ran the
+/// estimator at all: see [`ProbeState::plan`].
+const HELD_ESTIMATE_SPREAD: f64 = 0.001;
+
+/// A held estimator is restarted at most this often per subscriber: a restart begins with
+/// str0m's start-up probes, bursts that a link near its limit should not get every trial.
+const ESTIMATOR_RESTART_INTERVAL: Duration = Duration::from_secs(20);
+
 /// A peer whose ICE connectivity was lost has this long to come back with an ICE restart (its
 /// network changed, a 4G handover) before it is taken out of the room.
 const ICE_RESTART_GRACE: Duration = Duration::from_secs(20);
@@ -342,11 +350,23 @@ impl ReportedLoss {
     }
 }
 
-/// A probe under way: since when, and the rate of the layers chosen then.
+/// A probe under way: since when, the rate of the layers chosen then, and the lowest and
+/// highest estimate seen since.
 #[derive(Debug, Clone, Copy)]
 struct Trial {
     started: Instant,
     chosen: u64,
+    estimates: (u64, u64),
+}
+
+impl Trial {
+    fn new(now: Instant, chosen: u64, estimate: u64) -> Self {
+        Self {
+            started: now,
+            chosen,
+            estimates: (estimate, estimate),
+        }
+    }
 }
 
 /// Finding out whether a subscriber's link can take a better layer (see [`Room::allocate`]).
@@ -355,6 +375,19 @@ struct ProbeState {
     trial: Option<Trial>,
     next_trial_at: Option<Instant>,
     backoff: Duration,
+    /// When the congestion controller was last restarted for holding its estimate.
+    estimator_restarted_at: Option<Instant>,
+}
+
+/// What a subscriber's congestion controller is told after a layer decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ProbePlan {
+    /// The rate to keep up with media and padding.
+    sustain: u64,
+    /// The rate to probe for.
+    desired: u64,
+    /// The estimator held its estimate through a whole clean trial: start it again from there.
+    restart_estimator: bool,
 }
 
 impl Peer {
@@ -467,6 +500,7 @@ impl Room {
                 trial: None,
                 next_trial_at: None,
                 backoff: PROBE_BACKOFF_MIN,
+                estimator_restarted_at: None,
             },
             link: LinkStats::default(),
             quality: Quality::default(),
@@ -1256,7 +1290,7 @@ impl Room {
             }
             if peer.connected {
                 let was_trial = peer.probe.trial.is_some();
-                let (sustain, desired) = peer.probe.plan(
+                let plan = peer.probe.plan(
                     now,
                     estimate,
                     congested || peer.transport_loss > LOSS_NOTICED,
@@ -1265,11 +1299,12 @@ impl Room {
                     next,
                     best_bps,
                 );
-                if was_trial != peer.probe.trial.is_some() {
+                if was_trial != peer.probe.trial.is_some() || plan.restart_estimator {
                     tracing::debug!(
                         room_id = %self.id,
                         participant_id = %peer.participant,
                         trial = peer.probe.trial.is_some(),
+                        restart_estimator = plan.restart_estimator,
                         estimate,
                         sent = sent as u64,
                         loss = peer.egress_loss,
@@ -1279,9 +1314,11 @@ impl Room {
                         "bandwidth trial"
                     );
                 }
-                peer.rtc
-                    .bwe()
-                    .set_bitrate(Bitrate::bps(sustain), Bitrate::bps(desired));
+                let mut bwe = peer.rtc.bwe();
+                if plan.restart_estimator {
+                    bwe.reset(Bitrate::bps(estimate));
+                }
+                bwe.set_bitrate(Bitrate::bps(plan.sustain), Bitrate::bps(plan.desired));
             }
         }
         for (track, layer) in keyframes {
@@ -1463,6 +1500,14 @@ impl ProbeState {
     /// `strained`: the link is congested or losing packets. No trial starts on such a link (a
     /// link that already drops some of what it carries drops more of what is added), and one
     /// under way ends: every extra packet there costs the audio its share.
+    ///
+    /// A trial that ran its whole time without strain while the estimate did not move at all
+    /// found an estimator that is holding, not measuring: str0m's loss-based estimator keeps its
+    /// estimate for up to a minute after a loss ("hold") and allows no probe meanwhile, and its
+    /// probe controller can miss the end of that state when the estimate it hands back does not
+    /// change. A link that carried the padded rate cleanly for five seconds has room; the
+    /// estimator is restarted from its estimate (at most every
+    /// [`ESTIMATOR_RESTART_INTERVAL`]) and the trial goes on.
     #[allow(clippy::too_many_arguments)]
     fn plan(
         &mut self,
@@ -1473,8 +1518,14 @@ impl ProbeState {
         chosen: u64,
         next: u64,
         best: u64,
-    ) -> (u64, u64) {
-        if let Some(trial) = self.trial {
+    ) -> ProbePlan {
+        let mut restart_estimator = false;
+        if let Some(trial) = self.trial.as_mut() {
+            trial.estimates = (
+                trial.estimates.0.min(estimate),
+                trial.estimates.1.max(estimate),
+            );
+            let trial = *trial;
             // A link that cannot carry even the chosen layers any more is full. (The estimate
             // at the trial's start is no yardstick: it may have been a passing peak.)
             let failed = strained || estimate < chosen;
@@ -1482,37 +1533,49 @@ impl ProbeState {
             if !upgrade_wanted || chosen > trial.chosen + trial.chosen / 4 {
                 // A layer up was taken: the link carried it. Go on probing for the next one
                 // straight away, if one is wanted.
-                self.trial = upgrade_wanted.then_some(Trial {
-                    started: now,
-                    chosen,
-                });
+                self.trial = upgrade_wanted.then(|| Trial::new(now, chosen, estimate));
                 self.backoff = PROBE_BACKOFF_MIN;
-            } else if failed
+            } else if failed {
+                self.back_off(now);
+            } else if now.saturating_duration_since(trial.started) >= PROBE_TRIAL
                 // A trial whose estimate already carries the next layer runs on until the
                 // switch has waited out its hold.
-                || (now.saturating_duration_since(trial.started) >= PROBE_TRIAL && estimate < next)
+                && estimate < next
             {
-                self.back_off(now);
+                let (low, high) = trial.estimates;
+                let held = (high - low) as f64 <= high as f64 * HELD_ESTIMATE_SPREAD;
+                let may_restart = self.estimator_restarted_at.is_none_or(|at| {
+                    now.saturating_duration_since(at) >= ESTIMATOR_RESTART_INTERVAL
+                });
+                if held && may_restart {
+                    restart_estimator = true;
+                    self.estimator_restarted_at = Some(now);
+                    self.trial = Some(Trial::new(now, chosen, estimate));
+                } else {
+                    self.back_off(now);
+                }
             }
         } else if upgrade_wanted
             && !strained
             && estimate >= chosen
             && self.next_trial_at.is_none_or(|at| now >= at)
         {
-            self.trial = Some(Trial {
-                started: now,
-                chosen,
-            });
+            self.trial = Some(Trial::new(now, chosen, estimate));
         }
         // During a trial str0m's probes look for the best layers' rate, so a good link climbs
         // to them at once. After a failed trial, or congestion, only for what the next layer
         // needs with room for the switch: a probe is a burst, and a burst far above a slow
         // link's rate overflows its buffer and takes audio packets with it.
         let careful = self.backoff > PROBE_BACKOFF_MIN;
-        match self.trial {
+        let (sustain, desired) = match self.trial {
             Some(_) if careful => (next, next + next / 2),
             Some(_) => (next, best + best / 4),
             None => (chosen, chosen),
+        };
+        ProbePlan {
+            sustain,
+            desired,
+            restart_estimator,
         }
     }
 }
@@ -1568,7 +1631,68 @@ fn vp8_patch(
 
 #[cfg(test)]
 mod tests {
-    use super::with_opus_dtx;
+    use std::time::{Duration, Instant};
+
+    use super::{
+        ESTIMATOR_RESTART_INTERVAL, PROBE_BACKOFF_MIN, PROBE_TRIAL, ProbeState, with_opus_dtx,
+    };
+
+    fn idle_probe() -> ProbeState {
+        ProbeState {
+            trial: None,
+            next_trial_at: None,
+            backoff: PROBE_BACKOFF_MIN,
+            estimator_restarted_at: None,
+        }
+    }
+
+    /// Runs a clean trial for a better layer (chosen 600 kbit/s, next 1 Mbit/s) for `PROBE_TRIAL`
+    /// with the estimates given, one per 200 ms allocation round, the last repeated. Returns
+    /// whether a round asked for the estimator to be restarted.
+    fn clean_trial(probe: &mut ProbeState, start: Instant, estimates: &[u64]) -> bool {
+        let rounds = PROBE_TRIAL.as_millis() / 200 + 1;
+        let mut restarted = false;
+        for round in 0..rounds {
+            let now = start + Duration::from_millis(200 * round as u64);
+            let estimate = estimates[(round as usize).min(estimates.len() - 1)];
+            let plan = probe.plan(now, estimate, false, true, 600_000, 1_000_000, 1_000_000);
+            restarted |= plan.restart_estimator;
+        }
+        restarted
+    }
+
+    #[test]
+    fn a_clean_trial_whose_estimate_never_moved_restarts_the_estimator_and_goes_on() {
+        let t0 = Instant::now();
+        let mut probe = idle_probe();
+        assert!(clean_trial(&mut probe, t0, &[877_011]));
+        assert!(probe.trial.is_some(), "the trial goes on after the restart");
+        assert!(probe.next_trial_at.is_none(), "no back-off");
+    }
+
+    #[test]
+    fn a_trial_whose_estimate_moved_backs_off_as_before() {
+        let t0 = Instant::now();
+        let mut probe = idle_probe();
+        assert!(!clean_trial(&mut probe, t0, &[850_000, 870_000, 880_000]));
+        assert!(probe.trial.is_none());
+        assert!(probe.next_trial_at.is_some(), "backed off");
+    }
+
+    #[test]
+    fn a_held_estimator_is_restarted_at_most_every_interval() {
+        let t0 = Instant::now();
+        let mut probe = idle_probe();
+        assert!(clean_trial(&mut probe, t0, &[877_011]));
+        let second = t0 + PROBE_TRIAL + Duration::from_millis(200);
+        assert!(
+            !clean_trial(&mut probe, second, &[877_011]),
+            "too soon for a second restart"
+        );
+        assert!(probe.trial.is_none(), "backed off instead");
+        let later = t0 + ESTIMATOR_RESTART_INTERVAL + PROBE_TRIAL;
+        assert!(clean_trial(&mut probe, later, &[877_011]));
+    }
 
     #[test]
     fn opus_gets_dtx_and_nothing_else_changes() {

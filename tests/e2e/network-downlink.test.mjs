@@ -87,6 +87,18 @@ async function read(booth, startedAt, before) {
 }
 
 /**
+ * What the officer's encoder makes of its layers, e.g. `f:720p@20 h:360p@20 q:180p@20`: a busy
+ * machine's CPU, or the officer's own send-side estimate, can turn the top one off, and then no
+ * SFU can forward it.
+ * @param {import('playwright-core').Page} officer
+ */
+async function officerSends(officer) {
+  return (await linkStats(officer))?.outVideo
+    .map((v) => `${v.rid}:${v.frameHeight ?? '-'}p@${v.framesPerSecond ?? 0}${v.qualityLimitationReason && v.qualityLimitationReason !== 'none' ? ` (${v.qualityLimitationReason}-limited)` : ''}`)
+    .sort().join(' ');
+}
+
+/**
  * The readings as runs of the same state: `<from>–<to> s <height>p|paused (<frames decoded>
  * frames[, <n> audio packets lost])`.
  * @param {Reading[]} readings
@@ -136,10 +148,7 @@ test('booth downlink capped at 300 kbit/s: the officer\'s video goes down to 180
     if (r.height === top || r.ms > WATCH_MS) break;
     await sleep(SAMPLE_MS);
   }
-  // What the officer's encoder makes of its layers: a busy machine's CPU limit drops the top one.
-  const sending = (await linkStats(officer))?.outVideo
-    .map((v) => `${v.rid}:${v.frameHeight ?? '-'}p@${v.framesPerSecond ?? 0}${v.qualityLimitationReason && v.qualityLimitationReason !== 'none' ? ` (${v.qualityLimitationReason}-limited)` : ''}`)
-    .sort().join(' ');
+  const sending = await officerSends(officer);
   console.log(`figure: clean link: the booth receives the officer's video at ${describe(climb)}; officer sends ${sending}`);
   assert.equal(climb.at(-1)?.height, top, `on a clean link the booth receives the officer's top layer (${top}p); the officer sends ${sending}`);
 
@@ -210,13 +219,22 @@ test('booth downlink capped at 300 kbit/s: the officer\'s video goes down to 180
     problems.push(`video: the booth's received video neither went down to ${lowest}p nor paused within ${WATCH_MS / 1000} s: ${describe(down)}`);
   }
   // While the cap holds, the video stays low or paused: a layer above the lowest would overrun
-  // the link, and a stall without the pause notice is a freeze nobody explains to the citizen.
+  // the link. A stall without the pause notice is a freeze nobody explains to the citizen; one
+  // reading (half a second) without a decoded frame is let pass: on a link this tight with a
+  // 200 ms queue a lost packet of a frame takes a NACK round trip behind the queue, or a
+  // keyframe (several kB, a quarter of a second at 300 kbit/s), to mend. Two in a row, a second
+  // or more, fail.
   const held = down.slice(holdStarted);
+  const tooHigh = held.filter((r) => !r.paused && !(r.height !== null && r.height <= lowest));
+  if (tooHigh.length) {
+    problems.push(`video: while capped, ${tooHigh.length} of ${held.length} readings neither at ≤ ${lowest}p nor paused: ${describe(tooHigh)}`);
+  }
   // Just after a pause ends, the first frame waits for a keyframe: that reading may show none.
-  const wrong = held.filter((r, i) => !r.paused && !(r.height !== null && r.height <= lowest
-    && (r.decoded > 0 || (held[i - 1] ?? down[holdStarted - 1])?.paused)));
-  if (wrong.length) {
-    problems.push(`video: while capped, ${wrong.length} of ${held.length} readings neither at ≤ ${lowest}p and decoding nor paused: ${describe(wrong)}`);
+  const stalled = held.map((r, i) => !r.paused && r.decoded === 0 && !(held[i - 1] ?? down[holdStarted - 1])?.paused);
+  const longStalls = held.filter((_, i) => stalled[i] && stalled[i - 1]);
+  console.log(`figure: ${RATE} downlink: ${stalled.filter(Boolean).length} of ${held.length} half-second readings while capped without a decoded frame, ${longStalls.length} of them following another`);
+  if (longStalls.length) {
+    problems.push(`video: while capped, the booth's video froze for a second or more without the pause notice: ${describe(longStalls)}`);
   }
   const broken = down.find((r) => r.connection !== 'connected' || r.tiles !== 1);
   if (broken) problems.push(`meeting: the booth's connection ${broken.connection} with ${broken.tiles} tiles at ${broken.ms} ms into the cap`);
@@ -233,8 +251,9 @@ test('booth downlink capped at 300 kbit/s: the officer\'s video goes down to 180
     await sleep(SAMPLE_MS / 2);
   }
   const upMs = up.at(-1)?.height === top ? up.at(-1)?.ms ?? null : null;
-  console.log(`figure: cap lifted: officer's video at the booth ${describe(up)}; ${top}p again after ${upMs !== null ? `${upMs} ms` : `more than ${WATCH_MS / 1000} s`}`);
-  if (upMs === null) problems.push(`recovery: the booth did not receive ${top}p again within ${WATCH_MS / 1000} s of lifting the cap: ${describe(up)}`);
+  const sendingAfter = await officerSends(officer);
+  console.log(`figure: cap lifted: officer's video at the booth ${describe(up)}; ${top}p again after ${upMs !== null ? `${upMs} ms` : `more than ${WATCH_MS / 1000} s`}; officer sends ${sendingAfter}`);
+  if (upMs === null) problems.push(`recovery: the booth did not receive ${top}p again within ${WATCH_MS / 1000} s of lifting the cap: ${describe(up)}; the officer sends ${sendingAfter}`);
 
   assert.deepEqual(problems, [], 'the booth\'s received resolution follows its downlink down and back up');
 });
