@@ -124,6 +124,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         config.booking.token_issuer.clone(),
     );
     let signalling = signalling::Signalling::new(&config.signalling, verifier, sfu.clone());
+    booking.end_meetings_through(signalling.meeting_ends());
 
     let observability = Observability {
         sfu: sfu.clone(),

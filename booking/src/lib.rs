@@ -79,6 +79,9 @@ struct Inner {
     providers: Vec<Arc<dyn IdentityProvider>>,
     courier: Arc<outbox::Courier>,
     courier_task: tokio::task::JoinHandle<()>,
+    /// Where a cancelled or ended booking's live meeting is ended for everyone in it: the media
+    /// node's signalling (in one process, set once at start).
+    meeting_ends: std::sync::OnceLock<signalling::MeetingEnds>,
 }
 
 impl Drop for Inner {
@@ -178,10 +181,28 @@ impl Booking {
                 providers,
                 courier,
                 courier_task,
+                meeting_ends: std::sync::OnceLock::new(),
             }),
         };
         spawn_session_purge(Arc::downgrade(&booking.inner));
         Ok(booking)
+    }
+
+    /// Live meetings of bookings that are cancelled or ended are ended through `ends` from now
+    /// on (set once; a second call is ignored).
+    pub fn end_meetings_through(&self, ends: signalling::MeetingEnds) {
+        let _ = self.inner.meeting_ends.set(ends);
+    }
+
+    /// Ends the booking's meeting for everyone in it, if a media node is attached.
+    pub(crate) fn end_meeting(
+        &self,
+        booking: ids::BookingId,
+        reason: signalling::protocol::EndReason,
+    ) {
+        if let Some(ends) = self.inner.meeting_ends.get() {
+            ends.end(&booking.room_id(), reason);
+        }
     }
 
     /// The HTTP API (`/api/v1/…`, `/.well-known/jwks.json`), state applied.

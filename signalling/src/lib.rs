@@ -12,4 +12,4 @@ mod server;
 pub mod token;
 
 pub use config::SignallingConfig;
-pub use server::Signalling;
+pub use server::{MeetingEnds, Signalling};

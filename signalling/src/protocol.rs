@@ -120,6 +120,10 @@ pub enum ServerMessage {
         bitrate_down_kbps: u32,
         level: ConnectionQuality,
     },
+    /// The meeting is over for everyone: its booking was cancelled (`reason: "cancelled"`) or
+    /// ended by the officer (`"ended"`). The connection closes next (code 1000); joining or
+    /// resuming the meeting again is refused with 4091. Show that the meeting has ended.
+    MeetingEnded { reason: EndReason },
     /// Answer to `ping`.
     Pong,
     /// The server confirms `leave`; the connection closes next.
@@ -130,6 +134,16 @@ pub enum ServerMessage {
         message: String,
         fatal: bool,
     },
+}
+
+/// Why a meeting ended for everyone in it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// The booking was cancelled while the meeting was live.
+    Cancelled,
+    /// The booking was ended (with an outcome).
+    Ended,
 }
 
 /// One participant as the others see it. Carries a display name, never a personnummer.
@@ -199,6 +213,8 @@ pub enum ErrorCode {
     ResumeRefused = 4017,
     /// The room is full.
     RoomFull = 4090,
+    /// `join` or `resume` of a meeting that has ended (its booking was cancelled or ended).
+    MeetingEnded = 4091,
     /// The server could not complete the request (media engine unavailable, etc.).
     Internal = 5000,
 }
@@ -227,6 +243,7 @@ impl ErrorCode {
             TokenLifetimeTooLong,
             ResumeRefused,
             RoomFull,
+            MeetingEnded,
             Internal,
         ]
         .into_iter()

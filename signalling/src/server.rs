@@ -12,14 +12,14 @@ use axum::response::Response;
 use axum::routing::get;
 use futures_util::{SinkExt, StreamExt};
 use sfu::{PeerEvent, PeerHandle, Sfu, SfuError};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tracing::Instrument;
 
 use crate::SignallingConfig;
 use crate::ids::{ParticipantId, RoomId};
 use crate::protocol::{
-    ClientMessage, ErrorCode, MAX_MESSAGE_BYTES, MediaKind, PROTOCOL_VERSION, ParticipantInfo,
-    ServerMessage,
+    ClientMessage, EndReason, ErrorCode, MAX_MESSAGE_BYTES, MediaKind, PROTOCOL_VERSION,
+    ParticipantInfo, ServerMessage,
 };
 use crate::token::{JoinClaims, JoinTokenVerifier};
 
@@ -37,6 +37,7 @@ pub struct Signalling {
     sfu: Sfu,
     presence: Arc<Presence>,
     sessions: Arc<Sessions>,
+    ends: MeetingEnds,
     /// How long a dropped participant waits for `resume` (a booth on a flaky municipal link loses
     /// its WebSocket far more often than its media).
     resume_grace: Duration,
@@ -50,7 +51,14 @@ impl Signalling {
             sfu,
             presence: Arc::default(),
             sessions: Arc::default(),
+            ends: MeetingEnds::default(),
         }
+    }
+
+    /// The handle through which the control plane ends meetings (a booking cancelled or ended
+    /// while its meeting is live).
+    pub fn meeting_ends(&self) -> MeetingEnds {
+        self.ends.clone()
     }
 
     /// `GET /signal`: the WebSocket endpoint.
@@ -65,6 +73,80 @@ async fn upgrade(State(state): State<Signalling>, ws: WebSocketUpgrade) -> Respo
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| serve_connection(state, socket))
+}
+
+/// Meetings the control plane has ended. Everyone in one is told (`meeting_ended`) and taken
+/// out, a dropped participant waiting to resume included, and nobody joins or resumes it again.
+#[derive(Clone, Default)]
+pub struct MeetingEnds {
+    rooms: Arc<Mutex<HashMap<RoomId, RoomEnd>>>,
+}
+
+struct RoomEnd {
+    signal: watch::Sender<Option<EndReason>>,
+    ended_at: Option<std::time::Instant>,
+}
+
+/// An ended meeting is remembered this long, to refuse join tokens issued before it ended (they
+/// live two minutes at most) and resumes within the grace period.
+const ENDED_REMEMBERED: Duration = Duration::from_secs(600);
+
+impl MeetingEnds {
+    fn rooms(&self) -> std::sync::MutexGuard<'_, HashMap<RoomId, RoomEnd>> {
+        // Every update is a single insert, remove or send: consistent after a panic.
+        self.rooms.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Ends the meeting in `room` for everyone in it. Ending it again changes nothing.
+    pub fn end(&self, room: &RoomId, reason: EndReason) {
+        let now = std::time::Instant::now();
+        let mut rooms = self.rooms();
+        rooms.retain(|_, end| {
+            end.ended_at.map_or(end.signal.receiver_count() > 0, |at| {
+                now - at < ENDED_REMEMBERED
+            })
+        });
+        let end = rooms.entry(room.clone()).or_insert_with(|| RoomEnd {
+            signal: watch::channel(None).0,
+            ended_at: None,
+        });
+        if end.ended_at.is_none() {
+            end.ended_at = Some(now);
+            end.signal.send_replace(Some(reason));
+            tracing::info!(room_id = %room, ?reason, "meeting ended");
+        }
+    }
+
+    /// Why the meeting in `room` ended, if it has.
+    fn ended(&self, room: &RoomId) -> Option<EndReason> {
+        self.rooms().get(room).and_then(|end| *end.signal.borrow())
+    }
+
+    /// Tells a participant of `room` when its meeting ends.
+    fn watch(&self, room: &RoomId) -> watch::Receiver<Option<EndReason>> {
+        self.rooms()
+            .entry(room.clone())
+            .or_insert_with(|| RoomEnd {
+                signal: watch::channel(None).0,
+                ended_at: None,
+            })
+            .signal
+            .subscribe()
+    }
+}
+
+/// Waits until the meeting ends; why.
+async fn meeting_end(ended: &mut watch::Receiver<Option<EndReason>>) -> EndReason {
+    loop {
+        if let Some(reason) = *ended.borrow_and_update() {
+            return reason;
+        }
+        if ended.changed().await.is_err() {
+            // The sender lives in `MeetingEnds` as long as anyone watches: never reached, but a
+            // meeting nobody can end any more simply goes on.
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 /// What the writer half of a connection sends.
@@ -91,6 +173,8 @@ struct Joined {
     unanswered_offer: Option<String>,
     /// Where a `resume` on another connection asks for this session.
     claims: Option<oneshot::Receiver<Claim>>,
+    /// Says when the control plane ends the meeting.
+    ended: watch::Receiver<Option<EndReason>>,
 }
 
 /// A `resume` asking for a session: send it the session and the SFU events it has not seen.
@@ -101,6 +185,8 @@ enum SessionSignal {
     Peer(Option<PeerEvent>),
     /// Another connection resumes this session (`None`: the claim went away).
     Claimed(Option<Claim>),
+    /// The control plane ended the meeting.
+    Ended(EndReason),
 }
 
 fn new_resume_token() -> String {
@@ -168,6 +254,7 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
                         tokio::select! {
                             event = j.peer.next_event() => SessionSignal::Peer(event),
                             claim = claims => SessionSignal::Claimed(claim),
+                            reason = meeting_end(&mut j.ended) => SessionSignal::Ended(reason),
                         }
                     }
                     None => std::future::pending().await,
@@ -219,6 +306,12 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
                         if let Some(j) = joined.as_mut() {
                             j.claims = None;
                         }
+                    }
+                    SessionSignal::Ended(reason) => {
+                        ending = Ending::Leave;
+                        send(&out, ServerMessage::MeetingEnded { reason });
+                        let _ = out.send(Outgoing::Close(1000, "meeting ended"));
+                        break;
                     }
                     SessionSignal::Peer(Some(PeerEvent::Closed) | None) => {
                         tracing::info!("media connection lost");
@@ -363,6 +456,7 @@ async fn park(state: Signalling, mut j: Joined) {
                 Some(PeerEvent::Closed) | None => break,
                 Some(event) => meanwhile.push(event),
             },
+            _ = meeting_end(&mut j.ended) => break,
             _ = &mut grace => break,
         }
     }
@@ -437,6 +531,18 @@ async fn handle_text(
                 }
                 Err(code) => Flow::Close(code.number(), "join refused"),
             },
+            ClientMessage::Resume { room_id, .. } if state.ends.ended(&room_id).is_some() => {
+                let code = ErrorCode::MeetingEnded;
+                tracing::info!(
+                    code = code.number(),
+                    "resume refused: the meeting has ended"
+                );
+                send(
+                    out,
+                    ServerMessage::error(code, "the meeting has ended", true),
+                );
+                Flow::Close(code.number(), "meeting ended")
+            }
             ClientMessage::Resume {
                 room_id,
                 resume_token,
@@ -547,6 +653,15 @@ async fn join(
             return Err(e.code());
         }
     };
+    if state.ends.ended(&room).is_some() {
+        let code = ErrorCode::MeetingEnded;
+        tracing::info!(code = code.number(), "join refused: the meeting has ended");
+        send(
+            out,
+            ServerMessage::error(code, "the meeting has ended", true),
+        );
+        return Err(code);
+    }
     let participant = ParticipantId(format!("p-{}", uuid::Uuid::new_v4().simple()));
     let span = tracing::Span::current();
     span.record("room_id", tracing::field::display(&room));
@@ -582,6 +697,7 @@ async fn join(
     );
     tracing::info!(role = ?claims.role, "joined");
     let claims = Some(state.sessions.register(&resume_token, &room));
+    let ended = state.ends.watch(&room);
     Ok(Joined {
         room,
         participant,
@@ -589,6 +705,7 @@ async fn join(
         resume_token,
         unanswered_offer: None,
         claims,
+        ended,
     })
 }
 

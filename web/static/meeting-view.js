@@ -68,11 +68,11 @@ export async function enterMeeting(grant, hooks = {}) {
       onState: (state) => {
         status.textContent = state.text;
         status.classList.toggle('error', state.phase === 'failed');
-        if (state.phase === 'failed') {
+        if (state.phase === 'failed' || state.phase === 'ended') {
           for (const b of [audioButton, videoButton]) b.disabled = true;
           leaveButton.textContent = 'Stäng';
-          hooks.onFailed?.(state.text);
         }
+        if (state.phase === 'failed') hooks.onFailed?.(state.text);
       },
       onAutoplayBlocked: (blocked) => { playButton.hidden = !blocked; },
     });

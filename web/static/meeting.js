@@ -61,6 +61,7 @@ import { showQuality, showSpeaker } from './quality.js';
  *   | ({type: 'quality'} & import('./quality.js').QualityReport)
  *   | {type: 'pong'}
  *   | {type: 'left'}
+ *   | {type: 'meeting_ended', reason: 'cancelled' | 'ended'}
  *   | {type: 'error', code: number, message: string, fatal: boolean}} ServerMessage
  */
 
@@ -80,7 +81,7 @@ import { showQuality, showSpeaker } from './quality.js';
 /**
  * Where the meeting is, for the page to show. `text` is Swedish, for people.
  * @typedef {object} MeetingState
- * @property {'media' | 'connecting' | 'joined' | 'connected' | 'interrupted' | 'left' | 'failed'} phase
+ * @property {'media' | 'connecting' | 'joined' | 'connected' | 'interrupted' | 'left' | 'ended' | 'failed'} phase
  * @property {string} text
  * @property {{code: number, message: string} | undefined} [error]
  */
@@ -136,6 +137,7 @@ const ERROR_TEXTS = /** @type {Record<number, string>} */ ({
   4016: 'Inbjudan till mötet gäller för länge.',
   4017: 'Mötet kunde inte återupptas. Anslut igen.',
   4090: 'Mötet är fullt.',
+  4091: 'Mötet är avslutat.',
   5000: 'Tekniskt fel på servern. Försök igen om en stund.',
 });
 
@@ -670,6 +672,12 @@ export async function joinMeeting(options) {
         break;
       case 'quality':
         showQuality(localVideo, message);
+        break;
+      case 'meeting_ended':
+        // The server closes the connection next: not a drop to resume from.
+        closedByUs = true;
+        teardown();
+        report({ phase: 'ended', text: message.reason === 'cancelled' ? 'Mötet har ställts in.' : 'Mötet är avslutat.' });
         break;
       case 'pong':
       case 'left':

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use signalling::ids::RoomId;
+use signalling::protocol::EndReason;
 use signalling::token::Role;
 use tracing::Instrument;
 
@@ -518,6 +519,12 @@ async fn apply(
             .await
             .map_err(change_error)?;
         tracing::info!("booking changed");
+        // Cancelling a live meeting, or ending it with an outcome, ends it for everyone in it.
+        match change {
+            BookingChange::Cancel { .. } => booking.end_meeting(record.id, EndReason::Cancelled),
+            BookingChange::End { .. } => booking.end_meeting(record.id, EndReason::Ended),
+            _ => {}
+        }
         read_view(booking, actor, record.id, "staff changed the booking").await
     }
     .instrument(span)
