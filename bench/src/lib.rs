@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use load::{Baseline, LoadShape};
 use narvaro::JoinTimes;
-use process::{CorePlan, Machine};
+use process::{CorePlan, LoadAverage, Machine};
 use run::{RunError, RunResult, SfuKind};
 
 /// Everything one benchmark command does.
@@ -113,6 +113,7 @@ pub struct Measurements {
     pub joins: JoinTimes,
     /// Why Janus was not measured, when it was not.
     pub janus_skipped: Option<String>,
+    pub load_average: LoadAverage,
 }
 
 /// Runs calibration, the baseline, the runs (Närvaro and Janus in turn, so drift on a shared
@@ -122,6 +123,7 @@ pub async fn measure(
     progress: impl Fn(&str),
 ) -> Result<Measurements, BenchError> {
     let machine = Machine::this();
+    let load_at_start = process::load_average_now();
     let cores = CorePlan::for_this_machine();
     // The generator (this process) keeps off the SFU's core.
     if cores.separated() {
@@ -202,5 +204,9 @@ pub async fn measure(
         runs,
         joins,
         janus_skipped,
+        load_average: LoadAverage {
+            at_start: load_at_start,
+            at_end: process::load_average_now(),
+        },
     })
 }

@@ -176,6 +176,35 @@ impl std::fmt::Display for Machine {
     }
 }
 
+/// The machine's load average (1, 5 and 15 minutes) at the start and at the end of the command:
+/// on a shared machine it tells how much else ran while measuring.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct LoadAverage {
+    pub at_start: [f64; 3],
+    pub at_end: [f64; 3],
+}
+
+/// `/proc/loadavg`'s three averages; zeros where it cannot be read.
+pub fn load_average_now() -> [f64; 3] {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let mut out = [0.0; 3];
+    for (slot, field) in out.iter_mut().zip(text.split_whitespace()) {
+        *slot = field.parse().unwrap_or(0.0);
+    }
+    out
+}
+
+impl std::fmt::Display for LoadAverage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let [a, b, c] = self.at_start;
+        let [x, y, z] = self.at_end;
+        write!(
+            f,
+            "{a:.2} {b:.2} {c:.2} at the start, {x:.2} {y:.2} {z:.2} at the end"
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

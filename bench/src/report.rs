@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::Measurements;
 use crate::load::{LoadShape, median};
 use crate::narvaro::JoinSample;
-use crate::process::{CorePlan, Machine};
+use crate::process::{CorePlan, LoadAverage, Machine};
 use crate::run::{RunResult, SfuKind};
 
 /// Loss above which a load no longer counts as carried (the limit for meetings per core).
@@ -81,6 +81,7 @@ pub struct Report {
     pub max_one_to_one_meetings_per_core: Option<f64>,
     pub srtp_profile: Option<String>,
     pub machine: Machine,
+    pub load_average: LoadAverage,
 
     pub narvaro_to_janus_egress_ratio: Option<f64>,
     pub narvaro_share_of_ceiling: f64,
@@ -120,6 +121,7 @@ impl Report {
             max_one_to_one_meetings_per_core: narvaro.one_to_one_meetings_per_core,
             srtp_profile: narvaro.srtp_profile.clone(),
             machine: m.machine.clone(),
+            load_average: m.load_average,
             narvaro_to_janus_egress_ratio: janus
                 .as_ref()
                 .map(|j| narvaro.egress_pkts_per_cpu_s / j.egress_pkts_per_cpu_s),
@@ -265,8 +267,8 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "\nmachine: {}; SFU on cores {:?}, generator on {:?}",
-            self.machine, self.cores.sfu, self.cores.generator
+            "\nmachine: {}; SFU on cores {:?}, generator on {:?}; load average {}",
+            self.machine, self.cores.sfu, self.cores.generator, self.load_average
         );
         let _ = writeln!(
             out,

@@ -122,6 +122,7 @@ async fn smoke_benchmark_measures_both_sfus_and_writes_every_key() {
         "max_one_to_one_meetings_per_core",
         "srtp_profile",
         "machine",
+        "load_average",
     ] {
         assert!(json.get(key).is_some(), "report lacks {key}: {json}");
     }

@@ -27,7 +27,7 @@ use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
     RTCConfigurationBuilder, RTCIceConnectionState, RTCIceGatheringState, RTCPeerConnectionState,
-    RTCSessionDescription, StatsSelector,
+    RTCSessionDescription, SettingEngineBuilder, StatsSelector,
 };
 use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit, RtpSender};
 
@@ -38,6 +38,18 @@ use crate::sdp::{self, MediaSection};
 
 /// How long to wait for ICE gathering or a connection before failing the test.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// How often the peer's ICE agent runs a round of connectivity checks while connecting: RFC 8445's
+/// pacing `Ta` default (50 ms, §14.2). webrtc-rs's own default is 200 ms, and a capture of a join
+/// shows what that costs: it nominates the pair one round after its first check succeeded and
+/// sends its first DTLS flight one round after that, so a join waited about 400 ms on the
+/// client's own timer while the SFU answered each step within a millisecond
+/// (docs/benchmarks.md, "SFU", join latency).
+pub const ICE_CHECK_INTERVAL: Duration = Duration::from_millis(50);
+
+/// Checks per candidate pair before it is given up: as many as webrtc-rs's default (7 rounds
+/// of 200 ms) allow in the same 1.4 s, so a slow answer on a busy machine fails no sooner.
+const ICE_MAX_BINDING_REQUESTS: u16 = 28;
 
 pub type Result<T, E = PeerError> = std::result::Result<T, E>;
 
@@ -378,8 +390,12 @@ impl MediaPeer {
                 write: VecDeque::new(),
             },
         );
+        let settings = SettingEngineBuilder::new()
+            .with_ice_connection_attempts(Some(ICE_CHECK_INTERVAL), Some(ICE_MAX_BINDING_REQUESTS))
+            .build();
         let pc = PeerConnectionBuilder::new()
             .with_configuration(RTCConfigurationBuilder::new().build())
+            .with_setting_engine(settings)
             .with_media_engine(engine)
             .with_interceptor_registry(registry)
             .with_handler(Arc::new(Handler(Arc::downgrade(&shared))))
