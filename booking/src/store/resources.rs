@@ -42,6 +42,8 @@ pub(super) const BY_ID: &str = "($1 IS NULL OR r.id = $1)";
 pub(super) const SERVING: &str =
     "r.id IN (SELECT officer_id FROM officer_services WHERE service_id = $1)";
 
+pub(super) const AT_CENTRE: &str = "r.centre_id = $1";
+
 /// A query from constant fragments only; never from input.
 pub(super) fn sql(text: String) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(text)
@@ -318,6 +320,38 @@ macro_rules! resource_methods {
                     .collect()
             }
 
+            /// Booths matching `filter` (one of the filters above, on `$1`), sorted by name.
+            async fn load_booths(&self, filter: &'static str, key: Option<String>) -> Result<Vec<Booth>, StoreError> {
+                let rows: Vec<(String, String, String, bool, Option<String>)> = sqlx::query_as(sql(format!(
+                    "SELECT r.id, r.centre_id, r.name, r.wheelchair_accessible, r.device_id FROM booths r \
+                     WHERE {filter} ORDER BY r.name, r.id"
+                )))
+                .bind(key.clone())
+                .fetch_all(&self.pool)
+                .await?;
+                let mut equipment = group(
+                    sqlx::query_as::<_, (String, String)>(sql(format!(
+                        "SELECT x.booth_id, x.item FROM booth_equipment x JOIN booths r ON r.id = x.booth_id \
+                         WHERE {filter} ORDER BY x.item"
+                    )))
+                    .bind(key)
+                    .fetch_all(&self.pool)
+                    .await?,
+                );
+                rows.into_iter()
+                    .map(|(id, centre, name, wheelchair_accessible, device_id)| {
+                        Ok(Booth {
+                            centre_id: parse_id(&centre)?,
+                            name,
+                            wheelchair_accessible,
+                            equipment: equipment.remove(&id).unwrap_or_default(),
+                            device_id,
+                            id: parse_id(&id)?,
+                        })
+                    })
+                    .collect()
+            }
+
             /// Resources of a kind; all of them, or the one with id `key`.
             async fn load_resources(&self, kind: ResourceKind, key: Option<String>) -> Result<Vec<Resource>, StoreError> {
                 let pool = &self.pool;
@@ -415,34 +449,7 @@ macro_rules! resource_methods {
                             .collect::<Result<_, StoreError>>()?
                     }
                     ResourceKind::Booth => {
-                        let rows: Vec<(String, String, String, bool, Option<String>)> = sqlx::query_as(sql(format!(
-                            "SELECT r.id, r.centre_id, r.name, r.wheelchair_accessible, r.device_id FROM booths r \
-                             WHERE {BY_ID} ORDER BY r.name, r.id"
-                        )))
-                        .bind(key.clone())
-                        .fetch_all(pool)
-                        .await?;
-                        let mut equipment = group(
-                            sqlx::query_as::<_, (String, String)>(sql(format!(
-                                "SELECT x.booth_id, x.item FROM booth_equipment x JOIN booths r ON r.id = x.booth_id \
-                                 WHERE {BY_ID} ORDER BY x.item"
-                            )))
-                            .bind(key)
-                            .fetch_all(pool)
-                            .await?,
-                        );
-                        rows.into_iter()
-                            .map(|(id, centre, name, wheelchair_accessible, device_id)| {
-                                Ok(Resource::Booth(Booth {
-                                    centre_id: parse_id(&centre)?,
-                                    name,
-                                    wheelchair_accessible,
-                                    equipment: equipment.remove(&id).unwrap_or_default(),
-                                    device_id,
-                                    id: parse_id(&id)?,
-                                }))
-                            })
-                            .collect::<Result<_, StoreError>>()?
+                        self.load_booths(BY_ID, key).await?.into_iter().map(Resource::Booth).collect()
                     }
                     ResourceKind::Guide => {
                         let rows: Vec<(String, String, String, bool)> = sqlx::query_as(sql(format!(
