@@ -29,7 +29,7 @@ const MAX_LIMIT: usize = 200;
 const STEP_MINUTES: i64 = 15;
 /// Officers per service a search reads first, and by how much it reads more when they are all
 /// busy at a time it looks at (see `search`).
-const FIRST_OFFICERS: usize = 32;
+const FIRST_OFFICERS: usize = 8;
 const MORE_OFFICERS: usize = 8;
 /// ISO 639-3 for Swedish sign language.
 pub const SIGN_LANGUAGE: &str = "swl";

@@ -19,7 +19,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{Postgres, Sqlite};
 
 use super::follow_up::{COVERED, follow_up_methods};
-use super::resources::{self, BY_ID, group, hours, resource_methods, sql};
+use super::resources::{self, by_id, group, hours, resource_methods, sql};
 use super::*;
 use crate::crypto::DataKey;
 
