@@ -6,9 +6,10 @@
 //!
 //!     cargo run --release -p narvaro-booking --example booking-bench
 //!
-//! `NARVARO_BENCH_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`); the data goes
-//! into a schema `narvaro_bench`, dropped and made again on each run; with `-- --reuse` a run
-//! measures again on the data a previous run loaded.
+//! `NARVARO_BENCH_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/narvaro_bench`, a
+//! database of its own, created when missing, so the load's `ANALYZE` and a million rows stay out
+//! of the database the tests use); the data goes into a schema `narvaro_bench`, dropped and made
+//! again on each run; with `-- --reuse` a run measures again on the data a previous run loaded.
 //!
 //! Agencies, services, centres, booths, guides and officers are written through the store (the
 //! volume generator). The million bookings are generated inside PostgreSQL with one
@@ -115,14 +116,109 @@ fn machine() -> String {
         })
         .map(|kb| format!("{:.0} GiB RAM", kb as f64 / 1_048_576.0))
         .unwrap_or_default();
-    format!("{cpu}, {cores} cores available, {mem}")
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|k| format!(", Linux {}", k.trim()))
+        .unwrap_or_default();
+    format!("{cpu}, {cores} cores available, {mem}{kernel}")
+}
+
+fn load_average_1m() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg").ok().and_then(|s| {
+        s.split_whitespace()
+            .next()
+            .and_then(|l| l.parse::<f64>().ok())
+    })
+}
+
+/// CPU time, user and system, in seconds: this process and the PostgreSQL backends serving it.
+/// The machine is shared, so wall-clock figures move with other people's work; CPU per request
+/// does much less, and says what an idle machine could do.
+struct CpuMeter {
+    /// CPU seconds of each backend when the measurement began.
+    backends: std::collections::HashMap<i32, f64>,
+    own: f64,
+}
+
+fn cpu_of(stat_path: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(stat_path).ok()?;
+    // Fields after the command name (which may hold spaces) in `(…)`: utime and stime are the
+    // 12th and 13th (proc(5)), in clock ticks of 1/100 s on Linux.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+async fn backend_cpu(
+    conn: &mut PgConnection,
+) -> Result<std::collections::HashMap<i32, f64>, Error> {
+    let pids: Vec<i32> = sqlx::query_scalar(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(pids
+        .into_iter()
+        .filter_map(|p| cpu_of(&format!("/proc/{p}/stat")).map(|c| (p, c)))
+        .collect())
+}
+
+impl CpuMeter {
+    async fn start(conn: &mut PgConnection) -> Result<CpuMeter, Error> {
+        Ok(CpuMeter {
+            backends: backend_cpu(conn).await?,
+            own: cpu_of("/proc/self/stat").unwrap_or(0.0),
+        })
+    }
+
+    /// Seconds used since `start` by this process and by the backends (a backend opened since
+    /// counts from zero). `None` when PostgreSQL runs elsewhere and its processes are not visible.
+    async fn used(&self, conn: &mut PgConnection) -> Result<Option<(f64, f64)>, Error> {
+        let now = backend_cpu(conn).await?;
+        if now.is_empty() {
+            return Ok(None);
+        }
+        let db: f64 = now
+            .iter()
+            .map(|(p, c)| c - self.backends.get(p).copied().unwrap_or(0.0))
+            .sum();
+        Ok(Some((
+            cpu_of("/proc/self/stat").unwrap_or(0.0) - self.own,
+            db,
+        )))
+    }
+}
+
+/// Connects, creating the database first (from the server's `postgres` database) when it does
+/// not exist yet.
+async fn connect_or_create(url: &str) -> Result<PgConnection, Error> {
+    match PgConnection::connect(url).await {
+        Ok(conn) => Ok(conn),
+        // 3D000: invalid_catalog_name, the database does not exist.
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => {
+            let options: sqlx::postgres::PgConnectOptions = url.parse()?;
+            let name = options
+                .get_database()
+                .ok_or("the benchmark URL names no database")?
+                .to_owned();
+            if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Err(format!("database name {name:?}: letters, digits and _ only").into());
+            }
+            let mut admin = PgConnection::connect_with(&options.database("postgres")).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut admin)
+                .await?;
+            Ok(PgConnection::connect(url).await?)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let url = std::env::var("NARVARO_BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let mut conn = PgConnection::connect(&url).await?;
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/narvaro_bench".into());
+    let mut conn = connect_or_create(&url).await?;
     sqlx::query("CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public")
         .execute(&mut conn)
         .await?;
@@ -202,6 +298,7 @@ async fn main() -> Result<(), Error> {
             services,
             pg_version,
             earlier_runs,
+            reuse,
         },
     )
     .await
@@ -217,6 +314,8 @@ struct MeasureInput {
     services: Vec<String>,
     pg_version: String,
     earlier_runs: i64,
+    /// Measured on data an earlier run loaded.
+    reuse: bool,
 }
 
 async fn load(
@@ -321,7 +420,9 @@ async fn measure(
         services,
         pg_version,
         earlier_runs,
+        reuse,
     } = input;
+    let load_before = load_average_1m();
     let (today, first_monday, rows, live) = (*today, *first_monday, *rows, *live);
 
     let app = booking.router();
@@ -351,6 +452,7 @@ async fn measure(
     let next_monday = today + 8 - booking::schedule::iso_weekday(today);
     let mut latencies = Vec::with_capacity(SEARCHES);
     let mut found = 0usize;
+    let meter = CpuMeter::start(conn).await?;
     for _ in 0..SEARCHES {
         let centre = centres[rng.random_range(0..centres.len())].clone();
         let service = &services[rng.random_range(0..services.len())];
@@ -371,6 +473,7 @@ async fn measure(
         }
         found += answer["slots"].as_array().map_or(0, Vec::len);
     }
+    let search_cpu = meter.used(conn).await?;
     latencies.sort_by(f64::total_cmp);
     let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
     println!("slot search ×{SEARCHES}: p50 {p50:.2} ms, p99 {p99:.2} ms ({found} slots found)");
@@ -399,6 +502,7 @@ async fn measure(
         })
         .collect();
     let queue = std::sync::Arc::new(std::sync::Mutex::new(jobs));
+    let meter = CpuMeter::start(conn).await?;
     let t = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..CONCURRENCY {
@@ -425,7 +529,25 @@ async fn measure(
         created += task.await?.map_err(Error::from)?;
     }
     let per_s = created as f64 / t.elapsed().as_secs_f64();
+    let create_cpu = meter.used(conn).await?;
     println!("created {created} bookings, {CONCURRENCY} at a time: {per_s:.0} per second");
+    // Milliseconds of CPU per request: (this process, PostgreSQL backends).
+    let per_request = |used: Option<(f64, f64)>, n: usize| {
+        used.map(|(own, db)| (own * 1000.0 / n as f64, db * 1000.0 / n as f64))
+    };
+    let search_cpu = per_request(search_cpu, SEARCHES);
+    let create_cpu = per_request(create_cpu, created.max(1));
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1) as f64;
+    let ceiling = create_cpu.map(|(own, db)| cores * 1000.0 / (own + db));
+    if let (Some((so, sd)), Some((co, cd)), Some(ceiling)) = (search_cpu, create_cpu, ceiling) {
+        println!(
+            "CPU per slot search {so:.2} ms here + {sd:.2} ms PostgreSQL; per booking {co:.2} ms + {cd:.2} ms \
+             (at most {ceiling:.0} bookings per second on {cores} idle cores)"
+        );
+    }
+    let round = |x: f64| (x * 100.0).round() / 100.0;
 
     let machine = machine();
     let database = format!("PostgreSQL {pg_version}");
@@ -441,15 +563,18 @@ async fn measure(
             "cargo run --release -p narvaro-booking --example booking-bench",
         )
     };
-    // The machine is shared; how busy it was says how far the figures can be trusted.
-    let load_average = std::fs::read_to_string("/proc/loadavg").ok().and_then(|s| {
-        s.split_whitespace()
-            .next()
-            .and_then(|l| l.parse::<f64>().ok())
-    });
-    let load_text = load_average
-        .map(|l| format!(", load average {l:.1} when measuring"))
-        .unwrap_or_default();
+    let command = if *reuse {
+        format!("{command} -- --reuse")
+    } else {
+        command.to_owned()
+    };
+    // The machine is shared; how busy it was, before and after, says how far the figures can
+    // be trusted.
+    let load_average = load_average_1m();
+    let load_text = match (load_before, load_average) {
+        (Some(a), Some(b)) => format!(", load average {a:.1} before and {b:.1} after measuring"),
+        _ => String::new(),
+    };
     let result = json!({
         "slot_search_p50_ms": (p50 * 100.0).round() / 100.0,
         "slot_search_p99_ms": (p99 * 100.0).round() / 100.0,
@@ -458,10 +583,15 @@ async fn measure(
         "rows": {"centres": centres.len(), "officers": officer_count, "agencies": 8, "bookings": rows, "reservations": live},
         "machine": machine,
         "build": profile,
+        "command": command,
+        "load_average_1m_before": load_before,
         "load_average_1m": load_average,
         "searches": SEARCHES,
         "bookings_created": created,
         "concurrency": CONCURRENCY,
+        "cpu_ms_per_slot_search": search_cpu.map(|(own, db)| json!({"benchmark_process": round(own), "postgresql_backends": round(db)})),
+        "cpu_ms_per_booking_created": create_cpu.map(|(own, db)| json!({"benchmark_process": round(own), "postgresql_backends": round(db)})),
+        "bookings_per_s_cpu_bound_on_idle_machine": ceiling.map(f64::round),
     });
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     std::fs::create_dir_all(root.join("docs/benchmarks"))?;
@@ -469,6 +599,14 @@ async fn measure(
         root.join("docs/benchmarks/booking-latest.json"),
         format!("{:#}\n", result),
     )?;
+    let cpu_rows = match (search_cpu, create_cpu, ceiling) {
+        (Some((so, sd)), Some((co, cd)), Some(ceiling)) => format!(
+            "| CPU per slot search (benchmark process + PostgreSQL) | {so:.2} + {sd:.2} ms | |\n\
+             | CPU per booking created | {co:.2} + {cd:.2} ms | |\n\
+             | bookings per second the CPU allows on {cores} idle cores | {ceiling:.0} | |\n"
+        ),
+        _ => String::new(),
+    };
     let section = format!(
         "## Booking\n\n\
          `{command}` ({profile} build{load_text}) on {machine}, {database} on the same \
@@ -477,9 +615,12 @@ async fn measure(
          | measure | result | target |\n|---|---|---|\n\
          | slot search p50 ({SEARCHES} searches: random centre and service, one working week, 20 slots) | {p50:.2} ms | |\n\
          | slot search p99 | {p99:.2} ms | ≤ 20 ms |\n\
-         | booking creation ({created} bookings, {CONCURRENCY} concurrent requests) | {per_s:.0} per second | ≥ 1,000 per second |\n\n\
-         Measured through the HTTP router in process (routing, session, JSON, store), without a socket. The \
-         latest figures are in `docs/benchmarks/booking-latest.json`.\n",
+         | booking creation ({created} bookings, {CONCURRENCY} concurrent requests) | {per_s:.0} per second | ≥ 1,000 per second |\n\
+         {cpu_rows}\n\
+         Measured through the HTTP router in process (routing, session, JSON, store), without a socket. CPU is \
+         user + system time of the benchmark process and of the PostgreSQL backends serving it (not PostgreSQL's \
+         WAL writer or checkpointer), from `/proc`. The latest figures are in `docs/benchmarks/booking-latest.json`; \
+         what the time is spent on is below.\n",
         centres.len(),
         officer_count,
     );

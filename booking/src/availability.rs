@@ -62,9 +62,34 @@ pub struct Slot {
     pub interpreter: Option<Uuid>,
 }
 
+/// What a search found, and where its officer lists ran out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    /// Free slots in time order, at most `limit`.
+    pub slots: Vec<Slot>,
+    /// Per officer group: at some time the search looked at (up to its last slot), a booth was
+    /// free but no officer of the group was. When the group was only the first part of a longer
+    /// list, a later officer might have been free then: the caller searches again with more.
+    pub exhausted: Vec<bool>,
+}
+
 /// Free slots in time order, at most `limit`.
 pub fn find_slots(req: &SlotRequest) -> Vec<Slot> {
-    let mut slots = Vec::new();
+    search(req).slots
+}
+
+/// [`find_slots`], saying which officer groups ran out.
+///
+/// Candidates are tried in order and the first free one is taken, so a search over the first
+/// officers of each list gives exactly the slots (and picks) of a search over the whole lists
+/// wherever some officer in those first ones is free; only the times flagged in `exhausted` can
+/// differ.
+pub fn search(req: &SlotRequest) -> Found {
+    let mut found = Found {
+        slots: Vec::new(),
+        exhausted: vec![false; req.officers.len()],
+    };
+    let slots = &mut found.slots;
     let step = req.step_minutes.max(1);
     for day in req.first_day..=req.last_day {
         let weekday = crate::schedule::iso_weekday(day);
@@ -87,25 +112,29 @@ pub fn find_slots(req: &SlotRequest) -> Vec<Slot> {
                 if req.closures.iter().any(|c| c.overlaps(starts_at, ends_at)) {
                     continue;
                 }
-                if let Some(slot) = fill(req, starts_at, ends_at) {
+                if let Some(slot) = fill(req, starts_at, ends_at, &mut found.exhausted) {
                     slots.push(slot);
                     if slots.len() >= req.limit {
-                        return slots;
+                        return found;
                     }
                 }
             }
         }
     }
-    slots
+    found
 }
 
-fn fill(req: &SlotRequest, starts_at: i64, ends_at: i64) -> Option<Slot> {
+fn fill(req: &SlotRequest, starts_at: i64, ends_at: i64, exhausted: &mut [bool]) -> Option<Slot> {
     let booth = req.booths.iter().find(|b| b.free(starts_at, ends_at))?.id;
     let mut officers: Vec<Uuid> = Vec::with_capacity(req.officers.len());
-    for group in &req.officers {
-        let pick = group
+    for (i, group) in req.officers.iter().enumerate() {
+        let Some(pick) = group
             .iter()
-            .find(|o| !officers.contains(&o.id) && o.free(starts_at, ends_at))?;
+            .find(|o| !officers.contains(&o.id) && o.free(starts_at, ends_at))
+        else {
+            exhausted[i] = true;
+            return None;
+        };
         officers.push(pick.id);
     }
     let interpreter = match &req.interpreters {
@@ -201,6 +230,22 @@ mod tests {
             vec![(at(10, 0), ids(1, 4)), (at(10, 30), ids(1, 4))],
             "common times only, preferred officer whenever free"
         );
+    }
+
+    #[test]
+    fn a_group_with_no_free_officer_is_reported_exhausted() {
+        let busy_at_nine = candidate(1, None, vec![Period::new(at(9, 0), at(9, 30))]);
+        let free = candidate(3, None, vec![]);
+        let booth = candidate(2, None, vec![]);
+        let mut req = monday(vec![vec![free], vec![busy_at_nine]], vec![booth]);
+        req.limit = 1;
+        let found = search(&req);
+        assert_eq!(found.slots[0].starts_at, at(9, 30));
+        assert_eq!(found.exhausted, vec![false, true]);
+        // Times after the last slot found are not looked at.
+        req.limit = 100;
+        req.booths[0].busy = vec![Period::new(at(9, 0), at(9, 30))];
+        assert_eq!(search(&req).exhausted, vec![false, false]);
     }
 
     #[test]

@@ -100,7 +100,7 @@ impl Sessions {
         let Some(id) = session_id_from(headers) else {
             return Ok(None);
         };
-        let Some(session) = self.store.session(&id).await? else {
+        let Some((session, display_name)) = self.store.session_with_name(&id).await? else {
             return Ok(None);
         };
         let now = self.clock.now();
@@ -111,7 +111,7 @@ impl Sessions {
         if now - session.last_seen_at >= TOUCH_INTERVAL_SECS {
             self.store.touch_session(&id, now).await?;
         }
-        let Some(display_name) = self.store.display_name(&session.subject).await? else {
+        let Some(display_name) = display_name else {
             return Ok(None);
         };
         Ok(Some(Identity {

@@ -424,3 +424,55 @@ async fn the_citizens_own_officer_is_offered_first(db: &TestDb) {
     assert_eq!(open_only.last().unwrap().0, 3 * 60 - 30);
 }
 on_both_databases!(the_citizens_own_officer_is_offered_first);
+
+async fn a_search_reads_on_when_the_first_officers_are_all_busy(db: &TestDb) {
+    use booking::schedule::{Period, WeeklyHours};
+    use booking::store::{Officer, Resource};
+    let (booking, _) = open(db).await;
+    // 40 more officers for föräldrapenning whose names come before the demo's; all but the last
+    // are away 10:00–10:30. The search reads the first few officers by name at first, so it
+    // must read on to find "Aaa 39" free at 10:00 (and, after 10:30, "Aaa 00" again first).
+    for n in 0..40 {
+        let officer = Officer {
+            id: booking::ids::OfficerId::new(),
+            agency_id: demo::AGENCY_FORSAKRINGSKASSAN,
+            display_name: format!("Aaa {n:02}"),
+            services: vec![demo::SERVICE_FORALDRAPENNING],
+            languages: vec!["sv".into()],
+            working_hours: WeeklyHours::weekdays(8 * 60, 17 * 60),
+            absences: if n < 39 {
+                vec![Period::new(T0, T0 + 30 * 60)]
+            } else {
+                vec![]
+            },
+            ..Default::default()
+        };
+        booking
+            .store()
+            .create_resource(&Resource::Officer(officer))
+            .await
+            .unwrap();
+    }
+    let app = booking.router();
+    let guide = login(&app, demo::GUIDE).await;
+    let found = slots(
+        &post(
+            &app,
+            "/api/v1/slots/search",
+            Some(&guide),
+            Some(search(json!({"limit": 4}))),
+        )
+        .await,
+    );
+    let got: Vec<(i64, &str)> = found.iter().map(|s| (s.0, s.1[0].as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            (0, "Aaa 39"),
+            (15, "Aaa 39"),
+            (30, "Aaa 00"),
+            (45, "Aaa 00")
+        ]
+    );
+}
+on_both_databases!(a_search_reads_on_when_the_first_officers_are_all_busy);

@@ -148,11 +148,11 @@ pub(crate) async fn create(
         .guide(guide_id)
         .await?
         .ok_or_else(ApiError::not_signed_in)?;
-    let booth = store
-        .booth(req.booth_id)
+    let booth_centre = store
+        .booth_centre(req.booth_id)
         .await?
         .ok_or_else(|| ApiError::unprocessable("unknown_booth", "no such booth"))?;
-    if booth.centre_id != guide.centre_id {
+    if booth_centre != guide.centre_id {
         return Err(ApiError::forbidden(
             "not_your_centre",
             "the booth is at another centre",

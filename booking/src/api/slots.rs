@@ -15,11 +15,11 @@ use super::bookings::{MAX_OFFICERS, NamedJson};
 use super::resources::optional_language;
 use super::{Actor, ApiError, json_body, rfc3339};
 use crate::Booking;
-use crate::availability::{Candidate, SlotRequest, busy_by_resource, find_slots};
+use crate::availability::{Candidate, SlotRequest, busy_by_resource, search as search_slots};
 use crate::ids::*;
 use crate::personnummer::Personnummer;
 use crate::schedule::Period;
-use crate::store::{Officer, Reserved, Resource, ResourceKind, StaffAccess};
+use crate::store::{OfficerPick, Reserved, Resource, ResourceKind, StaffAccess};
 
 /// The longest range one search covers, in days.
 const MAX_RANGE_DAYS: i64 = 31;
@@ -27,6 +27,10 @@ const DEFAULT_LIMIT: usize = 20;
 const MAX_LIMIT: usize = 200;
 /// Slots start every quarter of an hour.
 const STEP_MINUTES: i64 = 15;
+/// Officers per service a search reads first, and by how much it reads more when they are all
+/// busy at a time it looks at (see `search`).
+const FIRST_OFFICERS: usize = 8;
+const MORE_OFFICERS: usize = 8;
 /// ISO 639-3 for Swedish sign language.
 pub const SIGN_LANGUAGE: &str = "swl";
 
@@ -192,69 +196,23 @@ pub(crate) async fn search(
 
     let from = crate::schedule::local_to_utc(first_day, 0);
     let until = crate::schedule::local_to_utc(last_day + 1, 0);
-    let mut busy = busy_by_resource(
+    let mut names: HashMap<Uuid, String> = HashMap::new();
+    let booth_busy = busy_by_resource(
         store
             .reservations(Reserved::BoothsAt(centre.id), from, until)
             .await?,
     );
-    for service in &services {
-        busy.extend(busy_by_resource(
-            store
-                .reservations(Reserved::OfficersServing(*service), from, until)
-                .await?,
-        ));
-    }
-    let mut names: HashMap<Uuid, String> = HashMap::new();
-
-    let mut officer_groups = Vec::with_capacity(services.len());
-    for (i, service) in service_rows.iter().enumerate() {
-        let mut officers: Vec<Officer> = store
-            .officers_serving(service.id)
-            .await?
-            .into_iter()
-            .filter(|o| service.required_skills.iter().all(|s| o.skills.contains(s)))
-            .filter(|o| {
-                officer_language
-                    .as_ref()
-                    .is_none_or(|l| o.languages.contains(l))
-            })
-            .filter(|o| i > 0 || req.officer_id.is_none_or(|named| named == o.id))
-            .collect();
-        if let (0, Some(c)) = (i, continuity) {
-            // Stable: the continuity officer first, the rest keep their order.
-            officers.sort_by_key(|o| o.id != c);
-        }
-        officer_groups.push(
-            officers
-                .into_iter()
-                .map(|o| {
-                    names.insert(o.id.0, o.display_name.clone());
-                    let mut taken = busy.get(&o.id.0).cloned().unwrap_or_default();
-                    taken.extend(o.absences.iter().copied());
-                    Candidate {
-                        id: o.id.0,
-                        hours: Some(o.working_hours),
-                        busy: taken,
-                    }
-                })
-                .collect(),
-        );
-    }
     let booths: Vec<Candidate> = store
-        .resources(ResourceKind::Booth)
+        .booths_at(centre.id)
         .await?
         .into_iter()
-        .filter_map(|r| match r {
-            Resource::Booth(b) if b.centre_id == centre.id => Some(b),
-            _ => None,
-        })
         .filter(|b| !req.needs.accessible_booth || b.wheelchair_accessible)
         .map(|b| {
             names.insert(b.id.0, b.name.clone());
             Candidate {
                 id: b.id.0,
                 hours: None,
-                busy: busy.get(&b.id.0).cloned().unwrap_or_default(),
+                busy: booth_busy.get(&b.id.0).cloned().unwrap_or_default(),
             }
         })
         .collect();
@@ -287,7 +245,7 @@ pub(crate) async fn search(
             )
         }
     };
-    let request = SlotRequest {
+    let mut request = SlotRequest {
         first_day,
         last_day,
         step_minutes: STEP_MINUTES,
@@ -300,12 +258,65 @@ pub(crate) async fn search(
             .map(|c| c.period)
             .collect::<Vec<Period>>(),
         booths,
-        officers: officer_groups,
+        officers: Vec::new(),
         interpreters,
         limit: req.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT),
     };
+    // Each service's officers are read in order of preference, only the first few at first: a
+    // free slot takes the first free officer, so the rest matter only at a time when all of
+    // those are busy. When the search meets such a time in a list that may go on, it reads more
+    // of that list and searches again; the answer is the one a search over every officer gives.
+    let mut picks: Vec<OfficerPick> = services
+        .iter()
+        .enumerate()
+        .map(|(i, service)| OfficerPick {
+            service: *service,
+            language: officer_language.clone(),
+            only: if i == 0 { req.officer_id } else { None },
+            first: if i == 0 { continuity } else { None },
+            limit: FIRST_OFFICERS,
+        })
+        .collect();
+    let mut groups: Vec<Option<Vec<Candidate>>> = vec![None; picks.len()];
+    let mut complete = vec![false; picks.len()];
+    let found = loop {
+        for (i, pick) in picks.iter().enumerate() {
+            if groups[i].is_some() {
+                continue;
+            }
+            let officers = store.slot_officers(pick, from, until).await?;
+            complete[i] = officers.len() < pick.limit;
+            groups[i] = Some(
+                officers
+                    .into_iter()
+                    .map(|o| {
+                        names.insert(o.id.0, o.display_name);
+                        Candidate {
+                            id: o.id.0,
+                            hours: Some(o.working_hours),
+                            busy: o.busy,
+                        }
+                    })
+                    .collect(),
+            );
+        }
+        request.officers = groups.iter().flatten().cloned().collect();
+        let found = search_slots(&request);
+        let mut again = false;
+        for (i, exhausted) in found.exhausted.iter().enumerate() {
+            if *exhausted && !complete[i] {
+                picks[i].limit = picks[i].limit.saturating_mul(MORE_OFFICERS);
+                groups[i] = None;
+                again = true;
+            }
+        }
+        if !again {
+            break found;
+        }
+    };
     let name = |id: &Uuid| names.get(id).cloned().unwrap_or_default();
-    let mut slots: Vec<SlotJson> = find_slots(&request)
+    let mut slots: Vec<SlotJson> = found
+        .slots
         .into_iter()
         .map(|s| SlotJson {
             starts_at: rfc3339(s.starts_at),

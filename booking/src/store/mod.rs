@@ -545,6 +545,32 @@ pub enum Reserved {
     Interpreters,
 }
 
+/// Which officers a slot search tries for one service: those who handle it, have its skills and
+/// speak the language, in the order the search prefers them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfficerPick {
+    pub service: ServiceId,
+    /// Only officers who speak it.
+    pub language: Option<String>,
+    /// Only this officer.
+    pub only: Option<OfficerId>,
+    /// This officer first ("their" officer), then the others by name.
+    pub first: Option<OfficerId>,
+    /// Only the first this many by name (besides `first`): a search reads more only when it
+    /// needs them.
+    pub limit: usize,
+}
+
+/// An officer as a slot search needs them: name, hours, and what keeps them busy (absences and
+/// reservations) in the range searched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlotOfficer {
+    pub id: OfficerId,
+    pub display_name: String,
+    pub working_hours: Vec<WeeklyHours>,
+    pub busy: Vec<Period>,
+}
+
 /// An officer taking part in a booking, for one of its services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -799,6 +825,17 @@ pub trait Store: Send + Sync + 'static {
         from: i64,
         until: i64,
     ) -> Result<Vec<(uuid::Uuid, Period)>, StoreError>;
+    /// The officers `pick` asks for, in its order, with their absences and reservations that
+    /// overlap `[from, until)`: one query, however many officers, so a slot search costs the
+    /// same with ten officers per service as with ten thousand.
+    async fn slot_officers(
+        &self,
+        pick: &OfficerPick,
+        from: i64,
+        until: i64,
+    ) -> Result<Vec<SlotOfficer>, StoreError>;
+    /// The booths of a centre, sorted by name.
+    async fn booths_at(&self, centre: CentreId) -> Result<Vec<Booth>, StoreError>;
     /// The officer of the citizen's last ended booking of `service`: "their" officer.
     async fn last_officer_of(
         &self,
@@ -868,6 +905,8 @@ pub trait Store: Send + Sync + 'static {
             _ => Ok(None),
         }
     }
+    /// The centre of a booth, without the rest of the booth: one cheap query for access checks.
+    async fn booth_centre(&self, id: BoothId) -> Result<Option<CentreId>, StoreError>;
     async fn centre(&self, id: CentreId) -> Result<Option<Centre>, StoreError> {
         match self.resource(ResourceKind::Centre, id.0).await? {
             Some(Resource::Centre(c)) => Ok(Some(c)),
@@ -996,6 +1035,12 @@ pub trait Store: Send + Sync + 'static {
 
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
     async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError>;
+    /// The session with the display name of its subject (`None` when that person is gone), in
+    /// one query: every signed-in request needs both.
+    async fn session_with_name(
+        &self,
+        id: &SessionId,
+    ) -> Result<Option<(SessionRecord, Option<String>)>, StoreError>;
     async fn touch_session(&self, id: &SessionId, now: i64) -> Result<(), StoreError>;
     async fn delete_session(&self, id: &SessionId) -> Result<(), StoreError>;
     /// Deletes sessions past their absolute expiry or idle since `idle_before`; returns how many.

@@ -37,10 +37,21 @@ pub(super) fn kind_table(kind: ResourceKind) -> &'static str {
 }
 
 /// Which rows a resource query reads. Every filter takes exactly one text parameter, `$1`
-/// (NULL for all), so one query text serves each.
-pub(super) const BY_ID: &str = "($1 IS NULL OR r.id = $1)";
+/// (NULL for all).
+///
+/// One resource and all of them are two query texts, not one `($1 IS NULL OR r.id = $1)`: for
+/// that, PostgreSQL's generic plan is a full scan, so it planned the query anew on every call
+/// (a look-up of one centre, guide or officer on every request).
+pub(super) fn by_id(key: &Option<String>) -> &'static str {
+    match key {
+        Some(_) => "r.id = $1",
+        None => "$1 IS NULL",
+    }
+}
 pub(super) const SERVING: &str =
     "r.id IN (SELECT officer_id FROM officer_services WHERE service_id = $1)";
+
+pub(super) const AT_CENTRE: &str = "r.centre_id = $1";
 
 /// A query from constant fragments only; never from input.
 pub(super) fn sql(text: String) -> sqlx::AssertSqlSafe<String> {
@@ -318,16 +329,49 @@ macro_rules! resource_methods {
                     .collect()
             }
 
+            /// Booths matching `filter` (one of the filters above, on `$1`), sorted by name.
+            async fn load_booths(&self, filter: &'static str, key: Option<String>) -> Result<Vec<Booth>, StoreError> {
+                let rows: Vec<(String, String, String, bool, Option<String>)> = sqlx::query_as(sql(format!(
+                    "SELECT r.id, r.centre_id, r.name, r.wheelchair_accessible, r.device_id FROM booths r \
+                     WHERE {filter} ORDER BY r.name, r.id"
+                )))
+                .bind(key.clone())
+                .fetch_all(&self.pool)
+                .await?;
+                let mut equipment = group(
+                    sqlx::query_as::<_, (String, String)>(sql(format!(
+                        "SELECT x.booth_id, x.item FROM booth_equipment x JOIN booths r ON r.id = x.booth_id \
+                         WHERE {filter} ORDER BY x.item"
+                    )))
+                    .bind(key)
+                    .fetch_all(&self.pool)
+                    .await?,
+                );
+                rows.into_iter()
+                    .map(|(id, centre, name, wheelchair_accessible, device_id)| {
+                        Ok(Booth {
+                            centre_id: parse_id(&centre)?,
+                            name,
+                            wheelchair_accessible,
+                            equipment: equipment.remove(&id).unwrap_or_default(),
+                            device_id,
+                            id: parse_id(&id)?,
+                        })
+                    })
+                    .collect()
+            }
+
             /// Resources of a kind; all of them, or the one with id `key`.
             async fn load_resources(&self, kind: ResourceKind, key: Option<String>) -> Result<Vec<Resource>, StoreError> {
                 let pool = &self.pool;
+                let by_id = by_id(&key);
                 Ok(match kind {
                     ResourceKind::Officer => {
-                        self.load_officers(BY_ID, key).await?.into_iter().map(Resource::Officer).collect()
+                        self.load_officers(by_id, key).await?.into_iter().map(Resource::Officer).collect()
                     }
                     ResourceKind::Agency => {
                         let rows: Vec<(String, String)> = sqlx::query_as(sql(format!(
-                            "SELECT r.id, r.name FROM agencies r WHERE {BY_ID} ORDER BY r.name, r.id"
+                            "SELECT r.id, r.name FROM agencies r WHERE {by_id} ORDER BY r.name, r.id"
                         )))
                         .bind(key)
                         .fetch_all(pool)
@@ -339,7 +383,7 @@ macro_rules! resource_methods {
                     ResourceKind::Service => {
                         let rows: Vec<(String, String, String, i64)> = sqlx::query_as(sql(format!(
                             "SELECT r.id, r.agency_id, r.name, r.default_duration_minutes FROM services r \
-                             WHERE {BY_ID} ORDER BY r.name, r.id"
+                             WHERE {by_id} ORDER BY r.name, r.id"
                         )))
                         .bind(key.clone())
                         .fetch_all(pool)
@@ -347,7 +391,7 @@ macro_rules! resource_methods {
                         let mut skills = group(
                             sqlx::query_as::<_, (String, String)>(sql(format!(
                                 "SELECT x.service_id, x.skill FROM service_skills x JOIN services r ON r.id = x.service_id \
-                                 WHERE {BY_ID} ORDER BY x.skill"
+                                 WHERE {by_id} ORDER BY x.skill"
                             )))
                             .bind(key)
                             .fetch_all(pool)
@@ -367,7 +411,7 @@ macro_rules! resource_methods {
                     }
                     ResourceKind::Centre => {
                         let rows: Vec<(String, String, String, String)> = sqlx::query_as(sql(format!(
-                            "SELECT r.id, r.kommun, r.name, r.address FROM centres r WHERE {BY_ID} ORDER BY r.name, r.id"
+                            "SELECT r.id, r.kommun, r.name, r.address FROM centres r WHERE {by_id} ORDER BY r.name, r.id"
                         )))
                         .bind(key.clone())
                         .fetch_all(pool)
@@ -375,7 +419,7 @@ macro_rules! resource_methods {
                         let mut opening = group(
                             sqlx::query_as::<_, (String, i64, i64, i64)>(sql(format!(
                                 "SELECT x.centre_id, x.weekday, x.starts_minute, x.ends_minute FROM centre_opening_hours x \
-                                 JOIN centres r ON r.id = x.centre_id WHERE {BY_ID} ORDER BY x.weekday, x.starts_minute"
+                                 JOIN centres r ON r.id = x.centre_id WHERE {by_id} ORDER BY x.weekday, x.starts_minute"
                             )))
                             .bind(key.clone())
                             .fetch_all(pool)
@@ -387,7 +431,7 @@ macro_rules! resource_methods {
                         let mut closures = group(
                             sqlx::query_as::<_, (String, i64, i64, String)>(sql(format!(
                                 "SELECT x.centre_id, x.starts_at, x.ends_at, x.reason FROM centre_closures x \
-                                 JOIN centres r ON r.id = x.centre_id WHERE {BY_ID} ORDER BY x.starts_at"
+                                 JOIN centres r ON r.id = x.centre_id WHERE {by_id} ORDER BY x.starts_at"
                             )))
                             .bind(key)
                             .fetch_all(pool)
@@ -415,39 +459,12 @@ macro_rules! resource_methods {
                             .collect::<Result<_, StoreError>>()?
                     }
                     ResourceKind::Booth => {
-                        let rows: Vec<(String, String, String, bool, Option<String>)> = sqlx::query_as(sql(format!(
-                            "SELECT r.id, r.centre_id, r.name, r.wheelchair_accessible, r.device_id FROM booths r \
-                             WHERE {BY_ID} ORDER BY r.name, r.id"
-                        )))
-                        .bind(key.clone())
-                        .fetch_all(pool)
-                        .await?;
-                        let mut equipment = group(
-                            sqlx::query_as::<_, (String, String)>(sql(format!(
-                                "SELECT x.booth_id, x.item FROM booth_equipment x JOIN booths r ON r.id = x.booth_id \
-                                 WHERE {BY_ID} ORDER BY x.item"
-                            )))
-                            .bind(key)
-                            .fetch_all(pool)
-                            .await?,
-                        );
-                        rows.into_iter()
-                            .map(|(id, centre, name, wheelchair_accessible, device_id)| {
-                                Ok(Resource::Booth(Booth {
-                                    centre_id: parse_id(&centre)?,
-                                    name,
-                                    wheelchair_accessible,
-                                    equipment: equipment.remove(&id).unwrap_or_default(),
-                                    device_id,
-                                    id: parse_id(&id)?,
-                                }))
-                            })
-                            .collect::<Result<_, StoreError>>()?
+                        self.load_booths(by_id, key).await?.into_iter().map(Resource::Booth).collect()
                     }
                     ResourceKind::Guide => {
                         let rows: Vec<(String, String, String, bool)> = sqlx::query_as(sql(format!(
                             "SELECT r.id, r.centre_id, r.display_name, r.centre_admin FROM guides r \
-                             WHERE {BY_ID} ORDER BY r.display_name, r.id"
+                             WHERE {by_id} ORDER BY r.display_name, r.id"
                         )))
                         .bind(key)
                         .fetch_all(pool)
@@ -465,7 +482,7 @@ macro_rules! resource_methods {
                     }
                     ResourceKind::Interpreter => {
                         let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(sql(format!(
-                            "SELECT r.id, r.display_name, r.email FROM interpreters r WHERE {BY_ID} ORDER BY r.display_name, r.id"
+                            "SELECT r.id, r.display_name, r.email FROM interpreters r WHERE {by_id} ORDER BY r.display_name, r.id"
                         )))
                         .bind(key.clone())
                         .fetch_all(pool)
@@ -473,7 +490,7 @@ macro_rules! resource_methods {
                         let mut languages = group(
                             sqlx::query_as::<_, (String, String)>(sql(format!(
                                 "SELECT x.interpreter_id, x.language FROM interpreter_languages x \
-                                 JOIN interpreters r ON r.id = x.interpreter_id WHERE {BY_ID} ORDER BY x.language"
+                                 JOIN interpreters r ON r.id = x.interpreter_id WHERE {by_id} ORDER BY x.language"
                             )))
                             .bind(key)
                             .fetch_all(pool)
