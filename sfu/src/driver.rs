@@ -8,6 +8,7 @@
 //! connection's reader ([`crate::tcp`]), and is then routed the same way.
 
 use std::collections::HashMap;
+use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -24,8 +25,7 @@ use crate::ids::{ParticipantId, RoomId};
 use crate::metrics::SfuMetrics;
 use crate::quality::Quality;
 use crate::room::{Room, RoomEvent, peer_rtc, tcp_candidates};
-use crate::room_table::{RoomIndex, RoomTable};
-use crate::socket::{BATCH, MediaSocket, RecvBatch};
+use crate::socket::MediaSocket;
 use crate::tcp::{InboundFrame, TcpMedia};
 
 /// What the SFU tells signalling about one participant.
@@ -137,11 +137,9 @@ impl Sfu {
             tcp_candidates,
             crypto: Arc::new(str0m::crypto::from_feature_flags()),
             max_participants: config.max_participants_per_room,
-            rooms: RoomTable::default(),
+            rooms: HashMap::new(),
             peers_events: HashMap::new(),
             by_source: HashMap::new(),
-            outbox: Outbox::default(),
-            due: Vec::new(),
             metrics: metrics.clone(),
         };
         tokio::spawn(media.run(rx));
@@ -275,89 +273,55 @@ struct MediaLoop {
     tcp_candidates: Vec<SocketAddr>,
     crypto: Arc<CryptoProvider>,
     max_participants: usize,
-    rooms: RoomTable,
+    rooms: HashMap<RoomId, Room>,
     peers_events: HashMap<(RoomId, ParticipantId), mpsc::UnboundedSender<PeerEvent>>,
     /// Which room a remote address belongs to, learned when a peer's ICE first accepted it. UDP
     /// and TCP addresses are apart: the same address and port may be one client's UDP socket and
     /// another's TCP connection.
-    by_source: HashMap<(Protocol, SocketAddr), RoomIndex>,
-    /// UDP datagrams the rooms produced since the last [`Outbox::flush`].
-    outbox: Outbox,
-    /// Rooms due at this wake-up (kept to reuse its allocation).
-    due: Vec<RoomIndex>,
+    by_source: HashMap<(Protocol, SocketAddr), RoomId>,
     metrics: Arc<SfuMetrics>,
 }
 
 /// How long the task sleeps when no peer has asked for a timeout.
 const IDLE_WAKE: Duration = Duration::from_secs(1);
 
-/// UDP output waiting for one `sendmmsg`. Everything a wake-up's input produced goes out at the
-/// end of that wake-up (or as soon as a batch is full), before the task waits again: batching
-/// saves system calls without holding a packet past the work that made it.
-#[derive(Default)]
-struct Outbox {
-    pending: Vec<Transmit>,
-}
-
-impl Outbox {
-    fn push(&mut self, socket: &MediaSocket, metrics: &SfuMetrics, t: Transmit) {
-        self.pending.push(t);
-        if self.pending.len() >= BATCH {
-            self.flush(socket, metrics);
-        }
-    }
-
-    fn flush(&mut self, socket: &MediaSocket, metrics: &SfuMetrics) {
-        if self.pending.is_empty() {
-            return;
-        }
-        let sent = socket.send_batch(&self.pending);
-        metrics.packets_sent.fetch_add(sent.packets, Relaxed);
-        metrics.bytes_sent.fetch_add(sent.bytes, Relaxed);
-        self.pending.clear();
-    }
-}
-
 impl MediaLoop {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
-        let mut batch = RecvBatch::default();
-        // One timer, moved only when the deadline moves: a new timer per wake-up costs a
-        // registration in tokio's timer wheel each time.
-        let mut armed = Instant::now() + IDLE_WAKE;
-        let sleep = tokio::time::sleep_until(armed.into());
-        tokio::pin!(sleep);
+        let mut buf = vec![0u8; 2048];
         loop {
-            let deadline = self
-                .rooms
-                .next_deadline()
-                .unwrap_or_else(|| Instant::now() + IDLE_WAKE);
+            let deadline = self.rooms.values().filter_map(Room::next_timeout).min();
+            let deadline = deadline.unwrap_or_else(|| Instant::now() + IDLE_WAKE);
             let deadline = match &self.tcp {
                 Some(tcp) => deadline.min(tcp.next_sweep()),
                 None => deadline,
             };
-            if deadline != armed || sleep.is_elapsed() {
-                sleep.as_mut().reset(deadline.into());
-                armed = deadline;
-            }
             tokio::select! {
                 command = commands.recv() => match command {
                     Some(command) => self.on_command(command),
                     None => break,
                 },
-                received = self.socket.recv_batch(&mut batch) => match received {
-                    Ok(_) => self.on_datagrams(&batch),
+                received = self.socket.recv(&mut buf) => match received {
+                    Ok((len, source, destination)) => self.on_datagram(&buf[..len], source, destination),
                     Err(e) => tracing::warn!(error = %e, "UDP receive failed"),
                 },
                 frame = next_tcp_frame(self.tcp.as_mut()) => self.on_tcp_frame(frame),
-                _ = &mut sleep => self.on_timeout(),
+                _ = tokio::time::sleep_until(deadline.into()) => self.on_timeout(),
             }
-            self.outbox.flush(&self.socket, &self.metrics);
+            self.dispatch_events();
         }
         tracing::info!("SFU media task stopped");
     }
 
     fn on_command(&mut self, command: Command) {
         let now = Instant::now();
+        let Self {
+            socket,
+            tcp,
+            rooms,
+            metrics,
+            ..
+        } = self;
+        let mut send = |t: Transmit| transmit(socket, tcp.as_ref(), metrics, t);
         match command {
             Command::Join {
                 room,
@@ -367,27 +331,21 @@ impl MediaLoop {
             } => {
                 let rtc = peer_rtc(&self.udp_candidates, self.crypto.clone(), now);
                 let tcp_fallback = tcp_candidates(&self.tcp_candidates);
-                let (idx, made) = self
-                    .rooms
-                    .get_or_insert_with(&room, || Room::new(room.clone()));
-                if made {
+                let entry = self.rooms.entry(room.clone()).or_insert_with(|| {
                     self.metrics.rooms.fetch_add(1, Relaxed);
-                }
-                // `get_or_insert_with` has just found or made the room at `idx`.
-                let entry = self.rooms.get_mut(idx).expect("room just found or made");
+                    Room::new(room.clone())
+                });
                 let result = if entry.peers().len() >= self.max_participants {
                     Err(SfuError::RoomFull)
                 } else {
                     entry.add_peer(participant.clone(), rtc, tcp_fallback, now)
                 };
-                let emptied = entry.is_empty();
                 if result.is_ok() {
                     self.metrics.peers.fetch_add(1, Relaxed);
                     self.peers_events
                         .insert((room.clone(), participant), events);
-                    self.settle(idx);
-                } else if emptied {
-                    self.close_room(idx);
+                } else if entry.is_empty() {
+                    self.close_room(&room);
                 }
                 let _ = reply.send(result);
             }
@@ -397,10 +355,11 @@ impl MediaLoop {
                 sdp,
                 reply,
             } => {
-                let result = self.with_room(&room, |r, mut send| {
-                    r.accept_offer(&participant, &sdp, now, &mut send)
-                });
-                let _ = reply.send(result.unwrap_or(Err(SfuError::UnknownParticipant)));
+                let result = match rooms.get_mut(&room) {
+                    Some(r) => r.accept_offer(&participant, &sdp, now, &mut send),
+                    None => Err(SfuError::UnknownParticipant),
+                };
+                let _ = reply.send(result);
             }
             Command::Answer {
                 room,
@@ -408,19 +367,20 @@ impl MediaLoop {
                 sdp,
                 reply,
             } => {
-                let result = self.with_room(&room, |r, mut send| {
-                    r.accept_answer(&participant, &sdp, now, &mut send)
-                });
-                let _ = reply.send(result.unwrap_or(Err(SfuError::UnknownParticipant)));
+                let result = match rooms.get_mut(&room) {
+                    Some(r) => r.accept_answer(&participant, &sdp, now, &mut send),
+                    None => Err(SfuError::UnknownParticipant),
+                };
+                let _ = reply.send(result);
             }
             Command::Candidate {
                 room,
                 participant,
                 candidate,
             } => {
-                if let Some(Err(e)) = self.with_room(&room, |r, _| {
-                    r.add_remote_candidate(&participant, &candidate)
-                }) {
+                if let Some(r) = rooms.get_mut(&room)
+                    && let Err(e) = r.add_remote_candidate(&participant, &candidate)
+                {
                     tracing::debug!(room_id = %room, participant_id = %participant, error = %e, "candidate ignored");
                 }
             }
@@ -430,21 +390,16 @@ impl MediaLoop {
                 mid,
                 height,
             } => {
-                if let Some(Err(e)) = self.with_room(&room, |r, mut send| {
-                    r.set_video_size(&participant, &mid, height, now, &mut send)
-                }) {
+                if let Some(r) = rooms.get_mut(&room)
+                    && let Err(e) = r.set_video_size(&participant, &mid, height, now, &mut send)
+                {
                     tracing::debug!(room_id = %room, participant_id = %participant, error = %e, "video size ignored");
                 }
             }
             Command::Leave { room, participant } => {
-                let left = self.with_room(&room, |r, mut send| {
+                if let Some(r) = rooms.get_mut(&room) {
                     r.remove_peer(&participant, now, &mut send);
-                    r.is_empty()
-                });
-                if let Some(idx) = self.rooms.index(&room)
-                    && let Some(r) = self.rooms.get_mut(idx)
-                {
-                    Self::publish_quality(&self.metrics, r);
+                    Self::publish_quality(metrics, r);
                 }
                 if self
                     .peers_events
@@ -453,56 +408,22 @@ impl MediaLoop {
                 {
                     self.metrics.peers.fetch_sub(1, Relaxed);
                 }
-                if left == Some(true)
-                    && let Some(idx) = self.rooms.index(&room)
-                {
-                    self.close_room(idx);
+                if self.rooms.get(&room).is_some_and(Room::is_empty) {
+                    self.close_room(&room);
                 }
             }
         }
     }
 
-    /// Runs `f` on the room with its UDP output going to the outbox, then settles the room.
-    /// `None` when there is no such room.
-    fn with_room<R>(
-        &mut self,
-        room: &RoomId,
-        f: impl FnOnce(&mut Room, &mut dyn FnMut(Transmit)) -> R,
-    ) -> Option<R> {
-        let idx = self.rooms.index(room)?;
-        let Self {
-            socket,
-            tcp,
-            rooms,
-            metrics,
-            outbox,
-            ..
-        } = self;
-        let r = rooms.get_mut(idx)?;
-        let mut send = |t: Transmit| transmit(socket, tcp.as_ref(), metrics, outbox, t);
-        let result = f(r, &mut send);
-        self.settle(idx);
-        Some(result)
-    }
-
-    fn on_datagrams(&mut self, batch: &RecvBatch) {
+    fn on_datagram(&mut self, data: &[u8], source: SocketAddr, destination: IpAddr) {
         let now = Instant::now();
-        let (mut packets, mut bytes, mut unroutable) = (0, 0, 0);
-        for (data, source, destination) in batch.datagrams() {
-            packets += 1;
-            bytes += data.len() as u64;
-            let destination = advertised_for(&self.udp_candidates, destination);
-            if !self.route(Protocol::Udp, data, source, destination, now) {
-                unroutable += 1;
-            }
-        }
-        // Counted once a batch: an atomic add per packet is a locked instruction per packet.
-        self.metrics.packets_received.fetch_add(packets, Relaxed);
-        self.metrics.bytes_received.fetch_add(bytes, Relaxed);
-        if unroutable > 0 {
-            self.metrics
-                .datagrams_unroutable
-                .fetch_add(unroutable, Relaxed);
+        self.metrics.packets_received.fetch_add(1, Relaxed);
+        self.metrics
+            .bytes_received
+            .fetch_add(data.len() as u64, Relaxed);
+        let destination = advertised_for(&self.udp_candidates, destination);
+        if !self.route(Protocol::Udp, data, source, destination, now) {
+            self.metrics.datagrams_unroutable.fetch_add(1, Relaxed);
         }
     }
 
@@ -534,81 +455,52 @@ impl MediaLoop {
             rooms,
             metrics,
             by_source,
-            outbox,
             ..
         } = self;
-        let mut send = |t: Transmit| transmit(socket, tcp.as_ref(), metrics, outbox, t);
+        let mut send = |t: Transmit| transmit(socket, tcp.as_ref(), metrics, t);
 
         // Known address: straight to its room.
-        let known = by_source.get(&(proto, source)).copied();
-        if let Some(idx) = known
-            && let Some(room) = rooms.get_mut(idx)
-            && let Some(peer) = room.peers().iter().position(|p| p.accepts(&input))
+        if let Some(room) = by_source
+            .get(&(proto, source))
+            .and_then(|id| rooms.get_mut(id))
+            && let Some(idx) = room.peers().iter().position(|p| p.accepts(&input))
         {
-            room.handle_input(peer, now, input, &mut send);
-            self.settle(idx);
+            room.handle_input(idx, now, input, &mut send);
+            Self::note_forwarded(metrics, room);
             return true;
         }
         // New address: only a STUN check carrying a peer's ICE credentials is accepted. This scan
         // happens once per new remote address, not per packet.
-        let mut found = None;
-        for (idx, room) in rooms.iter_mut() {
-            if let Some(peer) = room.peers().iter().position(|p| p.accepts(&input)) {
-                by_source.insert((proto, source), idx);
-                room.handle_input(peer, now, input, &mut send);
-                found = Some(idx);
-                break;
+        for (id, room) in rooms.iter_mut() {
+            if let Some(idx) = room.peers().iter().position(|p| p.accepts(&input)) {
+                by_source.insert((proto, source), id.clone());
+                room.handle_input(idx, now, input, &mut send);
+                Self::note_forwarded(metrics, room);
+                return true;
             }
         }
-        match found {
-            Some(idx) => {
-                self.settle(idx);
-                true
-            }
-            None => false,
-        }
+        false
     }
 
     fn on_timeout(&mut self) {
         let now = Instant::now();
-        if let Some(tcp) = self.tcp.as_mut() {
+        let Self {
+            socket,
+            tcp,
+            rooms,
+            metrics,
+            ..
+        } = self;
+        if let Some(tcp) = tcp.as_mut() {
             tcp.sweep(now);
         }
-        let mut due = std::mem::take(&mut self.due);
-        self.rooms.take_due(now, &mut due);
-        for &idx in &due {
-            let Self {
-                socket,
-                tcp,
-                rooms,
-                metrics,
-                outbox,
-                ..
-            } = self;
-            let Some(room) = rooms.get_mut(idx) else {
-                continue;
-            };
-            let mut send = |t: Transmit| transmit(socket, tcp.as_ref(), metrics, outbox, t);
-            room.handle_timeout(now, &mut send);
-            Self::publish_quality(metrics, room);
-            self.settle(idx);
-        }
-        due.clear();
-        self.due = due;
-    }
-
-    /// After a room was given input, time or a command: its counters to the metrics, its events
-    /// to signalling, and its next deadline into the order. Only this room is looked at.
-    fn settle(&mut self, idx: RoomIndex) {
-        let Some(room) = self.rooms.get_mut(idx) else {
-            return;
-        };
-        Self::note_forwarded(&self.metrics, room);
-        if self.dispatch_events(idx) {
-            // The room emptied (a peer closed); leaves close rooms directly.
-            self.close_room(idx);
-        } else {
-            self.rooms.reschedule(idx);
+        let mut send = |t: Transmit| transmit(socket, tcp.as_ref(), metrics, t);
+        for room in rooms.values_mut() {
+            if room.next_timeout().is_some_and(|t| t <= now) {
+                room.handle_timeout(now, &mut send);
+                Self::note_forwarded(metrics, room);
+                Self::publish_quality(metrics, room);
+            }
         }
     }
 
@@ -633,68 +525,73 @@ impl MediaLoop {
         }
     }
 
-    /// Hands the room's events to the signalling connections they concern. Returns true when
-    /// events left the room empty.
-    fn dispatch_events(&mut self, idx: RoomIndex) -> bool {
-        let Some(room) = self.rooms.get_mut(idx) else {
-            return false;
-        };
-        let mut had_events = false;
-        while let Some(event) = room.poll_event() {
-            had_events = true;
-            let (participant, event) = match event {
-                RoomEvent::Offer { participant, sdp } => (participant, PeerEvent::Offer(sdp)),
-                RoomEvent::Connected { participant } => (participant, PeerEvent::Connected),
-                RoomEvent::Candidate {
-                    participant,
-                    candidate,
-                } => (participant, PeerEvent::Candidate(candidate)),
-                RoomEvent::VideoPaused {
-                    participant,
-                    publisher,
-                    paused,
-                } => (participant, PeerEvent::VideoPaused { publisher, paused }),
-                RoomEvent::Closed { participant } => (participant, PeerEvent::Closed),
-                RoomEvent::Quality {
-                    participant,
-                    quality,
-                } => (participant, PeerEvent::Quality(quality)),
-                RoomEvent::ActiveSpeaker { participant } => {
-                    for peer in room.peers() {
-                        let key = (room.id().clone(), peer.participant().clone());
-                        if let Some(events) = self.peers_events.get(&key) {
-                            let _ = events.send(PeerEvent::ActiveSpeaker(participant.clone()));
+    /// Hands room events to the signalling connections they concern.
+    fn dispatch_events(&mut self) {
+        let mut emptied = Vec::new();
+        let mut any = false;
+        for room in self.rooms.values_mut() {
+            let mut had_events = false;
+            while let Some(event) = room.poll_event() {
+                had_events = true;
+                let (participant, event) = match event {
+                    RoomEvent::Offer { participant, sdp } => (participant, PeerEvent::Offer(sdp)),
+                    RoomEvent::Connected { participant } => (participant, PeerEvent::Connected),
+                    RoomEvent::Candidate {
+                        participant,
+                        candidate,
+                    } => (participant, PeerEvent::Candidate(candidate)),
+                    RoomEvent::VideoPaused {
+                        participant,
+                        publisher,
+                        paused,
+                    } => (participant, PeerEvent::VideoPaused { publisher, paused }),
+                    RoomEvent::Closed { participant } => (participant, PeerEvent::Closed),
+                    RoomEvent::Quality {
+                        participant,
+                        quality,
+                    } => (participant, PeerEvent::Quality(quality)),
+                    RoomEvent::ActiveSpeaker { participant } => {
+                        for peer in room.peers() {
+                            let key = (room.id().clone(), peer.participant().clone());
+                            if let Some(events) = self.peers_events.get(&key) {
+                                let _ = events.send(PeerEvent::ActiveSpeaker(participant.clone()));
+                            }
                         }
+                        continue;
                     }
-                    continue;
+                };
+                let key = (room.id().clone(), participant);
+                if let Some(events) = self.peers_events.get(&key) {
+                    let _ = events.send(event.clone());
                 }
-            };
-            let key = (room.id().clone(), participant);
-            if let Some(events) = self.peers_events.get(&key) {
-                let _ = events.send(event.clone());
+                if event == PeerEvent::Closed && self.peers_events.remove(&key).is_some() {
+                    self.metrics.peers.fetch_sub(1, Relaxed);
+                }
             }
-            if event == PeerEvent::Closed && self.peers_events.remove(&key).is_some() {
-                self.metrics.peers.fetch_sub(1, Relaxed);
+            // Only events (a peer closing) can empty a room here; leaves close rooms directly.
+            if had_events && room.is_empty() {
+                emptied.push(room.id().clone());
             }
+            any |= had_events;
         }
-        if !had_events {
-            return false;
+        for id in emptied {
+            self.close_room(&id);
         }
-        let emptied = room.is_empty();
         // Recounted only when a peer connected or closed, not on every packet.
-        let connected: usize = self.rooms.iter().map(Room::connected_peers).sum();
-        self.metrics
-            .peers_connected
-            .store(connected as i64, Relaxed);
-        emptied
+        if any {
+            let connected: usize = self.rooms.values().map(Room::connected_peers).sum();
+            self.metrics
+                .peers_connected
+                .store(connected as i64, Relaxed);
+        }
     }
 
-    fn close_room(&mut self, idx: RoomIndex) {
-        if let Some(room) = self.rooms.remove(idx) {
+    fn close_room(&mut self, id: &RoomId) {
+        if self.rooms.remove(id).is_some() {
             self.metrics.rooms.fetch_sub(1, Relaxed);
-            self.metrics.quality.publish(room.id(), Vec::new());
-            self.by_source.retain(|_, r| *r != idx);
-            tracing::debug!(room_id = %room.id(), "room closed");
+            self.metrics.quality.publish(id, Vec::new());
+            self.by_source.retain(|_, room| room != id);
+            tracing::debug!(room_id = %id, "room closed");
         }
     }
 }
@@ -719,13 +616,7 @@ fn advertised_for(candidates: &[SocketAddr], destination: IpAddr) -> SocketAddr 
         .expect("at least one candidate")
 }
 
-fn transmit(
-    socket: &MediaSocket,
-    tcp: Option<&TcpMedia>,
-    metrics: &SfuMetrics,
-    outbox: &mut Outbox,
-    t: Transmit,
-) {
+fn transmit(socket: &MediaSocket, tcp: Option<&TcpMedia>, metrics: &SfuMetrics, t: Transmit) {
     if t.proto == Protocol::Tcp {
         // Only peers with TCP candidates (ICE-TCP on) can ask for TCP.
         if let Some(tcp) = tcp {
@@ -733,7 +624,16 @@ fn transmit(
         }
         return;
     }
-    outbox.push(socket, metrics, t);
+    match socket.try_send_to(&t.contents, t.destination) {
+        Ok(n) => {
+            metrics.packets_sent.fetch_add(1, Relaxed);
+            metrics.bytes_sent.fetch_add(n as u64, Relaxed);
+        }
+        // A full send buffer drops the datagram, as a congested network would; congestion
+        // control and retransmission deal with it.
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(e) => tracing::debug!(error = %e, "UDP send failed"),
+    }
 }
 
 /// Every IPv4 address of this machine's interfaces, loopback included (tests and a browser on

@@ -22,7 +22,6 @@ pub mod layers;
 pub mod metrics;
 pub mod quality;
 pub mod room;
-mod room_table;
 mod socket;
 pub mod speaker;
 mod tcp;
