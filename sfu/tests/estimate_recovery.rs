@@ -12,23 +12,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Link, Meeting, ReceivedVideo, THREE_LAYERS};
-
-/// The layer most frames arrived on during the last `window`.
-fn recent_layer(m: &Meeting, idx: usize, window: Duration) -> Option<usize> {
-    let log = m.clients[idx].video_log.values().next()?;
-    let since = m.now - window;
-    let mut frames = [0usize; 3];
-    for p in log.iter().filter(|p: &&ReceivedVideo| p.at >= since) {
-        if let Some(l) = THREE_LAYERS.iter().position(|l| l.packet_bytes == p.len) {
-            frames[l] += 1;
-        }
-    }
-    for (f, l) in frames.iter_mut().zip(THREE_LAYERS) {
-        *f /= l.packets_per_frame;
-    }
-    (0..3).filter(|&l| frames[l] > 0).max_by_key(|&l| frames[l])
-}
+use common::{Link, Meeting, THREE_LAYERS, recent_layer};
 
 /// Runs until the booth gets the top layer, at most `limit`; how long it took.
 fn time_to_top_layer(m: &mut Meeting, booth: usize, limit: Duration) -> Option<Duration> {

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Meeting, ReceivedVideo, THREE_LAYERS};
+use common::{Meeting, ReceivedVideo, THREE_LAYERS, recent_layer};
 
 /// Which of the officer's layers a packet belongs to (the layers differ in packet size).
 fn layer_of(p: &ReceivedVideo) -> usize {
@@ -13,23 +13,6 @@ fn layer_of(p: &ReceivedVideo) -> usize {
         .iter()
         .position(|l| l.packet_bytes == p.len)
         .expect("a packet of a known layer")
-}
-
-/// The layer most packets arrived on during the last `window` of the meeting.
-fn recent_layer(m: &Meeting, idx: usize, window: Duration) -> Option<usize> {
-    let log = m.clients[idx].video_log.values().next()?;
-    let since = m.now - window;
-    let mut counts = [0usize; 3];
-    for p in log.iter().filter(|p| p.at >= since) {
-        counts[layer_of(p)] += 1;
-    }
-    // Bigger layers send more packets per frame: compare frames, not packets.
-    let frames: Vec<usize> = counts
-        .iter()
-        .zip(THREE_LAYERS)
-        .map(|(c, l)| c / l.packets_per_frame)
-        .collect();
-    (0..3).filter(|&l| frames[l] > 0).max_by_key(|&l| frames[l])
 }
 
 /// Every move between layers happens at a keyframe and continues the numbering exactly. Looks

@@ -465,3 +465,29 @@ async fn run_signalling(
         }
     }
 }
+
+/// The guide books and starts a meeting; its officer and citizen join and publish, and each has
+/// received at least 50 audio and 50 video packets of the other's. Panics (with the reason) when
+/// any step fails: it is the start of a test, not what the test checks.
+pub async fn meeting_of_two(http_addr: SocketAddr) -> (TestPeer, TestPeer, crate::api::Meeting) {
+    const MEDIA_TIMEOUT: Duration = Duration::from_secs(30);
+    let mut meeting = crate::api::Meeting::book_and_start(http_addr)
+        .await
+        .expect("book and start a meeting");
+    let officer_grant = meeting.officer_token().await.expect("officer's join token");
+    let citizen_grant = meeting.citizen_token().await.expect("citizen's join token");
+    let officer = TestPeer::join(http_addr, &meeting.room_id, &officer_grant.token, "officer")
+        .await
+        .expect("officer joins");
+    let citizen = TestPeer::join(http_addr, &meeting.room_id, &citizen_grant.token, "citizen")
+        .await
+        .expect("citizen joins");
+    officer.start_publishing().await.expect("officer publishes");
+    citizen.start_publishing().await.expect("citizen publishes");
+    for (me, publisher) in [(&officer, &citizen), (&citizen, &officer)] {
+        me.wait_for_media_from(publisher.participant_id(), 50, 50, MEDIA_TIMEOUT)
+            .await
+            .unwrap_or_else(|e| panic!("{} receives {}: {e}", me.label(), publisher.label()));
+    }
+    (officer, citizen, meeting)
+}

@@ -5,45 +5,13 @@
 use std::time::Duration;
 
 use hyper::Method;
-use narvaro_tests::api::Meeting;
 use narvaro_tests::app::TestApp;
-use narvaro_tests::peer::TestPeer;
+use narvaro_tests::peer::{TestPeer, meeting_of_two};
 use narvaro_tests::ws::{SignalClient, SignalError};
 use serde_json::json;
 use signalling::protocol::{EndReason, ErrorCode, ServerMessage};
 
-const MEDIA_TIMEOUT: Duration = Duration::from_secs(30);
 const EVENT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Officer and citizen in a started meeting, media flowing both ways.
-async fn live_meeting(app: &TestApp) -> (TestPeer, TestPeer, Meeting) {
-    let mut meeting = Meeting::book_and_start(app.http_addr()).await.unwrap();
-    let officer_grant = meeting.officer_token().await.unwrap();
-    let citizen_grant = meeting.citizen_token().await.unwrap();
-    let officer = TestPeer::join(
-        app.http_addr(),
-        &meeting.room_id,
-        &officer_grant.token,
-        "officer",
-    )
-    .await
-    .unwrap();
-    let citizen = TestPeer::join(
-        app.http_addr(),
-        &meeting.room_id,
-        &citizen_grant.token,
-        "citizen",
-    )
-    .await
-    .unwrap();
-    officer.start_publishing().await.unwrap();
-    citizen.start_publishing().await.unwrap();
-    officer
-        .wait_for_media_from(citizen.participant_id(), 20, 20, MEDIA_TIMEOUT)
-        .await
-        .unwrap();
-    (officer, citizen, meeting)
-}
 
 async fn told_meeting_ended(peer: &TestPeer) -> EndReason {
     let reason = peer
@@ -66,7 +34,7 @@ async fn told_meeting_ended(peer: &TestPeer) -> EndReason {
 #[tokio::test(flavor = "multi_thread")]
 async fn cancelling_a_live_meeting_ends_it_for_everyone_and_nobody_gets_back_in() {
     let app = TestApp::start().await;
-    let (officer, citizen, mut meeting) = live_meeting(&app).await;
+    let (officer, citizen, mut meeting) = meeting_of_two(app.http_addr()).await;
     let citizen_credential = citizen.resume_token();
     // A fresh join token, issued before the cancellation, must not open the meeting again.
     let late_grant = meeting.citizen_token().await.unwrap();
@@ -103,7 +71,7 @@ async fn cancelling_a_live_meeting_ends_it_for_everyone_and_nobody_gets_back_in(
 #[tokio::test(flavor = "multi_thread")]
 async fn ending_a_meeting_with_an_outcome_ends_it_for_a_participant_waiting_to_resume_too() {
     let app = TestApp::start().await;
-    let (officer, citizen, mut meeting) = live_meeting(&app).await;
+    let (officer, citizen, mut meeting) = meeting_of_two(app.http_addr()).await;
     let citizen_credential = citizen.resume_token();
     // The citizen's WebSocket drops: its session waits for a resume.
     citizen.drop_signalling();

@@ -5,14 +5,12 @@
 
 use std::time::Duration;
 
-use narvaro_tests::api::Meeting;
 use narvaro_tests::app::TestApp;
 use narvaro_tests::media::Kind;
-use narvaro_tests::peer::TestPeer;
+use narvaro_tests::peer::{TestPeer, meeting_of_two};
 use narvaro_tests::ws::{SignalClient, SignalError};
 use signalling::protocol::{ClientMessage, ErrorCode, MediaKind, ServerMessage};
 
-const MEDIA_TIMEOUT: Duration = Duration::from_secs(30);
 const EVENT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Packets received so far from `from`'s audio and video.
@@ -27,40 +25,10 @@ fn received_from(me: &TestPeer, from: &TestPeer) -> (usize, usize) {
     (count(Kind::Audio), count(Kind::Video))
 }
 
-async fn meeting_of_two(app: &TestApp) -> (TestPeer, TestPeer, Meeting) {
-    let mut meeting = Meeting::book_and_start(app.http_addr()).await.unwrap();
-    let officer_grant = meeting.officer_token().await.unwrap();
-    let citizen_grant = meeting.citizen_token().await.unwrap();
-    let officer = TestPeer::join(
-        app.http_addr(),
-        &meeting.room_id,
-        &officer_grant.token,
-        "officer",
-    )
-    .await
-    .unwrap();
-    let citizen = TestPeer::join(
-        app.http_addr(),
-        &meeting.room_id,
-        &citizen_grant.token,
-        "citizen",
-    )
-    .await
-    .unwrap();
-    officer.start_publishing().await.unwrap();
-    citizen.start_publishing().await.unwrap();
-    for (me, publisher) in [(&officer, &citizen), (&citizen, &officer)] {
-        me.wait_for_media_from(publisher.participant_id(), 50, 50, MEDIA_TIMEOUT)
-            .await
-            .unwrap();
-    }
-    (officer, citizen, meeting)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn media_goes_on_while_the_websocket_is_down_and_the_session_resumes() {
     let app = TestApp::start().await;
-    let (officer, citizen, meeting) = meeting_of_two(&app).await;
+    let (officer, citizen, meeting) = meeting_of_two(app.http_addr()).await;
     let spent_credential = citizen.resume_token();
     // What the officer has been told so far (the citizen joining) is not what this test watches.
     while officer.next_event(Duration::from_millis(200)).await.is_ok() {}
@@ -134,7 +102,7 @@ async fn media_goes_on_while_the_websocket_is_down_and_the_session_resumes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_participant_who_does_not_resume_leaves_after_the_grace_period() {
     let app = TestApp::start_with(|c| c.signalling.resume_grace_secs = 1).await;
-    let (officer, citizen, meeting) = meeting_of_two(&app).await;
+    let (officer, citizen, meeting) = meeting_of_two(app.http_addr()).await;
     let credential = citizen.resume_token();
     citizen.drop_signalling();
 
@@ -157,7 +125,7 @@ async fn a_participant_who_does_not_resume_leaves_after_the_grace_period() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_resume_credential_for_another_room_is_refused() {
     let app = TestApp::start().await;
-    let (_officer, citizen, _meeting) = meeting_of_two(&app).await;
+    let (_officer, citizen, _meeting) = meeting_of_two(app.http_addr()).await;
     let credential = citizen.resume_token();
     citizen.drop_signalling();
 
@@ -176,7 +144,7 @@ async fn a_resume_credential_for_another_room_is_refused() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_resume_takes_over_from_a_connection_the_server_still_thinks_is_open() {
     let app = TestApp::start().await;
-    let (officer, citizen, _meeting) = meeting_of_two(&app).await;
+    let (officer, citizen, _meeting) = meeting_of_two(app.http_addr()).await;
     while officer.next_event(Duration::from_millis(200)).await.is_ok() {}
 
     // No drop first: the old connection is still open as far as the server knows.

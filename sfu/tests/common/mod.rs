@@ -715,3 +715,20 @@ fn on_client_event(c: &mut Client, event: Event) {
         _ => {}
     }
 }
+
+/// Which of [`THREE_LAYERS`] most frames a client received on its first video stream came from
+/// during the last `window` (bigger layers send more packets per frame, so frames are compared).
+pub fn recent_layer(m: &Meeting, idx: usize, window: Duration) -> Option<usize> {
+    let log = m.clients[idx].video_log.values().next()?;
+    let since = m.now - window;
+    let mut frames = [0usize; 3];
+    for p in log.iter().filter(|p| p.at >= since) {
+        if let Some(l) = THREE_LAYERS.iter().position(|l| l.packet_bytes == p.len) {
+            frames[l] += 1;
+        }
+    }
+    for (f, l) in frames.iter_mut().zip(THREE_LAYERS) {
+        *f /= l.packets_per_frame;
+    }
+    (0..3).filter(|&l| frames[l] > 0).max_by_key(|&l| frames[l])
+}
