@@ -12,19 +12,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Link, Meeting, THREE_LAYERS, recent_layer};
-
-/// Runs until the booth gets the top layer, at most `limit`; how long it took.
-fn time_to_top_layer(m: &mut Meeting, booth: usize, limit: Duration) -> Option<Duration> {
-    let start = m.now;
-    while m.now - start < limit {
-        m.run(Duration::from_millis(500));
-        if recent_layer(m, booth, Duration::from_millis(500)) == Some(2) {
-            return Some(m.now - start);
-        }
-    }
-    None
-}
+use common::{Link, Meeting, THREE_LAYERS, recent_layer, time_to_top_layer};
 
 #[test]
 fn the_top_layer_returns_after_a_moment_of_loss_on_a_good_link() {

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Meeting, ReceivedVideo, THREE_LAYERS, recent_layer};
+use common::{Meeting, ReceivedVideo, THREE_LAYERS, recent_layer, time_to_top_layer};
 
 /// Which of the officer's layers a packet belongs to (the layers differ in packet size).
 fn layer_of(p: &ReceivedVideo) -> usize {
@@ -84,16 +84,8 @@ fn a_subscriber_follows_its_bandwidth_down_to_the_lowest_layer_and_back_up() {
     );
 
     m.set_downlink_rate(booth, None);
-    let lifted = m.now;
-    let mut back_at = None;
-    for _ in 0..30 {
-        m.run(Duration::from_millis(500));
-        if recent_layer(&m, booth, Duration::from_millis(500)) == Some(2) {
-            back_at = Some(m.now - lifted);
-            break;
-        }
-    }
-    let back_at = back_at.expect("the top layer returns within 15 s of the cap being lifted");
+    let back_at = time_to_top_layer(&mut m, booth, Duration::from_secs(15))
+        .expect("the top layer returns within 15 s of the cap being lifted");
     println!("top layer again {back_at:?} after the cap was lifted");
 
     m.run(Duration::from_secs(3));

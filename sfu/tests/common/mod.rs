@@ -732,3 +732,16 @@ pub fn recent_layer(m: &Meeting, idx: usize, window: Duration) -> Option<usize> 
     }
     (0..3).filter(|&l| frames[l] > 0).max_by_key(|&l| frames[l])
 }
+
+/// Runs the meeting until client `idx` gets the top of [`THREE_LAYERS`] (judged each half
+/// second), at most `limit`; how long that took.
+pub fn time_to_top_layer(m: &mut Meeting, idx: usize, limit: Duration) -> Option<Duration> {
+    let start = m.now;
+    while m.now - start < limit {
+        m.run(Duration::from_millis(500));
+        if recent_layer(m, idx, Duration::from_millis(500)) == Some(2) {
+            return Some(m.now - start);
+        }
+    }
+    None
+}
