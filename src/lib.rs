@@ -144,11 +144,14 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     })?;
     let (shutdown, stop) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stop.await;
-            })
-            .await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = stop.await;
+        })
+        .await
     });
     tracing::info!(port = http_addr.port(), env = ?config.env, "Närvaro is serving");
     Ok(Running {

@@ -2,6 +2,7 @@
 //! a config file is an error, not a silently ignored setting.
 
 use std::fmt;
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
@@ -71,6 +72,18 @@ pub struct BookingConfig {
     pub reminder_before_secs: i64,
     /// How often the outbox worker looks for due messages.
     pub outbox_poll_secs: u64,
+    /// BankID's RP API, e.g. `https://appapi2.bankid.com/rp/v6.0`, or `"simulator"` for the
+    /// built-in simulator (development only). Unset: the simulator in development, no BankID in
+    /// production.
+    pub bankid_url: Option<String>,
+    /// PEM files: the relying party's certificate chain and key (from the bank), and the CA
+    /// BankID's server certificate must chain to (BankID's own root, nothing else is trusted).
+    pub bankid_client_cert: Option<PathBuf>,
+    pub bankid_client_key: Option<PathBuf>,
+    pub bankid_ca_cert: Option<PathBuf>,
+    /// A header in which a trusted reverse proxy puts the client's address (its last value is
+    /// used), e.g. `X-Forwarded-For`. Unset: the TCP peer's address. BankID is told this address.
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for BookingConfig {
@@ -89,6 +102,11 @@ impl Default for BookingConfig {
             sms_url: None,
             reminder_before_secs: 86_400,
             outbox_poll_secs: 10,
+            bankid_url: None,
+            bankid_client_cert: None,
+            bankid_client_key: None,
+            bankid_ca_cert: None,
+            client_ip_header: None,
         }
     }
 }
@@ -125,6 +143,9 @@ impl BookingConfig {
         if env == Environment::Production {
             if self.dev_eid == Some(true) {
                 return Err(crate::BookingError::DevEidInProduction);
+            }
+            if self.bankid_url.as_deref() == Some(crate::bankid::SIMULATOR) {
+                return Err(crate::BookingError::BankIdSimulatorInProduction);
             }
             if self.data_key.is_none() {
                 return Err(Config("data_key must be set in production".into()));
@@ -190,5 +211,13 @@ mod tests {
         };
         assert!(c.validate(Environment::Production).is_ok());
         assert!(!c.dev_eid_enabled(Environment::Production));
+        let c = BookingConfig {
+            bankid_url: Some("simulator".into()),
+            ..c
+        };
+        assert!(matches!(
+            c.validate(Environment::Production),
+            Err(crate::BookingError::BankIdSimulatorInProduction)
+        ));
     }
 }

@@ -1,7 +1,8 @@
 //! Booking: the control plane of Närvaro.
 //!
 //! Owns agencies and their services, officers, service centres and their booths, guides, citizens
-//! (with personnummer encrypted at rest), bookings, identity sessions, the issuing of join tokens
+//! (with personnummer encrypted at rest), bookings, identity (sessions; BankID through its RP API,
+//! with a simulator of that API for development), the issuing of join tokens
 //! for meetings, the outbox of invitations and reminders (email, SMS) with its delivery worker,
 //! and the HTTP API under `/api/v1` (plus the JWKS at `/.well-known/jwks.json`). It
 //! does not own media (the `sfu` crate), the WebSocket protocol or token verification
@@ -10,6 +11,7 @@
 
 pub mod api;
 pub mod availability;
+pub mod bankid;
 pub mod clock;
 pub mod config;
 pub mod crypto;
@@ -47,6 +49,8 @@ pub enum BookingError {
     Config(String),
     #[error("the development e-ID must not run in production")]
     DevEidInProduction,
+    #[error("the BankID simulator must not run in production")]
+    BankIdSimulatorInProduction,
     #[error("data key: {0}")]
     DataKey(#[from] crypto::CryptoError),
     #[error("{path}: {source}")]
@@ -77,6 +81,7 @@ struct Inner {
     config: BookingConfig,
     env: Environment,
     providers: Vec<Arc<dyn IdentityProvider>>,
+    bankid: Option<bankid::BankId>,
     courier: Arc<outbox::Courier>,
     courier_task: tokio::task::JoinHandle<()>,
     /// Where a cancelled or ended booking's live meeting is ended for everyone in it: the media
@@ -143,6 +148,10 @@ impl Booking {
             tracing::warn!("development e-ID is enabled: anyone can sign in as anyone");
             providers.push(dev);
         }
+        let bankid = bankid::BankId::from_config(config, env, clock.clone()).await?;
+        if let Some(b) = &bankid {
+            providers.push(Arc::new(b.share()));
+        }
         let sessions = Sessions::new(store.clone(), clock.clone(), env == Environment::Production);
         let mailer = match &config.smtp_host {
             Some(host) => Some(
@@ -179,6 +188,7 @@ impl Booking {
                 config: config.clone(),
                 env,
                 providers,
+                bankid,
                 courier,
                 courier_task,
                 meeting_ends: std::sync::OnceLock::new(),
@@ -251,6 +261,11 @@ impl Booking {
         self.inner.env
     }
 
+    /// The BankID simulator, when this instance talks to it (development and tests).
+    pub fn bankid_simulator(&self) -> Option<&bankid::simulator::Simulator> {
+        self.inner.bankid.as_ref()?.simulator()
+    }
+
     /// Identity providers mounted in this environment.
     pub fn identity_providers(&self) -> &[Arc<dyn IdentityProvider>] {
         &self.inner.providers
@@ -277,7 +292,7 @@ impl Booking {
     }
 }
 
-/// Deletes expired sessions every few minutes until the last `Booking` handle is dropped.
+/// Deletes expired sessions and abandoned BankID orders every few minutes until the last `Booking` handle is dropped.
 fn spawn_session_purge(inner: std::sync::Weak<Inner>) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
@@ -289,6 +304,10 @@ fn spawn_session_purge(inner: std::sync::Weak<Inner>) {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(sessions = n, "purged expired sessions"),
                 Err(e) => tracing::warn!(error = %e, "purging expired sessions failed"),
+            }
+            let before = inner.clock.now() - bankid::ORDER_ROW_LIFETIME_SECS;
+            if let Err(e) = inner.store.purge_bankid_orders(before).await {
+                tracing::warn!(error = %e, "purging old BankID orders failed");
             }
         }
     });

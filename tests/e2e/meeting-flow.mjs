@@ -137,13 +137,12 @@ export function demoPersonnummer() {
 }
 
 /**
- * The guide signs in and books demo citizen 1 with officer Anna in booth 1; the booth kiosk
- * identifies the citizen and waits for the meeting.
+ * The guide signs in and books demo citizen 1 with officer Anna in booth 1, starting now.
  * @param {import('playwright-core').Page} guide
- * @param {import('playwright-core').Page} booth
- * @returns {Promise<import('playwright-core').Locator>} the booking's row on the guide console
+ * @returns {Promise<{row: import('playwright-core').Locator, boothHref: string}>} the booking's
+ *   row on the guide console, and booth 1's kiosk address
  */
-export async function bookMeeting(guide, booth) {
+export async function bookBooth1(guide) {
   // Booth 1's kiosk address, from the start page's links.
   await guide.goto('/');
   const boothHref = await guide.getByRole('link', { name: /Mötesrum 1/ }).getAttribute('href');
@@ -159,9 +158,20 @@ export async function bookMeeting(guide, booth) {
   await guide.getByRole('button', { name: 'Boka mötet' }).click();
   const row = guide.locator('#bookings-body tr', { hasText: 'Mötesrum 1' });
   await row.getByRole('button', { name: /Starta mötet/ }).waitFor({ timeout: 10_000 });
+  return { row, boothHref: /** @type {string} */ (boothHref) };
+}
 
-  await booth.goto(/** @type {string} */ (boothHref));
-  await booth.getByRole('link', { name: 'Identifiera dig' }).click();
+/**
+ * The guide books demo citizen 1 in booth 1 ([`bookBooth1`]); the booth kiosk identifies the
+ * citizen with the development e-ID and waits for the meeting.
+ * @param {import('playwright-core').Page} guide
+ * @param {import('playwright-core').Page} booth
+ * @returns {Promise<import('playwright-core').Locator>} the booking's row on the guide console
+ */
+export async function bookMeeting(guide, booth) {
+  const { row, boothHref } = await bookBooth1(guide);
+  await booth.goto(boothHref);
+  await booth.getByRole('link', { name: 'Identifiera dig (utvecklingsläge)' }).click();
   await devEidSignIn(booth, 'Tolvan Tolvansson', /\/booth\//);
   await booth.getByRole('heading', { name: /Väntar på ditt möte/ }).waitFor();
   await booth.locator('#next-officer', { hasText: 'Anna Lindqvist' }).waitFor({ timeout: 10_000 });

@@ -33,6 +33,7 @@ const ASSETS: &[Asset] = &[
     asset!("guide.js", "text/javascript; charset=utf-8"),
     asset!("officer.js", "text/javascript; charset=utf-8"),
     asset!("booth.js", "text/javascript; charset=utf-8"),
+    asset!("bankid.js", "text/javascript; charset=utf-8"),
 ];
 
 fn find(path: &str) -> Option<&'static Asset> {

@@ -321,6 +321,9 @@ struct BoothPage {
     /// A citizen is signed in on this kiosk: wait for the meeting. Otherwise invite to identify.
     identified: bool,
     identify_href: String,
+    /// BankID is offered: the kiosk shows its QR code.
+    bankid: bool,
+    dev_eid: bool,
 }
 
 /// The booth kiosk. Open to anyone (it is a device in a room, not a person); what it shows depends
@@ -338,6 +341,11 @@ pub(crate) async fn booth(
         identify_href: dev_eid_href(PersonKind::Citizen, &here),
         booth_id,
         identified,
+        bankid: booking
+            .identity_providers()
+            .iter()
+            .any(|p| p.name() == "bankid"),
+        dev_eid: dev_eid_enabled(&booking),
     };
     render(&page, StatusCode::OK)
 }

@@ -49,10 +49,15 @@ pub fn router(booking: Booking) -> Router {
             res
         },
     ));
-    Router::new()
+    let mut router = Router::new()
         .route("/.well-known/jwks.json", get(jwks))
-        .with_state(booking)
-        .merge(api)
+        .with_state(booking.clone())
+        .merge(api);
+    // What a citizen's BankID app would do, for tests and development: never with real BankID.
+    if let Some(sim) = booking.bankid_simulator() {
+        router = router.nest("/dev/bankid-phone", sim.phone_router());
+    }
+    router
 }
 
 /// The request's signed-in person; rejects with 401 `not_signed_in`.

@@ -797,6 +797,46 @@ pub struct SessionRecord {
     pub expires_at: i64,
 }
 
+/// A BankID order in progress (migration 0007): what the browser that started it may see and
+/// collect.
+#[derive(Clone, PartialEq)]
+pub struct BankIdOrderRecord {
+    pub order_ref: String,
+    /// SHA-256 (hex) of the secret in the starting browser's cookie.
+    pub binding_hash: String,
+    pub qr_start_token: String,
+    /// AES-256-GCM under the data key, bound to `order_ref`.
+    pub qr_start_secret_enc: Vec<u8>,
+    pub started_at: i64,
+    /// The booking the identification is for, when started at a booth with one ahead.
+    pub booking_id: Option<BookingId>,
+    /// The citizen that booking names: only they can complete the order.
+    pub required_citizen_id: Option<CitizenId>,
+}
+
+impl std::fmt::Debug for BankIdOrderRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BankIdOrderRecord")
+            .field("started_at", &self.started_at)
+            .field("booking_id", &self.booking_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Evidence of a completed e-ID identification.
+#[derive(Clone)]
+pub struct IdentificationEvidence {
+    pub id: uuid::Uuid,
+    pub at: i64,
+    pub method: IdMethod,
+    pub citizen_id: CitizenId,
+    pub booking_id: Option<BookingId>,
+    pub order_ref: String,
+    /// The signature, encrypted under the data key: it names the person.
+    pub signature_enc: Vec<u8>,
+    pub ocsp_response: String,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// No agencies yet: a fresh database.
@@ -1032,6 +1072,32 @@ pub trait Store: Send + Sync + 'static {
         &self,
         citizen: CitizenId,
     ) -> Result<Vec<AccessLogEntry>, StoreError>;
+
+    /// The booth's first booked or started meeting in `[from, until)` not yet ended by `from`,
+    /// whoever it is for, with that citizen's id.
+    async fn booth_booking_ahead(
+        &self,
+        booth: BoothId,
+        from: i64,
+        until: i64,
+    ) -> Result<Option<(CitizenId, CitizenBookingView)>, StoreError>;
+
+    async fn insert_bankid_order(&self, order: &BankIdOrderRecord) -> Result<(), StoreError>;
+    async fn bankid_order(&self, order_ref: &str) -> Result<Option<BankIdOrderRecord>, StoreError>;
+    /// Whether there was such an order.
+    async fn delete_bankid_order(&self, order_ref: &str) -> Result<bool, StoreError>;
+    /// Keeps the evidence and removes the order, in one transaction; `NotFound` when the order is
+    /// gone (collected twice at once: only one completes).
+    async fn complete_bankid_order(
+        &self,
+        evidence: &IdentificationEvidence,
+    ) -> Result<(), StoreError>;
+    /// Deletes orders started before `started_before`; returns how many.
+    async fn purge_bankid_orders(&self, started_before: i64) -> Result<u64, StoreError>;
+    async fn identifications_of(
+        &self,
+        citizen: CitizenId,
+    ) -> Result<Vec<IdentificationEvidence>, StoreError>;
 
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
     async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError>;

@@ -183,6 +183,14 @@ struct CitizenBookingRow {
     officer_name: String,
 }
 
+/// A booth's next meeting, with whom it is for.
+#[derive(sqlx::FromRow)]
+struct BoothAheadRow {
+    citizen_id: String,
+    #[sqlx(flatten)]
+    booking: CitizenBookingRow,
+}
+
 #[derive(sqlx::FromRow)]
 struct SessionRow {
     id: String,
@@ -244,8 +252,10 @@ macro_rules! booking_view_sql {
 }
 
 /// Every table holding domain data (not sessions or the access log, which reads write to).
-const DATA_TABLES: [&str; 27] = [
+const DATA_TABLES: [&str; 29] = [
     "outbox",
+    "bankid_orders",
+    "identifications",
     "agencies",
     "services",
     "service_skills",
@@ -1536,6 +1546,151 @@ macro_rules! sql_store {
                 };
                 let record = session_record(SessionRow { id, subject_kind, subject_id, method, created_at, last_seen_at, expires_at })?;
                 Ok(Some((record, name)))
+            }
+
+            async fn booth_booking_ahead(
+                &self,
+                booth: BoothId,
+                from: i64,
+                until: i64,
+            ) -> Result<Option<(CitizenId, CitizenBookingView)>, StoreError> {
+                let row: Option<BoothAheadRow> = sqlx::query_as(
+                    "SELECT b.citizen_id, b.id, b.state, b.starts_at, b.duration_minutes, s.name AS service_name, \
+                            a.name AS agency_name, o.display_name AS officer_name \
+                     FROM bookings b \
+                     JOIN services s ON s.id = b.service_id \
+                     JOIN agencies a ON a.id = s.agency_id \
+                     JOIN officers o ON o.id = b.officer_id \
+                     WHERE b.booth_id = $1 AND b.state IN ('booked', 'started') \
+                       AND b.ends_at > $2 AND b.starts_at < $3 \
+                     ORDER BY b.starts_at, b.id LIMIT 1",
+                )
+                .bind(booth.to_string())
+                .bind(from)
+                .bind(until)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|BoothAheadRow { citizen_id, booking: r }| {
+                    Ok((
+                        parse_id(&citizen_id)?,
+                        CitizenBookingView {
+                            id: parse_id(&r.id)?,
+                            state: parse_state(&r.state)?,
+                            starts_at: r.starts_at,
+                            duration_minutes: r.duration_minutes,
+                            service_name: r.service_name,
+                            agency_name: r.agency_name,
+                            officer_name: r.officer_name,
+                        },
+                    ))
+                })
+                .transpose()
+            }
+
+            async fn insert_bankid_order(&self, o: &BankIdOrderRecord) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO bankid_orders (order_ref, binding_hash, qr_start_token, qr_start_secret_enc, \
+                         started_at, booking_id, required_citizen_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&o.order_ref)
+                .bind(&o.binding_hash)
+                .bind(&o.qr_start_token)
+                .bind(&o.qr_start_secret_enc)
+                .bind(o.started_at)
+                .bind(o.booking_id.map(|b| b.to_string()))
+                .bind(o.required_citizen_id.map(|c| c.to_string()))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn bankid_order(&self, order_ref: &str) -> Result<Option<BankIdOrderRecord>, StoreError> {
+                let row: Option<(String, String, String, Vec<u8>, i64, Option<String>, Option<String>)> = sqlx::query_as(
+                    "SELECT order_ref, binding_hash, qr_start_token, qr_start_secret_enc, started_at, booking_id, \
+                            required_citizen_id FROM bankid_orders WHERE order_ref = $1",
+                )
+                .bind(order_ref)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|(order_ref, binding_hash, qr_start_token, qr_start_secret_enc, started_at, booking, citizen)| {
+                    Ok(BankIdOrderRecord {
+                        order_ref,
+                        binding_hash,
+                        qr_start_token,
+                        qr_start_secret_enc,
+                        started_at,
+                        booking_id: booking.as_deref().map(parse_id).transpose()?,
+                        required_citizen_id: citizen.as_deref().map(parse_id).transpose()?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn delete_bankid_order(&self, order_ref: &str) -> Result<bool, StoreError> {
+                let done = sqlx::query("DELETE FROM bankid_orders WHERE order_ref = $1")
+                    .bind(order_ref)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn complete_bankid_order(&self, e: &IdentificationEvidence) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                let gone = sqlx::query("DELETE FROM bankid_orders WHERE order_ref = $1")
+                    .bind(&e.order_ref)
+                    .execute(&mut *tx)
+                    .await?;
+                if gone.rows_affected() == 0 {
+                    return Err(StoreError::NotFound("bankid order"));
+                }
+                sqlx::query(
+                    "INSERT INTO identifications (id, at, method, citizen_id, booking_id, order_ref, signature_enc, \
+                         ocsp_response) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(e.id.to_string())
+                .bind(e.at)
+                .bind(e.method.as_str())
+                .bind(e.citizen_id.to_string())
+                .bind(e.booking_id.map(|b| b.to_string()))
+                .bind(&e.order_ref)
+                .bind(&e.signature_enc)
+                .bind(&e.ocsp_response)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn purge_bankid_orders(&self, started_before: i64) -> Result<u64, StoreError> {
+                let done = sqlx::query("DELETE FROM bankid_orders WHERE started_at < $1")
+                    .bind(started_before)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn identifications_of(&self, citizen: CitizenId) -> Result<Vec<IdentificationEvidence>, StoreError> {
+                let rows: Vec<(String, i64, String, String, Option<String>, String, Vec<u8>, String)> = sqlx::query_as(
+                    "SELECT id, at, method, citizen_id, booking_id, order_ref, signature_enc, ocsp_response \
+                     FROM identifications WHERE citizen_id = $1 ORDER BY at, id",
+                )
+                .bind(citizen.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(id, at, method, citizen, booking, order_ref, signature_enc, ocsp_response)| {
+                        Ok(IdentificationEvidence {
+                            id: parse_id(&id)?,
+                            at,
+                            method: method.parse().map_err(|_| StoreError::Corrupt("identification method".into()))?,
+                            citizen_id: parse_id(&citizen)?,
+                            booking_id: booking.as_deref().map(parse_id).transpose()?,
+                            order_ref,
+                            signature_enc,
+                            ocsp_response,
+                        })
+                    })
+                    .collect()
             }
 
             async fn booth_centre(&self, id: BoothId) -> Result<Option<CentreId>, StoreError> {

@@ -1,0 +1,138 @@
+// @ts-check
+/**
+ * BankID at the booth: starts an order for this booth's next meeting, shows the animated QR code
+ * (the server draws a new one every second; the secret never reaches this page), collects every
+ * two seconds and shows BankID's own message for each state, in Swedish and English. When the
+ * order completes the server has signed the citizen in on this kiosk: reload into the waiting room.
+ */
+import { ApiError, api, byId, timeOfDay } from './api.js';
+
+/**
+ * @typedef {{code: string, sv: string, en: string}} UserMessage
+ * @typedef {{order_ref: string, qr_url: string, collect_every_ms: number, message: UserMessage,
+ *   meeting: {agency: string, service: string, starts_at: string} | null}} Started
+ * @typedef {{status: 'pending' | 'failed' | 'complete', hint_code?: string, message: UserMessage,
+ *   show_qr: boolean}} Collected
+ */
+
+const QR_EVERY_MS = 1000;
+/** What to say when BankID cannot be reached: its RFA5. */
+const UNREACHABLE = { code: 'RFA5', sv: 'Något gick fel. Försök igen.', en: 'Something went wrong. Please try again.' };
+
+const boothId = byId('main', HTMLElement).dataset.boothId ?? '';
+const welcome = byId('welcome', HTMLElement);
+const panel = byId('bankid', HTMLElement);
+const qr = byId('bankid-qr', HTMLImageElement);
+const retry = byId('bankid-retry', HTMLButtonElement);
+
+/** @type {{orderRef: string, qrTimer: number, collectTimer: number, frame: number} | null} */
+let order = null;
+
+/** @param {UserMessage} m */
+function say(m) {
+  byId('bankid-message', HTMLElement).textContent = m.sv;
+  byId('bankid-message-en', HTMLElement).textContent = m.en;
+  panel.dataset.rfa = m.code;
+}
+
+function stopTimers() {
+  if (!order) return;
+  clearInterval(order.qrTimer);
+  clearTimeout(order.collectTimer);
+}
+
+/** @param {boolean} visible */
+function showQr(visible) {
+  qr.hidden = !visible;
+}
+
+async function start() {
+  stopTimers();
+  order = null;
+  welcome.hidden = true;
+  panel.hidden = false;
+  retry.hidden = true;
+  byId('bankid-heading', HTMLElement).focus();
+  /** @type {Started} */
+  let started;
+  try {
+    started = await api('/api/v1/bankid/start', { method: 'POST', body: { booth_id: boothId } });
+  } catch (e) {
+    say(e instanceof ApiError && e.code === 'bankid_already_in_progress'
+      ? { code: 'RFA4', sv: 'En identifiering eller underskrift pågår redan för ditt personnummer. Försök igen.', en: e.message }
+      : UNREACHABLE);
+    retry.hidden = false;
+    return;
+  }
+  say(started.message);
+  const meeting = byId('bankid-meeting', HTMLElement);
+  meeting.hidden = !started.meeting;
+  if (started.meeting) {
+    byId('bankid-agency', HTMLElement).textContent = started.meeting.agency;
+    byId('bankid-time', HTMLElement).textContent = timeOfDay(started.meeting.starts_at);
+  }
+  const current = { orderRef: started.order_ref, qrTimer: 0, collectTimer: 0, frame: 0 };
+  order = current;
+  const refreshQr = () => {
+    // A new URL each second, so no cache can show an old code.
+    current.frame += 1;
+    qr.src = `${started.qr_url}&frame=${current.frame}`;
+  };
+  refreshQr();
+  showQr(true);
+  current.qrTimer = window.setInterval(refreshQr, QR_EVERY_MS);
+  const collect = async () => {
+    if (order !== current) return;
+    /** @type {Collected} */
+    let c;
+    try {
+      c = await api('/api/v1/bankid/collect', { method: 'POST', body: { order_ref: current.orderRef } });
+    } catch {
+      // A lost answer is not a lost order: keep collecting, say so meanwhile.
+      say(UNREACHABLE);
+      current.collectTimer = window.setTimeout(collect, started.collect_every_ms);
+      return;
+    }
+    if (order !== current) return;
+    say(c.message);
+    if (c.status === 'complete') {
+      stopTimers();
+      window.location.reload();
+      return;
+    }
+    if (c.status === 'failed') {
+      stopTimers();
+      showQr(false);
+      retry.hidden = false;
+      order = null;
+      return;
+    }
+    if (!c.show_qr) {
+      // The app has the order: the code has done its job.
+      clearInterval(current.qrTimer);
+      showQr(false);
+    }
+    current.collectTimer = window.setTimeout(collect, started.collect_every_ms);
+  };
+  current.collectTimer = window.setTimeout(collect, started.collect_every_ms);
+}
+
+async function cancel() {
+  const current = order;
+  stopTimers();
+  order = null;
+  panel.hidden = true;
+  welcome.hidden = false;
+  if (current) {
+    try {
+      await api('/api/v1/bankid/cancel', { method: 'POST', body: { order_ref: current.orderRef } });
+    } catch {
+      // Gone already, or unreachable: BankID ends it on its own within minutes.
+    }
+  }
+  byId('bankid-start', HTMLButtonElement).focus();
+}
+
+byId('bankid-start', HTMLButtonElement).addEventListener('click', () => void start());
+retry.addEventListener('click', () => void start());
+byId('bankid-cancel', HTMLButtonElement).addEventListener('click', () => void cancel());
