@@ -12,6 +12,7 @@
 pub mod api;
 pub mod availability;
 pub mod bankid;
+pub mod booth_devices;
 pub mod clock;
 pub mod config;
 pub mod crypto;
@@ -22,6 +23,7 @@ pub mod ids;
 pub mod outbox;
 pub mod personnummer;
 pub mod schedule;
+pub mod secrets;
 pub mod sessions;
 pub mod store;
 pub mod tokens;

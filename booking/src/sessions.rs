@@ -7,10 +7,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::clock::Clock;
 use crate::identity::{IdMethod, Identity, Subject};
@@ -66,10 +64,8 @@ impl Sessions {
             .display_name(&subject)
             .await?
             .ok_or(StoreError::NotFound("person"))?;
-        let mut secret = [0u8; 32];
-        aws_lc_rs::rand::fill(&mut secret)
+        let secret = crate::secrets::random_secret()
             .map_err(|_| StoreError::Corrupt("system random source failed".into()))?;
-        let secret = URL_SAFE_NO_PAD.encode(secret);
         let now = self.clock.now();
         self.store
             .insert_session(&SessionRecord {
@@ -145,34 +141,9 @@ impl Sessions {
 }
 
 fn session_id(secret: &str) -> SessionId {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, secret.as_bytes());
-    SessionId(digest.as_ref().iter().map(|b| format!("{b:02x}")).collect())
+    SessionId(crate::secrets::sha256_hex(secret))
 }
 
 fn session_id_from(headers: &HeaderMap) -> Option<SessionId> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
-        .map(|(_, value)| session_id(value))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_the_session_cookie_among_others() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            COOKIE,
-            HeaderValue::from_static("a=1; narvaro_session=abc; b=2"),
-        );
-        assert_eq!(session_id_from(&h), Some(session_id("abc")));
-        h.insert(COOKIE, HeaderValue::from_static("narvaro_session="));
-        assert_eq!(session_id_from(&h), None);
-    }
+    crate::secrets::cookie(headers, SESSION_COOKIE).map(session_id)
 }

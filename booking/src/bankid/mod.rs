@@ -26,13 +26,13 @@ use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::header::{CONTENT_TYPE, COOKIE};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -47,6 +47,9 @@ use rp::{AuthRequest, Requirement, RpClient, RpCredentials, RpError, Status};
 
 /// The cookie binding an order to the browser that started it.
 pub const BINDING_COOKIE: &str = "narvaro_bankid";
+/// Clears [`BINDING_COOKIE`] once its order is over.
+const CLEAR_BINDING_COOKIE: &str =
+    "narvaro_bankid=; HttpOnly; SameSite=Strict; Path=/api/v1/bankid; Max-Age=0";
 /// BankID asks relying parties to collect every two seconds.
 pub const COLLECT_EVERY_MS: u64 = 2_000;
 /// The value of `bankid_url` that selects the built-in simulator.
@@ -232,20 +235,8 @@ struct Ctx {
     bankid: Arc<BankIdInner>,
 }
 
-fn hash_hex(secret: &str) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, secret.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn binding_from(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == BINDING_COOKIE && !value.is_empty())
-        .map(|(_, value)| hash_hex(value))
+    crate::secrets::cookie(headers, BINDING_COOKIE).map(crate::secrets::sha256_hex)
 }
 
 fn order_not_found() -> ApiError {
@@ -346,6 +337,19 @@ async fn start(
     let end_user_ip = client_ip(&ctx, &headers, peer.ok().map(|c| c.0))?;
     let booking = &ctx.booking;
     let now = booking.clock().now();
+    // On an enrolled kiosk the order is for its booth's next meeting and identifies the citizen
+    // for that booking; the kiosk itself is never signed in as them.
+    let device = crate::booth_devices::device_of(booking, &headers).await?;
+    let booth_id = match (&device, booth_id) {
+        (Some(d), Some(asked)) if asked != d.booth_id => {
+            return Err(ApiError::forbidden(
+                "not_this_booth",
+                "this kiosk is another booth",
+            ));
+        }
+        (Some(d), _) => Some(d.booth_id),
+        (None, asked) => asked,
+    };
 
     let mut text = String::from("# Närvaro\n\nIdentifiering på servicekontoret.");
     let mut requirement = None;
@@ -392,6 +396,12 @@ async fn start(
             required_citizen = Some(citizen);
         }
     }
+    if device.is_some() && booking_id.is_none() {
+        return Err(ApiError::conflict(
+            "no_booking_at_booth",
+            "this booth has no meeting to identify for right now",
+        ));
+    }
     let request = AuthRequest {
         end_user_ip: end_user_ip.to_string(),
         requirement,
@@ -406,10 +416,8 @@ async fn start(
         }
         Err(e) => return Err(bankid_unavailable(e)),
     };
-    let mut secret = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut secret)
+    let secret = crate::secrets::random_secret()
         .map_err(|_| ApiError::internal(std::io::Error::other("random source failed")))?;
-    let secret = URL_SAFE_NO_PAD.encode(secret);
     let qr_start_secret_enc = booking
         .data_key()
         .encrypt(order.qr_start_secret.as_bytes(), order.order_ref.as_bytes())
@@ -418,12 +426,13 @@ async fn start(
         .store()
         .insert_bankid_order(&BankIdOrderRecord {
             order_ref: order.order_ref.clone(),
-            binding_hash: hash_hex(&secret),
+            binding_hash: crate::secrets::sha256_hex(&secret),
             qr_start_token: order.qr_start_token.clone(),
             qr_start_secret_enc,
             started_at: now,
             booking_id,
             required_citizen_id: required_citizen,
+            booth_device_id: device.as_ref().map(|d| d.id),
         })
         .await?;
     tracing::info!(for_booking = booking_id.is_some(), "BankID order started");
@@ -592,6 +601,32 @@ async fn complete(
         Err(StoreError::NotFound(_)) => return Err(order_not_found()),
         Err(e) => return Err(e.into()),
     }
+    if let (Some(_), Some(booking_id)) = (order.booth_device_id, order.booking_id) {
+        let identification = crate::store::BookingIdentification {
+            method: IdMethod::BankId,
+            at: now,
+            guide: None,
+            document_type: None,
+            document_last4: None,
+        };
+        store
+            .identify_for_booking(booking_id, &identification, Subject::Citizen(citizen))
+            .await?;
+        tracing::info!("citizen identified with BankID at the booth");
+        let mut res = Json(CollectOut {
+            status: "complete",
+            hint_code: None,
+            message: messages::RFA9,
+            show_qr: false,
+            identity: None,
+        })
+        .into_response();
+        res.headers_mut().append(
+            axum::http::header::SET_COOKIE,
+            HeaderValue::from_static(CLEAR_BINDING_COOKIE),
+        );
+        return Ok(res);
+    }
     let (identity, cookie) = booking
         .sessions()
         .sign_in(Subject::Citizen(citizen), IdMethod::BankId)
@@ -611,9 +646,7 @@ async fn complete(
     cookie.apply(res.headers_mut());
     res.headers_mut().append(
         axum::http::header::SET_COOKIE,
-        HeaderValue::from_static(
-            "narvaro_bankid=; HttpOnly; SameSite=Strict; Path=/api/v1/bankid; Max-Age=0",
-        ),
+        HeaderValue::from_static(CLEAR_BINDING_COOKIE),
     );
     Ok(res)
 }
