@@ -84,6 +84,10 @@ pub struct BookingConfig {
     /// A header in which a trusted reverse proxy puts the client's address (its last value is
     /// used), e.g. `X-Forwarded-For`. Unset: the TCP peer's address. BankID is told this address.
     pub client_ip_header: Option<String>,
+    /// Rate limits on sign-in, identification, enrolment codes and join tokens
+    /// (`booking/src/limits.rs`). Off only for load tests that make thousands of joins from one
+    /// address.
+    pub rate_limits: bool,
 }
 
 impl Default for BookingConfig {
@@ -107,6 +111,7 @@ impl Default for BookingConfig {
             bankid_client_key: None,
             bankid_ca_cert: None,
             client_ip_header: None,
+            rate_limits: true,
         }
     }
 }

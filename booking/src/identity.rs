@@ -131,6 +131,10 @@ pub trait IdentityProvider: Send + Sync + 'static {
     fn allowed_in(&self, env: Environment) -> bool;
     /// The provider's routes, state applied, to be nested under `/api/v1/{name}`.
     fn routes(&self, booking: crate::Booking) -> axum::Router;
+    /// The rate limit on the provider's routes, per client address.
+    fn limit(&self) -> &'static crate::limits::Limit {
+        &crate::limits::SIGN_IN
+    }
     /// `(method, path under /api/v1/{name}, summary)` of each route, for the OpenAPI document.
     fn documented_routes(&self) -> &'static [(&'static str, &'static str, &'static str)];
 }

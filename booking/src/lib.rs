@@ -20,6 +20,7 @@ pub mod demo;
 pub mod dev_eid;
 pub mod identity;
 pub mod ids;
+pub mod limits;
 pub mod outbox;
 pub mod personnummer;
 pub mod schedule;
@@ -84,6 +85,9 @@ struct Inner {
     env: Environment,
     providers: Vec<Arc<dyn IdentityProvider>>,
     bankid: Option<bankid::BankId>,
+    rate_limits: limits::RateLimits,
+    /// Set by a trusted reverse proxy: the client's address, its last value.
+    client_ip_header: Option<axum::http::HeaderName>,
     courier: Arc<outbox::Courier>,
     courier_task: tokio::task::JoinHandle<()>,
     /// Where a cancelled or ended booking's live meeting is ended for everyone in it: the media
@@ -150,6 +154,13 @@ impl Booking {
             tracing::warn!("development e-ID is enabled: anyone can sign in as anyone");
             providers.push(dev);
         }
+        let client_ip_header =
+            match &config.client_ip_header {
+                Some(name) => Some(axum::http::HeaderName::try_from(name.as_str()).map_err(
+                    |_| BookingError::Config("client_ip_header is not a header name".into()),
+                )?),
+                None => None,
+            };
         let bankid = bankid::BankId::from_config(config, env, clock.clone()).await?;
         if let Some(b) = &bankid {
             providers.push(Arc::new(b.share()));
@@ -191,6 +202,8 @@ impl Booking {
                 env,
                 providers,
                 bankid,
+                rate_limits: limits::RateLimits::default(),
+                client_ip_header,
                 courier,
                 courier_task,
                 meeting_ends: std::sync::OnceLock::new(),
@@ -261,6 +274,16 @@ impl Booking {
 
     pub fn environment(&self) -> Environment {
         self.inner.env
+    }
+
+    /// Per-address rate limits of the routes that guess or spend secrets.
+    pub fn rate_limits(&self) -> &limits::RateLimits {
+        &self.inner.rate_limits
+    }
+
+    /// The header a trusted reverse proxy puts the client's address in, if configured.
+    pub fn client_ip_header(&self) -> Option<&axum::http::HeaderName> {
+        self.inner.client_ip_header.as_ref()
     }
 
     /// The BankID simulator, when this instance talks to it (development and tests).

@@ -451,3 +451,93 @@ async fn bankid_on_a_kiosk_identifies_for_the_booking_and_signs_nobody_in(db: &T
     assert_eq!(token_claims(&join)["identified"], "BankID");
 }
 on_both_databases!(bankid_on_a_kiosk_identifies_for_the_booking_and_signs_nobody_in);
+
+/// Guessing enrolment codes: each guess is a 130-bit shot in the dark, and after ten from one
+/// address in ten minutes every attempt, right code or not, is 429 with `Retry-After`.
+async fn guessing_enrolment_codes_is_limited(db: &TestDb) {
+    let (booking, _) = open(db).await;
+    let app = booking
+        .router()
+        .layer(MockConnectInfo(SocketAddr::from(([203, 0, 113, 5], 50000))));
+    let admin = login(&app, demo::GUIDE).await;
+    let uri = format!("/api/v1/booths/{}/enrolment-code", demo::BOOTH_1);
+    let code = post(&app, &uri, Some(&admin), None).await.body["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = booking.store().table_counts().await.unwrap();
+    for i in 0..10 {
+        let guess = format!("{:026}", i);
+        let a = post(
+            &app,
+            "/api/v1/booth-device/enrol",
+            None,
+            Some(json!({"code": guess})),
+        )
+        .await;
+        assert_eq!(a.code(), "invalid_enrolment_code", "guess {i}");
+    }
+    let blocked = post(
+        &app,
+        "/api/v1/booth-device/enrol",
+        None,
+        Some(json!({"code": code})),
+    )
+    .await;
+    assert_eq!(
+        (blocked.status, blocked.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+        "{}",
+        blocked.text
+    );
+    let retry: u64 = blocked.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    assert_eq!(
+        booking.store().table_counts().await.unwrap(),
+        before,
+        "nothing enrolled"
+    );
+    // Another address is not held back by this one.
+    let elsewhere = booking.router().layer(MockConnectInfo(SocketAddr::from((
+        [198, 51, 100, 20],
+        50000,
+    ))));
+    let a = post(
+        &elsewhere,
+        "/api/v1/booth-device/enrol",
+        None,
+        Some(json!({"code": code})),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+}
+on_both_databases!(guessing_enrolment_codes_is_limited);
+
+/// Join tokens are limited per caller: a kiosk asking over and over is told to wait, and another
+/// kiosk behind the same address is not.
+async fn join_tokens_are_limited_per_caller(db: &TestDb) {
+    let (booking, _) = open(db).await;
+    let app = booking.router();
+    let id = book_started(&app).await;
+    let anna = login(&app, demo::OFFICER_ANNA).await;
+    let join = format!("/api/v1/bookings/{id}/join");
+    let mut statuses = Vec::new();
+    for _ in 0..31 {
+        statuses.push(post(&app, &join, Some(&anna), None).await.status);
+    }
+    assert!(
+        statuses[..30].iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[30], StatusCode::TOO_MANY_REQUESTS);
+    let citizen = login(&app, demo::CITIZEN_1).await;
+    assert_eq!(
+        post(&app, &join, Some(&citizen), None).await.status,
+        StatusCode::OK
+    );
+}
+on_both_databases!(join_tokens_are_limited_per_caller);

@@ -8,12 +8,18 @@ pub struct SignallingConfig {
     /// How long a participant whose WebSocket dropped (without leaving) stays in the meeting,
     /// media flowing, for its client to `resume` on a new connection. After that it has left.
     pub resume_grace_secs: u64,
+    /// Origins (`https://host[:port]`) besides the server's own whose pages may open the
+    /// WebSocket. A browser always sends `Origin`; a page of any other origin is refused, so
+    /// another site cannot drive a meeting from a visitor's browser. Clients that are not
+    /// browsers send none and are let through: they hold a join token or nothing.
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for SignallingConfig {
     fn default() -> Self {
         Self {
             resume_grace_secs: 30,
+            allowed_origins: Vec::new(),
         }
     }
 }

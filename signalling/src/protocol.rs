@@ -15,6 +15,10 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// Largest text frame the server accepts. An SDP offer with many codecs is about 10 KiB;
 /// anything far beyond that is a mistake or an attack.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// A connection may send this many messages a second on average…
+pub const MESSAGE_RATE_PER_SEC: f64 = 20.0;
+/// …and this many at once (a join with its offer and every trickled ICE candidate fits easily).
+pub const MESSAGE_BURST: f64 = 100.0;
 
 /// What a client may send.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -214,6 +218,9 @@ pub enum ErrorCode {
     /// `resume` refused: the credential is unknown, used already, for another room, or its
     /// participant's grace period is over (join again with a new join token).
     ResumeRefused = 4017,
+    /// More messages than signalling takes from one connection ([`MESSAGE_RATE_PER_SEC`] a second
+    /// on average, bursts of [`MESSAGE_BURST`]); fatal: the connection is closed.
+    TooManyMessages = 4029,
     /// The room is full.
     RoomFull = 4090,
     /// `join` or `resume` of a meeting that has ended (its booking was cancelled or ended).
@@ -245,6 +252,7 @@ impl ErrorCode {
             TokenClaimsInvalid,
             TokenLifetimeTooLong,
             ResumeRefused,
+            TooManyMessages,
             RoomFull,
             MeetingEnded,
             Internal,

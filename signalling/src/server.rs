@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::get;
 use futures_util::{SinkExt, StreamExt};
@@ -18,8 +19,8 @@ use tracing::Instrument;
 use crate::SignallingConfig;
 use crate::ids::{ParticipantId, RoomId};
 use crate::protocol::{
-    ClientMessage, EndReason, ErrorCode, MAX_MESSAGE_BYTES, MediaKind, PROTOCOL_VERSION,
-    ParticipantInfo, ServerMessage,
+    ClientMessage, EndReason, ErrorCode, MAX_MESSAGE_BYTES, MESSAGE_BURST, MESSAGE_RATE_PER_SEC,
+    MediaKind, PROTOCOL_VERSION, ParticipantInfo, ServerMessage,
 };
 use crate::token::{JoinClaims, JoinTokenVerifier};
 
@@ -41,12 +42,21 @@ pub struct Signalling {
     /// How long a dropped participant waits for `resume` (a booth on a flaky municipal link loses
     /// its WebSocket far more often than its media).
     resume_grace: Duration,
+    /// Other origins whose pages may open the WebSocket (besides the server's own).
+    allowed_origins: Arc<Vec<String>>,
 }
 
 impl Signalling {
     pub fn new(config: &SignallingConfig, verifier: JoinTokenVerifier, sfu: Sfu) -> Self {
         Self {
             resume_grace: Duration::from_secs(config.resume_grace_secs),
+            allowed_origins: Arc::new(
+                config
+                    .allowed_origins
+                    .iter()
+                    .map(|o| o.trim_end_matches('/').to_ascii_lowercase())
+                    .collect(),
+            ),
             verifier: Arc::new(verifier),
             sfu,
             presence: Arc::default(),
@@ -69,10 +79,74 @@ impl Signalling {
     }
 }
 
-async fn upgrade(State(state): State<Signalling>, ws: WebSocketUpgrade) -> Response {
+async fn upgrade(
+    State(state): State<Signalling>,
+    headers: axum::http::HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !origin_allowed(&headers, &state.allowed_origins) {
+        tracing::warn!("WebSocket from another origin refused");
+        return (
+            axum::http::StatusCode::FORBIDDEN,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            r#"{"error":{"code":"origin_not_allowed","message":"pages of another origin may not open signalling"}}"#,
+        )
+            .into_response();
+    }
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| serve_connection(state, socket))
+}
+
+/// Whether a WebSocket upgrade may proceed: no `Origin` (not a browser), the server's own origin
+/// (the `Origin`'s host and port are the request's `Host`), or a configured one.
+fn origin_allowed(headers: &axum::http::HeaderMap, allowed: &[String]) -> bool {
+    let Some(origin) = headers.get(axum::http::header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let origin = origin.to_ascii_lowercase();
+    if allowed.iter().any(|a| *a == origin) {
+        return true;
+    }
+    let authority = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    matches!((authority, host), (Some(a), Some(h)) if a == h)
+}
+
+/// A token bucket over one connection's incoming messages.
+struct MessageBudget {
+    tokens: f64,
+    at: tokio::time::Instant,
+}
+
+impl MessageBudget {
+    fn new() -> Self {
+        MessageBudget {
+            tokens: MESSAGE_BURST,
+            at: tokio::time::Instant::now(),
+        }
+    }
+
+    /// Takes one message; false when the connection has sent more than it may.
+    fn take(&mut self) -> bool {
+        let now = tokio::time::Instant::now();
+        let refill = (now - self.at).as_secs_f64() * MESSAGE_RATE_PER_SEC;
+        self.tokens = (self.tokens + refill).min(MESSAGE_BURST);
+        self.at = now;
+        if self.tokens < 1.0 {
+            return false;
+        }
+        self.tokens -= 1.0;
+        true
+    }
 }
 
 /// Meetings the control plane has ended. Everyone in one is told (`meeting_ended`) and taken
@@ -231,6 +305,7 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
 
     let mut joined: Option<Joined> = None;
     let mut ending = Ending::Dropped;
+    let mut budget = MessageBudget::new();
     let join_deadline = tokio::time::sleep(JOIN_TIMEOUT);
     tokio::pin!(join_deadline);
     let span = tracing::info_span!(
@@ -262,6 +337,14 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
             };
             tokio::select! {
                 frame = stream.next() => {
+                    // Every frame counts, binary and pings too: a flood is a flood.
+                    if matches!(frame, Some(Ok(_))) && !budget.take() {
+                        tracing::warn!("connection closed for sending too many messages");
+                        ending = Ending::Leave;
+                        send(&out, ServerMessage::error(ErrorCode::TooManyMessages, "too many messages: the connection is closed", true));
+                        let _ = out.send(Outgoing::Close(ErrorCode::TooManyMessages.number(), "too many messages"));
+                        break;
+                    }
                     let text = match frame {
                         Some(Ok(Message::Text(text))) => text,
                         Some(Ok(Message::Binary(_))) => {
@@ -277,6 +360,7 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
                             break;
                         }
                     };
+
                     match handle_text(&state, &out, &mut joined, text.as_str()).await {
                         Flow::Continue => {}
                         Flow::Close(code, reason) => {

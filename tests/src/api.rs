@@ -114,6 +114,12 @@ impl ApiClient {
         Ok((status, bytes))
     }
 
+    /// The session cookie's secret this client holds, if signed in (for tests that offer it where
+    /// it does not belong).
+    pub fn session_secret(&self) -> Option<&str> {
+        self.session.as_deref()
+    }
+
     /// As [`Self::request`], failing unless the status is 2xx.
     pub async fn call(
         &mut self,

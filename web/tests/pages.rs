@@ -346,6 +346,31 @@ async fn booth_asks_to_be_enrolled_until_it_is_that_booths_kiosk() {
 }
 
 #[tokio::test]
+async fn static_files_cannot_be_reached_around_the_asset_list() {
+    let app = app().await;
+    assert_eq!(app.get("/static/api.js", None).await.status, StatusCode::OK);
+    for path in [
+        "/static/../Cargo.toml",
+        "/static/..%2fCargo.toml",
+        "/static/%2e%2e%2fCargo.toml",
+        "/static/%2e%2e/%2e%2e/etc/passwd",
+        "/static/%252e%252e%252fCargo.toml",
+        "/static/..%5cCargo.toml",
+        "/static/api.js%00.png",
+        "/static//etc/passwd",
+        "/static/templates/base.html",
+        "/static/../src/lib.rs",
+    ] {
+        let a = app.get(path, None).await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND, "{path}: {}", a.body);
+        assert!(
+            !a.body.contains("[package]") && !a.body.contains("root:"),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn start_page_links_the_booths() {
     let app = app().await;
     let res = app.get("/", None).await;

@@ -37,10 +37,15 @@ pub fn router(booking: Booking) -> Router {
         .with_state(booking.clone());
     for provider in booking.identity_providers() {
         if provider.allowed_in(booking.environment()) {
-            api = api.nest(
-                &format!("/api/v1/{}", provider.name()),
-                provider.routes(booking.clone()),
-            );
+            let limit = provider.limit();
+            let routes =
+                provider
+                    .routes(booking.clone())
+                    .layer(axum::middleware::from_fn_with_state(
+                        booking.clone(),
+                        move |state, req, next| crate::limits::limited(limit, state, req, next),
+                    ));
+            api = api.nest(&format!("/api/v1/{}", provider.name()), routes);
         }
     }
     // Answers carry personal data; no cache may keep them.

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 use super::{Actor, ApiError, Caller, bookings, booths, drop_in, follow_up, resources, slots};
 use crate::Booking;
+use crate::limits::{self, Limit};
 use crate::store::{Agency, Booth, Centre, Guide, Interpreter, Officer, Service};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -64,6 +65,17 @@ pub struct RouteSpec {
     pub takes_body: bool,
     /// The handler with its method.
     handler: fn() -> MethodRouter<Booking>,
+    /// A per-address rate limit, checked before anything else.
+    pub limit: Option<&'static Limit>,
+}
+
+impl RouteSpec {
+    fn limited(self, limit: &'static Limit) -> Self {
+        RouteSpec {
+            limit: Some(limit),
+            ..self
+        }
+    }
 }
 
 const STAFF: &[Role] = &[
@@ -111,6 +123,7 @@ macro_rules! route {
             access: $access,
             takes_body: $body,
             handler: || $method($handler),
+            limit: None,
         }
     };
 }
@@ -162,11 +175,11 @@ pub fn table() -> Vec<RouteSpec> {
         route!(post body "/api/v1/bookings/{id}/end", "End the meeting with an outcome",
             Access::Roles(OFFICERS, "officer_only"), bookings::end),
         route!(post "/api/v1/bookings/{id}/join", "A join token for the meeting's room",
-            Access::Roles(PARTICIPANTS, "not_a_participant"), bookings::join),
+            Access::Roles(PARTICIPANTS, "not_a_participant"), bookings::join).limited(&limits::JOIN_TOKEN),
         route!(post "/api/v1/booths/{booth_id}/enrolment-code", "A one-time code to enrol the booth's kiosk",
             Access::Roles(CENTRE_ADMINS, "admin_only"), booths::enrolment_code),
         route!(post body "/api/v1/booth-device/enrol", "Enrol this device as a booth kiosk with a code",
-            Access::Public, booths::enrol),
+            Access::Public, booths::enrol).limited(&limits::ENROLMENT_CODE),
         route!(get "/api/v1/booth-device", "This kiosk's booth and its next meeting",
             Access::Roles(BOOTH_DEVICES, "booth_only"), booths::status),
         route!(post body "/api/v1/bookings/{id}/survey", "The citizen's two answers after the meeting",
@@ -222,6 +235,13 @@ pub(crate) fn router(booking: &Booking) -> Router<Booking> {
                 move |State(booking): State<Booking>, req: Request, next: Next| {
                     check_roles(booking, roles, refusal, req, next)
                 },
+            ));
+        }
+        if let Some(limit) = spec.limit {
+            // Outermost: a caller past its limit learns nothing, not even whether it may call.
+            handler = handler.route_layer(middleware::from_fn_with_state(
+                booking.clone(),
+                move |state, req, next| crate::limits::limited(limit, state, req, next),
             ));
         }
         router = router.route(spec.path, handler);

@@ -21,7 +21,7 @@ pub mod qr;
 pub mod rp;
 pub mod simulator;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -68,8 +68,6 @@ struct BankIdInner {
     client: RpClient,
     simulator: Option<simulator::Simulator>,
     simulator_task: Option<tokio::task::JoinHandle<()>>,
-    /// Set by a trusted reverse proxy: the client's address, its last value.
-    client_ip_header: Option<axum::http::HeaderName>,
 }
 
 impl Drop for BankIdInner {
@@ -96,13 +94,6 @@ impl BankId {
         if use_simulator && env == Environment::Production {
             return Err(BookingError::BankIdSimulatorInProduction);
         }
-        let client_ip_header =
-            match &config.client_ip_header {
-                Some(name) => Some(axum::http::HeaderName::try_from(name.as_str()).map_err(
-                    |_| BookingError::Config("client_ip_header is not a header name".into()),
-                )?),
-                None => None,
-            };
         let (client, simulator, simulator_task) = if use_simulator {
             let pki = simulator::SimulatorPki::generate()
                 .map_err(|e| BookingError::Config(format!("BankID simulator certificates: {e}")))?;
@@ -164,7 +155,6 @@ impl BankId {
                 client,
                 simulator,
                 simulator_task,
-                client_ip_header,
             }),
         }))
     }
@@ -267,30 +257,6 @@ async fn bound_order(
     Ok(order)
 }
 
-/// The client's address for `endUserIp`: the TCP peer, or the configured proxy header's last
-/// value. Never logged.
-fn client_ip(ctx: &Ctx, headers: &HeaderMap, peer: Option<SocketAddr>) -> Result<IpAddr, ApiError> {
-    if let Some(name) = &ctx.bankid.client_ip_header {
-        return headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|v| v.trim().parse().ok())
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "client_address_unknown",
-                    "the proxy did not say who the client is",
-                )
-            });
-    }
-    peer.map(|p| p.ip()).ok_or_else(|| {
-        ApiError::internal(std::io::Error::other(
-            "the server was not started with connection info",
-        ))
-    })
-}
-
 fn bankid_unavailable(e: RpError) -> ApiError {
     tracing::warn!(error = %e, "BankID call failed");
     ApiError::new(
@@ -334,7 +300,11 @@ async fn start(
     body: Result<Json<StartIn>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let StartIn { booth_id } = json_body(body)?;
-    let end_user_ip = client_ip(&ctx, &headers, peer.ok().map(|c| c.0))?;
+    let end_user_ip = crate::limits::client_ip(
+        ctx.booking.client_ip_header(),
+        &headers,
+        peer.ok().map(|c| c.0),
+    )?;
     let booking = &ctx.booking;
     let now = booking.clock().now();
     // On an enrolled kiosk the order is for its booth's next meeting and identifies the citizen
