@@ -9,8 +9,6 @@ use std::sync::Arc;
 
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::clock::Clock;
 use crate::identity::{IdMethod, Identity, Subject};
@@ -66,10 +64,8 @@ impl Sessions {
             .display_name(&subject)
             .await?
             .ok_or(StoreError::NotFound("person"))?;
-        let mut secret = [0u8; 32];
-        aws_lc_rs::rand::fill(&mut secret)
+        let secret = crate::crypto::random_token()
             .map_err(|_| StoreError::Corrupt("system random source failed".into()))?;
-        let secret = URL_SAFE_NO_PAD.encode(secret);
         let now = self.clock.now();
         self.store
             .insert_session(&SessionRecord {
@@ -145,19 +141,23 @@ impl Sessions {
 }
 
 fn session_id(secret: &str) -> SessionId {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, secret.as_bytes());
-    SessionId(digest.as_ref().iter().map(|b| format!("{b:02x}")).collect())
+    SessionId(crate::crypto::sha256_hex(secret.as_bytes()))
 }
 
 fn session_id_from(headers: &HeaderMap) -> Option<SessionId> {
+    cookie_value(headers, SESSION_COOKIE).map(session_id)
+}
+
+/// The value of the request's cookie `name`, if it has a non-empty one.
+pub(crate) fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
-        .map(|(_, value)| session_id(value))
+        .find(|(n, value)| *n == name && !value.is_empty())
+        .map(|(_, value)| value)
 }
 
 #[cfg(test)]

@@ -26,13 +26,13 @@ use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::header::{CONTENT_TYPE, COOKIE};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -180,7 +180,7 @@ impl BankId {
 }
 
 impl IdentityProvider for BankId {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "bankid"
     }
 
@@ -233,19 +233,11 @@ struct Ctx {
 }
 
 fn hash_hex(secret: &str) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, secret.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    crate::crypto::sha256_hex(secret.as_bytes())
 }
 
 fn binding_from(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == BINDING_COOKIE && !value.is_empty())
-        .map(|(_, value)| hash_hex(value))
+    crate::sessions::cookie_value(headers, BINDING_COOKIE).map(hash_hex)
 }
 
 fn order_not_found() -> ApiError {
@@ -406,10 +398,7 @@ async fn start(
         }
         Err(e) => return Err(bankid_unavailable(e)),
     };
-    let mut secret = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut secret)
-        .map_err(|_| ApiError::internal(std::io::Error::other("random source failed")))?;
-    let secret = URL_SAFE_NO_PAD.encode(secret);
+    let secret = crate::crypto::random_token().map_err(ApiError::internal)?;
     let qr_start_secret_enc = booking
         .data_key()
         .encrypt(order.qr_start_secret.as_bytes(), order.order_ref.as_bytes())
