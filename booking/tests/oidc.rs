@@ -332,11 +332,34 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
 
 /// Signs in through `provider` as `login`; the callback's answer.
 async fn full_login(r: &Rig, provider: &str, login: &str, return_to: &str) -> Answer {
+    tampered_login(r, provider, login, return_to, str::to_owned, str::to_owned).await
+}
+
+/// Starts a login through `provider` and signs in at it as `login`: the login, and the answer the
+/// provider sends the browser back with (not yet given to Närvaro).
+async fn at_provider(r: &Rig, provider: &str, login: &str, return_to: &str) -> (Started, String) {
     let started = start_login(&r.app, provider, return_to).await;
     let back = ProviderBrowser::default()
         .sign_in(&started.authorization_url, login)
         .await;
-    get(&r.app, &back, Some(&started.cookie)).await
+    (started, back)
+}
+
+/// As [`full_login`], the authorization request and the provider's answer each passed through a
+/// change first (a test's tampering on the way).
+async fn tampered_login(
+    r: &Rig,
+    provider: &str,
+    login: &str,
+    return_to: &str,
+    request: impl FnOnce(&str) -> String,
+    answer: impl FnOnce(&str) -> String,
+) -> Answer {
+    let started = start_login(&r.app, provider, return_to).await;
+    let back = ProviderBrowser::default()
+        .sign_in(&request(&started.authorization_url), login)
+        .await;
+    get(&r.app, &answer(&back), Some(&started.cookie)).await
 }
 
 async fn assert_signed_in(r: &Rig, answer: &Answer, return_to: &str) -> serde_json::Value {
@@ -358,30 +381,45 @@ async fn assert_signed_in(r: &Rig, answer: &Answer, return_to: &str) -> serde_js
     session.body
 }
 
-/// A refused callback: its status and code, no session, and the store as `before`.
-async fn assert_refused(
-    r: &Rig,
-    answer: &Answer,
-    status: StatusCode,
-    code: &str,
-    before: &[(&'static str, i64)],
-) {
-    assert_eq!(
-        (answer.status, answer.code()),
-        (status, code),
-        "{}",
-        answer.text
-    );
-    assert_eq!(session_cookie(&answer.headers), None);
-    assert_eq!(r.booking.store().table_counts().await.unwrap(), before);
+impl Rig {
+    /// A refused callback: its status and code, no session, and the store as `before`.
+    async fn refused(&self, answer: &Answer, (status, code): Refusal, before: &Counts) {
+        assert_eq!(
+            (answer.status, answer.code()),
+            (status, code),
+            "{}",
+            answer.text
+        );
+        assert_eq!(session_cookie(&answer.headers), None);
+        assert_eq!(&self.counts().await, before);
+    }
+
+    async fn counts(&self) -> Counts {
+        self.booking.store().table_counts().await.unwrap()
+    }
 }
+
+type Counts = Vec<(&'static str, i64)>;
+
+/// How a callback is refused: its status and stable code (docs/identity.md lists them).
+type Refusal = (StatusCode, &'static str);
+const ACR_NOT_ALLOWED: Refusal = (StatusCode::FORBIDDEN, "oidc_acr_not_allowed");
+const CODE_REJECTED: Refusal = (StatusCode::BAD_REQUEST, "oidc_code_rejected");
+const LOGIN_EXPIRED: Refusal = (StatusCode::BAD_REQUEST, "oidc_login_expired");
+const LOGIN_NOT_FOUND: Refusal = (StatusCode::BAD_REQUEST, "oidc_login_not_found");
+const NONCE_MISMATCH: Refusal = (StatusCode::FORBIDDEN, "oidc_nonce_mismatch");
+const STATE_MISMATCH: Refusal = (StatusCode::BAD_REQUEST, "oidc_state_mismatch");
+const WRONG_ISSUER: Refusal = (StatusCode::BAD_REQUEST, "oidc_wrong_issuer");
+const UNKNOWN_PERSON: Refusal = (StatusCode::FORBIDDEN, "oidc_unknown_person");
+const EMAIL_UNVERIFIED: Refusal = (StatusCode::FORBIDDEN, "oidc_email_unverified");
+const EMAIL_MISSING: Refusal = (StatusCode::FORBIDDEN, "oidc_email_missing");
 
 /// The officer signs in at her agency's provider: the authorization request is the code flow
 /// with PKCE S256, a fresh state and nonce and the exact redirect URI; she comes back to the
 /// agenda signed in as herself, with `staff_login`; the login row is gone.
 async fn an_officer_signs_in_through_the_agency_provider_with_pkce(db: &TestDb) {
     let Some(r) = rig(db).await else { return };
-    let before = r.booking.store().table_counts().await.unwrap();
+    let before = r.counts().await;
     let started = start_login(&r.app, OFFICERS, "/officer").await;
     let url = &started.authorization_url;
     assert!(
@@ -422,7 +460,7 @@ async fn an_officer_signs_in_through_the_agency_provider_with_pkce(db: &TestDb) 
     assert_eq!(session["person_id"], demo::OFFICER_ANNA.to_string());
     assert_eq!(session["method"], "staff_login");
     // One login used, the other still waiting: the store holds that one's row and nothing new.
-    let after = r.booking.store().table_counts().await.unwrap();
+    let after = r.counts().await;
     let rows = |counts: &[(&str, i64)], t: &str| counts.iter().find(|(n, _)| *n == t).unwrap().1;
     assert_eq!(rows(&after, "oidc_logins"), 1);
     let others = |c: &[(&'static str, i64)]| -> Vec<(&'static str, i64)> {
@@ -450,7 +488,7 @@ on_both_databases!(a_guide_signs_in_through_the_centre_provider);
 /// citizen 1, at level of assurance 3, signed in with `freja_eid`.
 async fn a_citizen_signs_in_with_freja_eid_by_personnummer(db: &TestDb) {
     let Some(r) = rig(db).await else { return };
-    let before = r.booking.store().table_counts().await.unwrap();
+    let before = r.counts().await;
     let started = start_login(&r.app, FREJA, "/").await;
     let url = &started.authorization_url;
     assert_eq!(param(url, "acr_values").as_deref(), Some(LOA3));
@@ -466,7 +504,7 @@ async fn a_citizen_signs_in_with_freja_eid_by_personnummer(db: &TestDb) {
     assert_eq!(session["display_name"], demo::CITIZEN_1_NAME);
     assert_eq!(session["method"], "freja_eid");
     // Found, not added.
-    assert_eq!(r.booking.store().table_counts().await.unwrap(), before);
+    assert_eq!(r.counts().await, before);
 }
 on_both_databases!(a_citizen_signs_in_with_freja_eid_by_personnummer);
 
@@ -474,60 +512,26 @@ on_both_databases!(a_citizen_signs_in_with_freja_eid_by_personnummer);
 /// answer afterwards is refused too.
 async fn a_tampered_state_is_refused(db: &TestDb) {
     let Some(r) = rig(db).await else { return };
-    let before = r.booking.store().table_counts().await.unwrap();
-    let started = start_login(&r.app, OFFICERS, "/officer").await;
-    let back = ProviderBrowser::default()
-        .sign_in(&started.authorization_url, "anna")
-        .await;
+    let before = r.counts().await;
+    let (started, back) = at_provider(&r, OFFICERS, "anna", "/officer").await;
     let state = param(&back, "state").unwrap();
     let tampered = with_param(&back, "state", Some(&format!("{state}x")));
     let answer = get(&r.app, &tampered, Some(&started.cookie)).await;
-    assert_refused(
-        &r,
-        &answer,
-        StatusCode::BAD_REQUEST,
-        "oidc_state_mismatch",
-        &before,
-    )
-    .await;
+    r.refused(&answer, STATE_MISMATCH, &before).await;
     let answer = get(
         &r.app,
         &with_param(&back, "state", None),
         Some(&started.cookie),
     )
     .await;
-    assert_refused(
-        &r,
-        &answer,
-        StatusCode::BAD_REQUEST,
-        "oidc_login_not_found",
-        &before,
-    )
-    .await;
+    r.refused(&answer, LOGIN_NOT_FOUND, &before).await;
     let answer = get(&r.app, &back, Some(&started.cookie)).await;
-    assert_refused(
-        &r,
-        &answer,
-        StatusCode::BAD_REQUEST,
-        "oidc_login_not_found",
-        &before,
-    )
-    .await;
+    r.refused(&answer, LOGIN_NOT_FOUND, &before).await;
     // Without the browser's cookie, the answer is nobody's.
-    let started = start_login(&r.app, OFFICERS, "/officer").await;
-    let back = ProviderBrowser::default()
-        .sign_in(&started.authorization_url, "anna")
-        .await;
-    let mid = r.booking.store().table_counts().await.unwrap();
+    let (_started, back) = at_provider(&r, OFFICERS, "anna", "/officer").await;
+    let mid = r.counts().await;
     let answer = get(&r.app, &back, None).await;
-    assert_refused(
-        &r,
-        &answer,
-        StatusCode::BAD_REQUEST,
-        "oidc_login_not_found",
-        &mid,
-    )
-    .await;
+    r.refused(&answer, LOGIN_NOT_FOUND, &mid).await;
 }
 on_both_databases!(a_tampered_state_is_refused);
 
@@ -536,35 +540,18 @@ on_both_databases!(a_tampered_state_is_refused);
 /// that login's PKCE verifier).
 async fn a_replayed_code_is_refused(db: &TestDb) {
     let Some(r) = rig(db).await else { return };
-    let started = start_login(&r.app, OFFICERS, "/officer").await;
-    let back = ProviderBrowser::default()
-        .sign_in(&started.authorization_url, "anna")
-        .await;
+    let (started, back) = at_provider(&r, OFFICERS, "anna", "/officer").await;
     let answer = get(&r.app, &back, Some(&started.cookie)).await;
     assert_signed_in(&r, &answer, "/officer").await;
-    let before = r.booking.store().table_counts().await.unwrap();
+    let before = r.counts().await;
     let answer = get(&r.app, &back, Some(&started.cookie)).await;
-    assert_refused(
-        &r,
-        &answer,
-        StatusCode::BAD_REQUEST,
-        "oidc_login_not_found",
-        &before,
-    )
-    .await;
+    r.refused(&answer, LOGIN_NOT_FOUND, &before).await;
 
     let fresh = start_login(&r.app, OFFICERS, "/officer").await;
     let state = param(&fresh.authorization_url, "state").unwrap();
     let replay = with_param(&back, "state", Some(&state));
     let answer = get(&r.app, &replay, Some(&fresh.cookie)).await;
-    assert_refused(
-        &r,
-        &answer,
-        StatusCode::BAD_REQUEST,
-        "oidc_code_rejected",
-        &before,
-    )
-    .await;
+    r.refused(&answer, CODE_REJECTED, &before).await;
 }
 on_both_databases!(a_replayed_code_is_refused);
 
@@ -577,46 +564,24 @@ async fn an_answer_from_another_issuer_is_refused(db: &TestDb) {
         return;
     };
     assert_ne!(other.issuer, r.provider.issuer);
-    let before = r.booking.store().table_counts().await.unwrap();
-    let started = start_login(&r.app, OFFICERS, "/officer").await;
-    let elsewhere = started
-        .authorization_url
-        .replacen(&r.provider.issuer, &other.issuer, 1);
-    let back = ProviderBrowser::default().sign_in(&elsewhere, "anna").await;
-    assert_eq!(param(&back, "iss"), Some(other.issuer.clone()));
-    let answer = get(&r.app, &back, Some(&started.cookie)).await;
-    assert_refused(
-        &r,
-        &answer,
-        StatusCode::BAD_REQUEST,
-        "oidc_wrong_issuer",
-        &before,
-    )
+    let before = r.counts().await;
+    let (ours, theirs) = (r.provider.issuer.clone(), other.issuer.clone());
+    let elsewhere = |url: &str| url.replacen(&ours, &theirs, 1);
+    let answer = tampered_login(&r, OFFICERS, "anna", "/officer", elsewhere, |back| {
+        assert_eq!(param(back, "iss"), Some(other.issuer.clone()));
+        back.to_owned()
+    })
     .await;
+    r.refused(&answer, WRONG_ISSUER, &before).await;
 
     for iss in [
         Some(other.issuer.as_str()),
         Some("https://idp.example"),
         None,
     ] {
-        let started = start_login(&r.app, OFFICERS, "/officer").await;
-        let back = ProviderBrowser::default()
-            .sign_in(&started.authorization_url, "anna")
-            .await;
-        let answer = get(
-            &r.app,
-            &with_param(&back, "iss", iss),
-            Some(&started.cookie),
-        )
-        .await;
-        assert_refused(
-            &r,
-            &answer,
-            StatusCode::BAD_REQUEST,
-            "oidc_wrong_issuer",
-            &before,
-        )
-        .await;
+        let altered = |back: &str| with_param(back, "iss", iss);
+        let answer = tampered_login(&r, OFFICERS, "anna", "/officer", str::to_owned, altered).await;
+        r.refused(&answer, WRONG_ISSUER, &before).await;
     }
 }
 on_both_databases!(an_answer_from_another_issuer_is_refused);
@@ -625,23 +590,10 @@ on_both_databases!(an_answer_from_another_issuer_is_refused);
 /// the provider issues its ID token for that nonce, and Närvaro refuses it.
 async fn an_id_token_for_another_nonce_is_refused(db: &TestDb) {
     let Some(r) = rig(db).await else { return };
-    let before = r.booking.store().table_counts().await.unwrap();
-    let started = start_login(&r.app, OFFICERS, "/officer").await;
-    let altered = with_param(
-        &started.authorization_url,
-        "nonce",
-        Some("a-nonce-of-someone-else"),
-    );
-    let back = ProviderBrowser::default().sign_in(&altered, "anna").await;
-    let answer = get(&r.app, &back, Some(&started.cookie)).await;
-    assert_refused(
-        &r,
-        &answer,
-        StatusCode::FORBIDDEN,
-        "oidc_nonce_mismatch",
-        &before,
-    )
-    .await;
+    let before = r.counts().await;
+    let altered = |url: &str| with_param(url, "nonce", Some("a-nonce-of-someone-else"));
+    let answer = tampered_login(&r, OFFICERS, "anna", "/officer", altered, str::to_owned).await;
+    r.refused(&answer, NONCE_MISMATCH, &before).await;
 }
 on_both_databases!(an_id_token_for_another_nonce_is_refused);
 
@@ -649,16 +601,9 @@ on_both_databases!(an_id_token_for_another_nonce_is_refused);
 /// answers with `acr` loa2 although loa3 was asked for) and no citizen is added or found.
 async fn a_citizen_below_the_required_level_of_assurance_is_refused(db: &TestDb) {
     let Some(r) = rig(db).await else { return };
-    let before = r.booking.store().table_counts().await.unwrap();
+    let before = r.counts().await;
     let answer = full_login(&r, FREJA, "tolvan-loa2", "/").await;
-    assert_refused(
-        &r,
-        &answer,
-        StatusCode::FORBIDDEN,
-        "oidc_acr_not_allowed",
-        &before,
-    )
-    .await;
+    r.refused(&answer, ACR_NOT_ALLOWED, &before).await;
 }
 on_both_databases!(a_citizen_below_the_required_level_of_assurance_is_refused);
 
@@ -666,17 +611,17 @@ on_both_databases!(a_citizen_below_the_required_level_of_assurance_is_refused);
 /// guide at the agency's provider are each refused, and nothing is stored.
 async fn staff_the_provider_vouches_for_but_we_do_not_know_are_refused(db: &TestDb) {
     let Some(r) = rig(db).await else { return };
-    let before = r.booking.store().table_counts().await.unwrap();
+    let before = r.counts().await;
     for (provider, login, code) in [
-        (OFFICERS, "okand", "oidc_unknown_person"),
-        (OFFICERS, "maria", "oidc_unknown_person"),
-        (GUIDES, "anna", "oidc_unknown_person"),
-        (OFFICERS, "anna-unverified", "oidc_email_unverified"),
+        (OFFICERS, "okand", UNKNOWN_PERSON),
+        (OFFICERS, "maria", UNKNOWN_PERSON),
+        (GUIDES, "anna", UNKNOWN_PERSON),
+        (OFFICERS, "anna-unverified", EMAIL_UNVERIFIED),
         // A citizen's identity at a staff provider names no email.
-        (OFFICERS, "tolvan", "oidc_email_missing"),
+        (OFFICERS, "tolvan", EMAIL_MISSING),
     ] {
         let answer = full_login(&r, provider, login, "/officer").await;
-        assert_refused(&r, &answer, StatusCode::FORBIDDEN, code, &before).await;
+        r.refused(&answer, code, &before).await;
     }
 }
 on_both_databases!(staff_the_provider_vouches_for_but_we_do_not_know_are_refused);
@@ -685,21 +630,11 @@ on_both_databases!(staff_the_provider_vouches_for_but_we_do_not_know_are_refused
 /// before anything is stored.
 async fn an_expired_login_and_a_foreign_return_path_are_refused(db: &TestDb) {
     let Some(r) = rig(db).await else { return };
-    let before = r.booking.store().table_counts().await.unwrap();
-    let started = start_login(&r.app, OFFICERS, "/officer").await;
-    let back = ProviderBrowser::default()
-        .sign_in(&started.authorization_url, "anna")
-        .await;
+    let before = r.counts().await;
+    let (started, back) = at_provider(&r, OFFICERS, "anna", "/officer").await;
     r.clock.advance(booking::oidc::LOGIN_LIFETIME_SECS + 1);
     let answer = get(&r.app, &back, Some(&started.cookie)).await;
-    assert_refused(
-        &r,
-        &answer,
-        StatusCode::BAD_REQUEST,
-        "oidc_login_expired",
-        &before,
-    )
-    .await;
+    r.refused(&answer, LOGIN_EXPIRED, &before).await;
 
     for bad in [
         "//evil.example/",
@@ -714,7 +649,7 @@ async fn an_expired_login_and_a_foreign_return_path_are_refused(db: &TestDb) {
         assert!(a.headers.get(header::SET_COOKIE).is_none());
         assert!(a.headers.get(header::LOCATION).is_none());
     }
-    assert_eq!(r.booking.store().table_counts().await.unwrap(), before);
+    assert_eq!(r.counts().await, before);
 }
 on_both_databases!(an_expired_login_and_a_foreign_return_path_are_refused);
 
