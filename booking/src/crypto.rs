@@ -120,20 +120,6 @@ impl DataKey {
     }
 }
 
-/// 32 random bytes, base64url: cookie secrets, OAuth `state` and `nonce`, PKCE code verifiers.
-pub fn random_token() -> Result<String, CryptoError> {
-    let mut bytes = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| CryptoError::Random)?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
-}
-
-/// SHA-256 as lowercase hex: what the database keeps of a cookie's secret, so neither a dump nor
-/// a log line can be replayed as the cookie.
-pub fn sha256_hex(data: &[u8]) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data);
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,7 @@ pub mod oidc;
 pub mod outbox;
 pub mod personnummer;
 pub mod schedule;
+pub mod secrets;
 pub mod sessions;
 pub mod store;
 pub mod tokens;

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue};
 
 use crate::clock::Clock;
@@ -64,7 +64,7 @@ impl Sessions {
             .display_name(&subject)
             .await?
             .ok_or(StoreError::NotFound("person"))?;
-        let secret = crate::crypto::random_token()
+        let secret = crate::secrets::random_secret()
             .map_err(|_| StoreError::Corrupt("system random source failed".into()))?;
         let now = self.clock.now();
         self.store
@@ -141,38 +141,9 @@ impl Sessions {
 }
 
 fn session_id(secret: &str) -> SessionId {
-    SessionId(crate::crypto::sha256_hex(secret.as_bytes()))
+    SessionId(crate::secrets::sha256_hex(secret))
 }
 
 fn session_id_from(headers: &HeaderMap) -> Option<SessionId> {
-    cookie_value(headers, SESSION_COOKIE).map(session_id)
-}
-
-/// The value of the request's cookie `name`, if it has a non-empty one.
-pub(crate) fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, value)| *n == name && !value.is_empty())
-        .map(|(_, value)| value)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_the_session_cookie_among_others() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            COOKIE,
-            HeaderValue::from_static("a=1; narvaro_session=abc; b=2"),
-        );
-        assert_eq!(session_id_from(&h), Some(session_id("abc")));
-        h.insert(COOKIE, HeaderValue::from_static("narvaro_session="));
-        assert_eq!(session_id_from(&h), None);
-    }
+    crate::secrets::cookie(headers, SESSION_COOKIE).map(session_id)
 }

@@ -232,12 +232,8 @@ struct Ctx {
     bankid: Arc<BankIdInner>,
 }
 
-fn hash_hex(secret: &str) -> String {
-    crate::crypto::sha256_hex(secret.as_bytes())
-}
-
 fn binding_from(headers: &HeaderMap) -> Option<String> {
-    crate::sessions::cookie_value(headers, BINDING_COOKIE).map(hash_hex)
+    crate::secrets::cookie(headers, BINDING_COOKIE).map(crate::secrets::sha256_hex)
 }
 
 fn order_not_found() -> ApiError {
@@ -398,7 +394,8 @@ async fn start(
         }
         Err(e) => return Err(bankid_unavailable(e)),
     };
-    let secret = crate::crypto::random_token().map_err(ApiError::internal)?;
+    let secret = crate::secrets::random_secret()
+        .map_err(|_| ApiError::internal(std::io::Error::other("random source failed")))?;
     let qr_start_secret_enc = booking
         .data_key()
         .encrypt(order.qr_start_secret.as_bytes(), order.order_ref.as_bytes())
@@ -407,7 +404,7 @@ async fn start(
         .store()
         .insert_bankid_order(&BankIdOrderRecord {
             order_ref: order.order_ref.clone(),
-            binding_hash: hash_hex(&secret),
+            binding_hash: crate::secrets::sha256_hex(&secret),
             qr_start_token: order.qr_start_token.clone(),
             qr_start_secret_enc,
             started_at: now,

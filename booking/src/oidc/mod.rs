@@ -35,10 +35,9 @@ use tokio_rustls::TlsConnector;
 use crate::api::ApiError;
 use crate::clock::Clock;
 use crate::config::{Environment, OidcProviderConfig, OidcPurpose};
-use crate::crypto::{random_token, sha256_hex};
 use crate::identity::{IdMethod, IdentityProvider, Subject, is_safe_return_to};
 use crate::ids::CitizenId;
-use crate::sessions::cookie_value;
+use crate::secrets::{cookie, random_secret, sha256_hex};
 use crate::store::{OidcLoginRecord, StaffScope};
 use crate::{Booking, Personnummer};
 use client::{IdTokenError, OidcError, RelyingParty};
@@ -221,7 +220,10 @@ async fn login(
             "return_to must be a path on this site, starting with a single /",
         ));
     }
-    let random = || random_token().map_err(ApiError::internal);
+    let random = || {
+        random_secret()
+            .map_err(|_| ApiError::internal(std::io::Error::other("random source failed")))
+    };
     let (binding, state, nonce, verifier) = (random()?, random()?, random()?, random()?);
     // RFC 7636, 4.2: S256 is base64url(SHA-256(verifier)).
     let challenge = URL_SAFE_NO_PAD.encode(
@@ -234,7 +236,7 @@ async fn login(
         .await
         .map_err(unavailable)?;
     let booking = &ctx.booking;
-    let binding_hash = sha256_hex(binding.as_bytes());
+    let binding_hash = sha256_hex(&binding);
     let pkce_verifier_enc = booking
         .data_key()
         .encrypt(verifier.as_bytes(), binding_hash.as_bytes())
@@ -312,11 +314,7 @@ async fn finish(
         )
     };
     // The browser's own login, taken: whatever happens next, this login answers only once.
-    let binding_hash = sha256_hex(
-        cookie_value(headers, BINDING_COOKIE)
-            .ok_or_else(not_found)?
-            .as_bytes(),
-    );
+    let binding_hash = sha256_hex(cookie(headers, BINDING_COOKIE).ok_or_else(not_found)?);
     let login = booking
         .store()
         .take_oidc_login(&binding_hash)
