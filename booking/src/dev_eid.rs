@@ -44,6 +44,11 @@ impl IdentityProvider for DevEid {
                 "/login",
                 "Sign in as a demo person (development only)",
             ),
+            (
+                "post",
+                "/enrol-booth",
+                "Enrol this device as a booth's kiosk without a code (development only)",
+            ),
         ]
     }
 
@@ -51,6 +56,7 @@ impl IdentityProvider for DevEid {
         Router::new()
             .route("/people", get(people))
             .route("/login", post(login))
+            .route("/enrol-booth", post(enrol_booth))
             .with_state(booking)
     }
 }
@@ -124,4 +130,41 @@ async fn login(
     .into_response();
     cookie.apply(res.headers_mut());
     Ok(res)
+}
+
+#[derive(Deserialize)]
+struct EnrolBooth {
+    booth_id: crate::ids::BoothId,
+}
+
+/// Enrols the calling device as a booth's kiosk at once: what a centre admin's code does, for
+/// trying Närvaro on one machine.
+async fn enrol_booth(
+    State(booking): State<Booking>,
+    body: Result<Json<EnrolBooth>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(EnrolBooth { booth_id }) = body.map_err(|_| {
+        ApiError::unprocessable("invalid_request", "send {\"booth_id\": \"<uuid>\"}")
+    })?;
+    let secret = crate::secrets::random_secret()
+        .map_err(|_| ApiError::internal(std::io::Error::other("random source failed")))?;
+    let device = booking
+        .store()
+        .enrol_booth_device_directly(
+            booth_id,
+            Uuid::new_v4(),
+            &crate::secrets::sha256_hex(&secret),
+            booking.clock().now(),
+        )
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::NotFound(_) => {
+                ApiError::not_found("booth_not_found", "no such booth")
+            }
+            e => e.into(),
+        })?;
+    tracing::info!("booth kiosk enrolled with the development e-ID");
+    Ok(crate::api::booth_enrolled_response(
+        &booking, &device, &secret,
+    ))
 }

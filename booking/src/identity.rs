@@ -80,6 +80,19 @@ impl IdMethod {
     }
 }
 
+impl IdMethod {
+    /// In Swedish, for the people who see it ("identifierad med …").
+    pub fn label(self) -> &'static str {
+        match self {
+            IdMethod::DevEid => "utvecklingsinloggning (ingen riktig identifiering)",
+            IdMethod::BankId => "BankID",
+            IdMethod::FrejaEid => "Freja eID",
+            IdMethod::AssistedByGuide => "ID-handling kontrollerad av servicevägledare",
+            IdMethod::StaffLogin => "myndighetens inloggning",
+        }
+    }
+}
+
 impl fmt::Display for IdMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

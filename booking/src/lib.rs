@@ -13,6 +13,7 @@
 pub mod api;
 pub mod availability;
 pub mod bankid;
+pub mod booth_devices;
 pub mod clock;
 pub mod config;
 pub mod crypto;

@@ -94,6 +94,7 @@ impl TokenIssuer {
             nbf: now,
             exp: now + lifetime_secs,
             jti: uuid::Uuid::new_v4().simple().to_string(),
+            identified: String::new(),
         }
     }
 

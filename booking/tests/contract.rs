@@ -92,7 +92,7 @@ async fn openapi_covers_exactly_the_routes_the_router_serves(db: &TestDb) {
         .iter()
         .map(|p| p.documented_routes().len())
         .sum();
-    assert_eq!(providers, 2 + 4 + 2);
+    assert_eq!(providers, 3 + 4 + 2);
     assert_eq!(documented, table().len() + 1 + providers);
     for stray in [
         "/api/v1/nothing",
@@ -104,7 +104,8 @@ async fn openapi_covers_exactly_the_routes_the_router_serves(db: &TestDb) {
 }
 on_both_databases!(openapi_covers_exactly_the_routes_the_router_serves);
 
-/// A signed-in person for each role that can sign in; `None` for roles that cannot yet.
+/// A signed-in person (or, for the booth device, an enrolled kiosk) for each role that can call
+/// routes; `None` for roles that cannot yet.
 async fn personas(app: &Router, booking: &booking::Booking) -> Vec<(Role, Option<String>)> {
     // A guide who is not the centre's admin.
     let plain_guide = Guide {
@@ -125,11 +126,29 @@ async fn personas(app: &Router, booking: &booking::Booking) -> Vec<(Role, Option
             Role::Officer => Some(demo::OFFICER_BJORN.to_string()),
             Role::AgencyAdmin => Some(demo::OFFICER_ANNA.to_string()),
             Role::CentreAdmin => Some(demo::GUIDE.to_string()),
-            Role::Interpreter | Role::BoothDevice | Role::Analyst => None,
+            Role::BoothDevice | Role::Interpreter | Role::Analyst => None,
         };
-        let cookie = match person {
-            Some(p) => Some(login(app, p).await),
-            None => None,
+        let cookie = match (role, person) {
+            (_, Some(p)) => Some(login(app, p).await),
+            // Booth 1's kiosk: a device credential, no session.
+            (Role::BoothDevice, None) => {
+                let a = post(
+                    app,
+                    "/api/v1/dev-eid/enrol-booth",
+                    None,
+                    Some(json!({"booth_id": demo::BOOTH_1})),
+                )
+                .await;
+                assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+                let set = a
+                    .headers
+                    .get(axum::http::header::SET_COOKIE)
+                    .unwrap()
+                    .to_str()
+                    .unwrap();
+                Some(set.split(';').next().unwrap().to_owned())
+            }
+            (_, None) => None,
         };
         out.push((role, cookie));
     }
@@ -213,7 +232,7 @@ async fn every_route_admits_exactly_its_declared_roles(db: &TestDb) {
     for spec in &specs {
         if let Access::Roles(roles, _) = spec.access {
             // Roles that cannot sign in yet are admitted nowhere: the table must not pretend.
-            for r in [Role::Interpreter, Role::BoothDevice, Role::Analyst] {
+            for r in [Role::Interpreter, Role::Analyst] {
                 assert!(
                     !roles.contains(&r),
                     "{} {} admits {r:?}",

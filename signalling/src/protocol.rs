@@ -152,6 +152,9 @@ pub struct ParticipantInfo {
     pub participant_id: ParticipantId,
     pub role: Role,
     pub display_name: String,
+    /// How they were identified, in words (from their join token); empty when not said.
+    #[serde(default)]
+    pub identified: String,
     pub audio_muted: bool,
     pub video_muted: bool,
 }

@@ -679,6 +679,7 @@ async fn join(
         participant_id: participant.clone(),
         role: claims.role,
         display_name: claims.name,
+        identified: claims.identified,
         audio_muted: false,
         video_muted: false,
     };

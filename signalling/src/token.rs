@@ -51,6 +51,10 @@ pub struct JoinClaims {
     pub nbf: i64,
     pub exp: i64,
     pub jti: String,
+    /// How the participant was identified, in words for the others ("BankID", "ID-handling …
+    /// kontrollerad av Maria Svensson"). Empty when booking did not say.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub identified: String,
 }
 
 /// Where signalling gets the issuer's public keys. Booking implements it in-process; a media node

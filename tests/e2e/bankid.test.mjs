@@ -3,14 +3,16 @@
  * BankID at the booth, in Chromium against the real `narvaro` binary and its BankID simulator
  * (the development profile's, reached over mutual TLS):
  *
- * 1. the guide books demo citizen 1 in booth 1; the booth offers BankID and shows a QR code;
+ * 1. the guide books demo citizen 1 in booth 1; booth 1's kiosk is enrolled, offers BankID and
+ *    shows a QR code;
  * 2. the QR code is read off the screen (a screenshot decoded with jsQR, as a phone camera would):
  *    it has BankID's form, changes every second, and the simulator's phone accepts it, which it
  *    does only for a code made with the order's secret in the current second;
  * 3. every hintCode of the RP API, put on the order by the simulator, shows BankID's recommended
  *    message (checked against the texts below, written from BankID's list, not from the server);
  * 4. the phone scans the live code and the citizen approves: the booth moves into the waiting room
- *    for the booked meeting, identified with BankID.
+ *    for the booked meeting, the booking identified with BankID (the guide's console says so) and
+ *    the kiosk signed in as nobody.
  *
  * The server log is then searched for the personnummer, the session cookies and the QR codes.
  */
@@ -22,7 +24,9 @@ import { after, before, test } from 'node:test';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 
-import { bookBooth1, closePages, collector, demoPersonnummer, launchChromium, openPage, scanLog } from './meeting-flow.mjs';
+import {
+  bookBooth1, closePages, collector, demoPersonnummer, enrolBooth, launchChromium, openPage, scanLog,
+} from './meeting-flow.mjs';
 import { ARTIFACTS, startServer } from './server.mjs';
 
 /** BankID's recommended messages (RFA), Swedish, for a relying party showing a QR code. */
@@ -118,9 +122,9 @@ test('the booth identifies a citizen with BankID through a live QR code', { time
   /** @type {string[]} */
   const qrContents = [];
   try {
-    const { boothHref } = await bookBooth1(guide.page);
+    const { row, boothHref } = await bookBooth1(guide.page);
     const page = booth.page;
-    await page.goto(boothHref);
+    await enrolBooth(page, boothHref);
     await page.getByRole('button', { name: 'Identifiera dig med BankID' }).click();
     await page.locator('#bankid-meeting', { hasText: 'Försäkringskassan' }).waitFor();
     await shows(page, EXPECTED.pending.outstandingTransaction);
@@ -175,8 +179,11 @@ test('the booth identifies a citizen with BankID through a live QR code', { time
     assert.equal(approve.status, 200, JSON.stringify(approve.body));
     await page.getByRole('heading', { name: /Väntar på ditt möte/ }).waitFor({ timeout: 15_000 });
     await page.locator('#next-officer', { hasText: 'Anna Lindqvist' }).waitFor({ timeout: 10_000 });
-    const session = await page.evaluate(async () => (await fetch('/api/v1/session')).json());
-    assert.equal(session.method, 'bank_id');
+    await page.locator('#next-identified', { hasText: 'Identifierad: BankID' }).waitFor();
+    // The identification is the booking's: the guide sees it, and the kiosk holds no session.
+    await row.locator('td.identified', { hasText: 'BankID' }).waitFor({ timeout: 10_000 });
+    const cookies = (await booth.context.cookies()).map((c) => c.name);
+    assert.ok(!cookies.includes('narvaro_session'), `the kiosk holds no session: ${cookies}`);
     await page.screenshot({ path: path.join(ARTIFACTS, 'bankid-booth-identified.png') });
   } finally {
     await closePages([guide, booth], collected);

@@ -43,7 +43,8 @@ export function launchChromium(executablePath = CHROMIUM) {
  * What the pages give away that must not reach the server log, and what went wrong on them.
  * @typedef {object} Collected
  * @property {string[]} tokens join tokens the browsers were given
- * @property {string[]} cookies session cookie values the browsers held
+ * @property {string[]} cookies the secrets in the browsers' cookies: sessions, kiosk credentials,
+ *   BankID order bindings
  * @property {string[]} pageProblems script errors and CSP violations: pages must run under their own policy
  */
 
@@ -98,15 +99,18 @@ export async function openPage(browser, name, baseUrl, collected) {
   return { context, page, consoleLog };
 }
 
+/** Cookies whose values are bearer secrets, none of which may reach a log. */
+const SECRET_COOKIES = new Set(['narvaro_session', 'narvaro_device', 'narvaro_bankid']);
+
 /**
- * Keeps the session cookies of the contexts (for the log scan), then closes them.
+ * Keeps the secret cookies of the contexts (for the log scan), then closes them.
  * @param {OpenPage[]} pages
  * @param {Collected} collected
  */
 export async function closePages(pages, collected) {
   for (const { context, consoleLog } of pages) {
     try {
-      for (const c of await context.cookies()) if (c.name === 'narvaro_session') collected.cookies.push(c.value);
+      for (const c of await context.cookies()) if (SECRET_COOKIES.has(c.name)) collected.cookies.push(c.value);
       await context.close();
     } catch {
       // the browser is already gone
@@ -161,20 +165,45 @@ export async function bookBooth1(guide) {
   return { row, boothHref: /** @type {string} */ (boothHref) };
 }
 
+/** What the guide records of the ID document in [`bookMeeting`], and how the others then see it. */
+export const ASSISTED_ID = {
+  type: 'Pass',
+  last4: '1234',
+  label: 'ID-handling (pass, nr …1234) kontrollerad av Maria Svensson',
+};
+
 /**
- * The guide books demo citizen 1 in booth 1 ([`bookBooth1`]); the booth kiosk identifies the
- * citizen with the development e-ID and waits for the meeting.
+ * Makes the page booth 1's kiosk, enrolled without a code (the development profile's button).
+ * @param {import('playwright-core').Page} booth
+ * @param {string} boothHref
+ */
+export async function enrolBooth(booth, boothHref) {
+  await booth.goto(boothHref);
+  await booth.getByRole('button', { name: /utan kod \(utvecklingsläge\)/ }).click();
+  await booth.locator('#welcome:not([hidden]), #waiting:not([hidden]), #idle:not([hidden])').first().waitFor({ timeout: 10_000 });
+}
+
+/**
+ * The guide books demo citizen 1 in booth 1 ([`bookBooth1`]); booth 1's kiosk is enrolled; the
+ * guide checks the citizen's ID document (assisted identification); the kiosk shows the waiting
+ * room.
  * @param {import('playwright-core').Page} guide
  * @param {import('playwright-core').Page} booth
  * @returns {Promise<import('playwright-core').Locator>} the booking's row on the guide console
  */
 export async function bookMeeting(guide, booth) {
   const { row, boothHref } = await bookBooth1(guide);
-  await booth.goto(boothHref);
-  await booth.getByRole('link', { name: 'Identifiera dig (utvecklingsläge)' }).click();
-  await devEidSignIn(booth, 'Tolvan Tolvansson', /\/booth\//);
-  await booth.getByRole('heading', { name: /Väntar på ditt möte/ }).waitFor();
+  await enrolBooth(booth, boothHref);
+  await booth.locator('#welcome .js-agency', { hasText: 'Försäkringskassan' }).waitFor({ timeout: 10_000 });
+  await row.getByRole('button', { name: /Kontrollera ID-handling/ }).click();
+  const dialog = guide.getByRole('dialog', { name: 'Kontrollera ID-handling' });
+  await dialog.getByLabel('Typ av ID-handling').selectOption({ label: ASSISTED_ID.type });
+  await dialog.getByLabel('De fyra sista tecknen').fill(ASSISTED_ID.last4);
+  await dialog.getByRole('button', { name: 'Spara identifieringen' }).click();
+  await row.locator('td.identified', { hasText: ASSISTED_ID.label }).waitFor({ timeout: 10_000 });
+  await booth.getByRole('heading', { name: /Väntar på ditt möte/ }).waitFor({ timeout: 10_000 });
   await booth.locator('#next-officer', { hasText: 'Anna Lindqvist' }).waitFor({ timeout: 10_000 });
+  await booth.locator('#next-identified', { hasText: ASSISTED_ID.label }).waitFor();
   return row;
 }
 
@@ -193,7 +222,7 @@ export async function startMeeting(row, booth) {
 }
 
 /**
- * The officer signs in and presses "Anslut" on the agenda.
+ * The officer signs in, sees on the agenda how the citizen was identified, and presses "Anslut".
  * @param {import('playwright-core').Page} officer
  * @returns {Promise<number>} `performance.now()` on the officer's page just before the click
  */
@@ -202,6 +231,8 @@ export async function officerJoins(officer) {
   await devEidSignIn(officer, 'Anna Lindqvist', /\/officer$/);
   const join = officer.getByRole('button', { name: /Anslut/ });
   await join.waitFor({ timeout: 15_000 });
+  // The agenda says how the citizen was identified (the guide's check in [`bookMeeting`]).
+  await officer.locator('#agenda td.identified', { hasText: ASSISTED_ID.label }).waitFor({ timeout: 10_000 });
   const clickedAt = await officer.evaluate(() => performance.now());
   await join.click();
   return clickedAt;
@@ -324,7 +355,7 @@ export function scanLog(logPath, collected, extra = []) {
   const secrets = [
     ...demoPersonnummer().flatMap((p) => personnummerForms(p).map((f) => ({ label: `demo personnummer ${f}`, value: f }))),
     ...collected.tokens.map((value, i) => ({ label: `join token #${i + 1}`, value })),
-    ...collected.cookies.map((value, i) => ({ label: `session cookie #${i + 1}`, value })),
+    ...collected.cookies.map((value, i) => ({ label: `secret cookie #${i + 1}`, value })),
     ...extra,
   ];
   return { log, leaks: findSecrets(log, secrets), numbers: findPersonnummer(log) };

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import {
-  bookMeeting, closePages, collector, launchChromium, localSdp, officerJoins, openPage, scanLog,
+  ASSISTED_ID, bookMeeting, closePages, collector, launchChromium, localSdp, officerJoins, openPage, scanLog,
   startMeeting, waitForMedia,
 } from './meeting-flow.mjs';
 import { ARTIFACTS, startServer } from './server.mjs';
@@ -95,8 +95,13 @@ test('guide books and starts a meeting; booth and officer meet through the SFU',
     const viaStats = firstFramePolledAt !== null ? (firstFramePolledAt - clickedAt).toFixed(0) : 'n/a';
     console.log(`figure: "Anslut" click -> officer's first remote video frame: ${viaCallback} ms (requestVideoFrameCallback), ${viaStats} ms (getStats poll)`);
 
-    // The officer's tile names the citizen by role label; the booth's names the officer.
+    // The officer's tile names the citizen by role label; the booth's names the officer. Each
+    // says how that participant was identified: the citizen by the guide's check of an ID
+    // document, the officer by their sign-in.
     await booth.page.locator('#remote-tiles figcaption', { hasText: 'Anna Lindqvist' }).waitFor({ timeout: 5000 });
+    await officer.page.locator('#remote-tiles figcaption .tile-identified', { hasText: `Identifierad: ${ASSISTED_ID.label}` })
+      .waitFor({ timeout: 5000 });
+    await booth.page.locator('#remote-tiles figcaption .tile-identified', { hasText: /^Identifierad: / }).waitFor({ timeout: 5000 });
 
     // The citizen mutes the microphone: the officer's tile says so.
     await booth.page.getByRole('button', { name: 'Stäng av mikrofonen' }).click();
@@ -120,13 +125,13 @@ test('guide books and starts a meeting; booth and officer meet through the SFU',
   }
 });
 
-test('the server log holds no personnummer, join token or session cookie', async (t) => {
+test('the server log holds no personnummer, join token, session cookie or kiosk credential', async (t) => {
   // Stop first, so everything the server wrote is in the file.
   await server.stop();
   const { log, leaks, numbers } = scanLog(server.logPath, collected);
   assert.ok(log.trim().split('\n').length >= 5, `the server wrote a log (${log.length} bytes) to search`);
   if (!meetingRan) t.diagnostic('the meeting test failed; searching what it left');
-  assert.ok(collected.cookies.length >= 3, `collected the browsers' session cookies (${collected.cookies.length})`);
+  assert.ok(collected.cookies.length >= 3, `collected the browsers' secret cookies (${collected.cookies.length})`);
   assert.ok(collected.tokens.length >= 2, `collected the join tokens (${collected.tokens.length})`);
   assert.deepEqual(leaks, [], `secrets in ${server.logPath}`);
   assert.deepEqual(numbers, [], `personal identity numbers in ${server.logPath}`);

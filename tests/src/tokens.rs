@@ -44,6 +44,7 @@ mod tests {
             nbf: 1,
             exp: 2,
             jti: "j".into(),
+            identified: String::new(),
         };
         let token = unsigned_token(&claims, "k");
         let parts: Vec<&str> = token.split('.').collect();

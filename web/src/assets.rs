@@ -34,6 +34,7 @@ const ASSETS: &[Asset] = &[
     asset!("officer.js", "text/javascript; charset=utf-8"),
     asset!("booth.js", "text/javascript; charset=utf-8"),
     asset!("bankid.js", "text/javascript; charset=utf-8"),
+    asset!("booth-enrol.js", "text/javascript; charset=utf-8"),
 ];
 
 fn find(path: &str) -> Option<&'static Asset> {

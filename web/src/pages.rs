@@ -397,29 +397,55 @@ pub(crate) async fn officer(State(booking): State<Booking>, headers: HeaderMap) 
 #[template(path = "booth.html")]
 struct BoothPage {
     booth_id: String,
-    /// A citizen is signed in on this kiosk: wait for the meeting. Otherwise invite to identify.
-    identified: bool,
-    identify_href: String,
+    booth_name: String,
+    /// This device is the booth's enrolled kiosk. Otherwise the page asks for an enrolment code.
+    kiosk: bool,
     /// BankID is offered: the kiosk shows its QR code.
     bankid: bool,
     dev_eid: bool,
 }
 
-/// The booth kiosk. Open to anyone (it is a device in a room, not a person); what it shows depends
-/// on whether a citizen has identified on it.
+/// The booth kiosk: a device in a room, not a person. An enrolled kiosk shows its booth's next
+/// meeting and lets the citizen identify for it; any other device is asked to enrol.
 pub(crate) async fn booth(
     State(booking): State<Booking>,
     headers: HeaderMap,
     Path(booth_id): Path<String>,
 ) -> Response {
-    let here = format!("/booth/{}", path_segment(&booth_id));
-    let identified =
-        matches!(visitor(&booking, &headers).await, Some(v) if v.kind == PersonKind::Citizen);
+    let no_such_booth = || {
+        let page = ErrorPage {
+            visitor: None,
+            heading: "Mötesrummet finns inte",
+            detail: "Adressen pekar inte på något mötesrum. Fråga servicekontorets administratör.",
+        };
+        render(&page, StatusCode::NOT_FOUND)
+    };
+    let Ok(id) = booth_id.parse::<booking::ids::BoothId>() else {
+        return no_such_booth();
+    };
+    let looked_up = async {
+        let booth = booking.store().booth(id).await?;
+        let device = booking::booth_devices::device_of(&booking, &headers).await?;
+        Ok::<_, booking::store::StoreError>((booth, device))
+    };
+    let (booth, device) = match looked_up.await {
+        Ok((Some(booth), device)) => (booth, device),
+        Ok((None, _)) => return no_such_booth(),
+        Err(e) => {
+            tracing::error!(error = %e, "booth look-up failed");
+            let page = ErrorPage {
+                visitor: None,
+                heading: "Något gick fel",
+                detail: "Mötesrummet kunde inte visas. Försök igen om en stund.",
+            };
+            return render(&page, StatusCode::INTERNAL_SERVER_ERROR);
+        }
+    };
     // A kiosk never shows who is signed in on it: the template leaves out the header.
     let page = BoothPage {
-        identify_href: dev_eid_href(PersonKind::Citizen, &here),
-        booth_id,
-        identified,
+        kiosk: device.is_some_and(|d| d.booth_id == id),
+        booth_id: id.to_string(),
+        booth_name: booth.name,
         bankid: booking
             .identity_providers()
             .iter()

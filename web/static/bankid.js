@@ -1,9 +1,10 @@
 // @ts-check
 /**
- * BankID at the booth: starts an order for this booth's next meeting, shows the animated QR code
+ * BankID at the booth: starts an order for this kiosk's next meeting, shows the animated QR code
  * (the server draws a new one every second; the secret never reaches this page), collects every
  * two seconds and shows BankID's own message for each state, in Swedish and English. When the
- * order completes the server has signed the citizen in on this kiosk: reload into the waiting room.
+ * order completes the server has recorded the identification on the booking (the kiosk itself is
+ * signed in as nobody), and the kiosk moves on to the waiting room.
  */
 import { ApiError, api, byId, timeOfDay } from './api.js';
 
@@ -19,14 +20,14 @@ const QR_EVERY_MS = 1000;
 /** What to say when BankID cannot be reached: its RFA5. */
 const UNREACHABLE = { code: 'RFA5', sv: 'Något gick fel. Försök igen.', en: 'Something went wrong. Please try again.' };
 
-const boothId = byId('main', HTMLElement).dataset.boothId ?? '';
-const welcome = byId('welcome', HTMLElement);
 const panel = byId('bankid', HTMLElement);
 const qr = byId('bankid-qr', HTMLImageElement);
 const retry = byId('bankid-retry', HTMLButtonElement);
 
 /** @type {{orderRef: string, qrTimer: number, collectTimer: number, frame: number} | null} */
 let order = null;
+/** What the kiosk does around BankID: hide its other panels, go back, move on. */
+let hooks = { show: () => {}, back: () => {}, identified: () => {} };
 
 /** @param {UserMessage} m */
 function say(m) {
@@ -49,14 +50,14 @@ function showQr(visible) {
 async function start() {
   stopTimers();
   order = null;
-  welcome.hidden = true;
+  hooks.show();
   panel.hidden = false;
   retry.hidden = true;
   byId('bankid-heading', HTMLElement).focus();
   /** @type {Started} */
   let started;
   try {
-    started = await api('/api/v1/bankid/start', { method: 'POST', body: { booth_id: boothId } });
+    started = await api('/api/v1/bankid/start', { method: 'POST', body: {} });
   } catch (e) {
     say(e instanceof ApiError && e.code === 'bankid_already_in_progress'
       ? { code: 'RFA4', sv: 'En identifiering eller underskrift pågår redan för ditt personnummer. Försök igen.', en: e.message }
@@ -97,7 +98,9 @@ async function start() {
     say(c.message);
     if (c.status === 'complete') {
       stopTimers();
-      window.location.reload();
+      order = null;
+      panel.hidden = true;
+      hooks.identified();
       return;
     }
     if (c.status === 'failed') {
@@ -122,7 +125,7 @@ async function cancel() {
   stopTimers();
   order = null;
   panel.hidden = true;
-  welcome.hidden = false;
+  hooks.back();
   if (current) {
     try {
       await api('/api/v1/bankid/cancel', { method: 'POST', body: { order_ref: current.orderRef } });
@@ -130,9 +133,20 @@ async function cancel() {
       // Gone already, or unreachable: BankID ends it on its own within minutes.
     }
   }
-  byId('bankid-start', HTMLButtonElement).focus();
 }
 
-byId('bankid-start', HTMLButtonElement).addEventListener('click', () => void start());
-retry.addEventListener('click', () => void start());
-byId('bankid-cancel', HTMLButtonElement).addEventListener('click', () => void cancel());
+/** Whether a BankID order is on screen (the kiosk then leaves its panels alone). */
+export function bankIdActive() {
+  return !panel.hidden;
+}
+
+/**
+ * Wires the BankID panel to the kiosk.
+ * @param {{show: () => void, back: () => void, identified: () => void}} kiosk
+ */
+export function initBankId(kiosk) {
+  hooks = kiosk;
+  byId('bankid-start', HTMLButtonElement).addEventListener('click', () => void start());
+  retry.addEventListener('click', () => void start());
+  byId('bankid-cancel', HTMLButtonElement).addEventListener('click', () => void cancel());
+}

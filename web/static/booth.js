@@ -1,77 +1,92 @@
 // @ts-check
 /**
- * The booth kiosk, once a citizen has identified: shows the next meeting of this booth, polls
- * every 2 s, and joins on its own as soon as the meeting is started, so the citizen never has to
- * find a button. After the meeting it offers to go back in, but never rejoins by itself.
+ * The booth kiosk, an enrolled device: polls its booth's next meeting every 2 s and shows one
+ * panel at a time: nothing booked; identify (BankID here, or the guide checks an ID document at
+ * the desk); waiting for the meeting, with whom and how the citizen was identified; the meeting,
+ * joined on its own as soon as the guide starts it, so the citizen never has to find a button;
+ * and the end, after which the kiosk forgets the meeting and waits for the next. The kiosk holds
+ * no session of the citizen's: nothing of them is left on it.
  */
 import { ApiError, api, byId, timeOfDay } from './api.js';
 import { enterMeeting } from './meeting-view.js';
 
 /**
- * @typedef {{booking_id: string, state: string, starts_at: string, officer_name: string, agency_name: string, service: string}} NextMeeting
+ * @typedef {{method: string, label: string}} Identified
+ * @typedef {{booking_id: string, state: string, starts_at: string, officer_name: string,
+ *   agency_name: string, service: string, identified: Identified | null}} NextMeeting
+ * @typedef {{booth_id: string, booth_name: string, next: NextMeeting | null}} Kiosk
  */
 
 const POLL_MS = 2000;
-/** Bookings this kiosk has left; kept for the tab's life so a reload does not pull the citizen back in. */
-const LEFT_KEY = 'narvaro.booth.left';
 
-const boothId = byId('main', HTMLElement).dataset.boothId ?? '';
-const waiting = byId('waiting', HTMLElement);
-const heading = byId('waiting-heading', HTMLElement);
-const ended = byId('ended', HTMLElement);
+const panels = {
+  idle: byId('idle', HTMLElement),
+  welcome: byId('welcome', HTMLElement),
+  waiting: byId('waiting', HTMLElement),
+  ended: byId('ended', HTMLElement),
+};
 const status = byId('booth-status', HTMLElement);
-const details = byId('next-meeting', HTMLElement);
-const rejoin = byId('rejoin', HTMLButtonElement);
+
+/** Whether a BankID order is on screen; the kiosk then leaves its panels alone. */
+let bankIdActive = () => false;
 
 /** @type {NextMeeting | null} */
 let current = null;
 let joining = false;
+let inMeeting = false;
+/** The booking the citizen has just left: not rejoined by itself. Kept in memory only. */
+let leftBooking = '';
 
-/** @returns {Set<string>} */
-function leftBookings() {
-  try {
-    return new Set(JSON.parse(sessionStorage.getItem(LEFT_KEY) ?? '[]'));
-  } catch {
-    return new Set();
-  }
+/** @param {keyof typeof panels | null} which */
+function showPanel(which) {
+  for (const [name, panel] of Object.entries(panels)) panel.hidden = name !== which;
 }
 
-/** @param {string} bookingId */
-function rememberLeft(bookingId) {
-  const left = leftBookings();
-  left.add(bookingId);
-  sessionStorage.setItem(LEFT_KEY, JSON.stringify([...left]));
+/** @param {NextMeeting} next */
+function fillMeeting(next) {
+  for (const e of document.querySelectorAll('.js-agency')) e.textContent = next.agency_name;
+  for (const e of document.querySelectorAll('.js-time')) e.textContent = timeOfDay(next.starts_at);
+  byId('next-officer', HTMLElement).textContent = next.officer_name;
+  byId('next-service', HTMLElement).textContent = next.service;
+  byId('next-identified', HTMLElement).textContent = next.identified ? `Identifierad: ${next.identified.label}` : '';
 }
 
 /** @param {NextMeeting | null} next */
 function show(next) {
   current = next;
-  heading.textContent = next ? 'Väntar på ditt möte…' : 'Inget möte just nu';
+  if (inMeeting || bankIdActive() || !panels.ended.hidden) return;
   if (!next) {
-    details.hidden = true;
-    status.textContent = 'Inget möte är bokat i det här rummet just nu. Fråga servicevägledaren vid disken.';
+    showPanel('idle');
+    byId('idle-status', HTMLElement).textContent =
+      'Inget möte är bokat i det här rummet just nu. Fråga servicevägledaren vid disken.';
     return;
   }
-  byId('next-officer', HTMLElement).textContent = next.officer_name;
-  byId('next-agency', HTMLElement).textContent = next.agency_name;
-  byId('next-service', HTMLElement).textContent = next.service;
-  byId('next-time', HTMLElement).textContent = timeOfDay(next.starts_at);
-  details.hidden = false;
+  fillMeeting(next);
+  if (!next.identified) {
+    showPanel('welcome');
+    return;
+  }
+  showPanel('waiting');
   status.textContent = next.state === 'started'
     ? 'Mötet börjar. Ansluter…'
     : 'Din handläggare ansluter snart. Du behöver inte göra något.';
 }
 
 async function poll() {
-  if (joining) return;
+  if (joining || inMeeting) return;
   try {
-    /** @type {NextMeeting} */
-    const next = await api(`/api/v1/booths/${encodeURIComponent(boothId)}/next`);
-    show(next);
-    if (next.state === 'started' && !leftBookings().has(next.booking_id)) await join(next);
+    /** @type {Kiosk} */
+    const kiosk = await api('/api/v1/booth-device', { reloadOn401: false });
+    show(kiosk.next);
+    const next = kiosk.next;
+    if (next && next.identified && next.state === 'started' && next.booking_id !== leftBooking) await join(next);
   } catch (e) {
-    if (e instanceof ApiError && e.status === 404) show(null);
-    else status.textContent = 'Kontakten med servern är bruten. Försöker igen…';
+    if (e instanceof ApiError && e.status === 401) {
+      // No longer enrolled: the page asks for a code.
+      window.location.reload();
+      return;
+    }
+    status.textContent = 'Kontakten med servern är bruten. Försöker igen…';
   }
 }
 
@@ -80,44 +95,47 @@ async function join(next) {
   joining = true;
   try {
     const grant = await api(`/api/v1/bookings/${encodeURIComponent(next.booking_id)}/join`, { method: 'POST' });
-    waiting.hidden = true;
-    ended.hidden = true;
+    inMeeting = true;
+    showPanel(null);
     await enterMeeting(grant, {
       onLeft: () => {
-        rememberLeft(next.booking_id);
+        leftBooking = next.booking_id;
+        inMeeting = false;
         joining = false;
-        ended.hidden = false;
+        showPanel('ended');
         byId('ended-heading', HTMLElement).focus();
       },
     });
   } catch (e) {
-    waiting.hidden = false;
+    showPanel('waiting');
     joining = false;
     status.textContent = `Det gick inte att ansluta till mötet. ${e instanceof Error ? e.message : ''} Försöker igen…`;
   }
 }
 
-/** Ends the citizen's session on this kiosk, so the next person starts from "Identifiera dig". */
-async function signOut() {
-  try {
-    await api('/api/v1/session/logout', { method: 'POST', reloadOn401: false });
-  } finally {
-    sessionStorage.removeItem(LEFT_KEY);
-    window.location.reload();
-  }
+// BankID only where it is offered (its panel is on the page).
+if (document.getElementById('bankid')) {
+  const bankid = await import('./bankid.js');
+  bankIdActive = bankid.bankIdActive;
+  bankid.initBankId({
+    show: () => showPanel(null),
+    back: () => show(current),
+    identified: () => void poll(),
+  });
 }
 
-byId('done', HTMLButtonElement).addEventListener('click', signOut);
-byId('sign-out', HTMLButtonElement).addEventListener('click', signOut);
+byId('done', HTMLButtonElement).addEventListener('click', () => {
+  // The next citizen starts from a clean screen.
+  panels.ended.hidden = true;
+  current = null;
+  show(null);
+  void poll();
+});
 
-rejoin.addEventListener('click', () => {
-  if (!current) return;
-  const left = leftBookings();
-  left.delete(current.booking_id);
-  sessionStorage.setItem(LEFT_KEY, JSON.stringify([...left]));
-  ended.hidden = true;
-  waiting.hidden = false;
-  poll();
+byId('rejoin', HTMLButtonElement).addEventListener('click', () => {
+  leftBooking = '';
+  panels.ended.hidden = true;
+  void poll();
 });
 
 await poll();

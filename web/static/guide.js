@@ -1,7 +1,9 @@
 // @ts-check
 /**
- * The service guide's console: today's bookings with their state, a form to book a meeting on a
- * citizen's behalf, and "Starta mötet" to open a booked meeting so the booth and officer can join.
+ * The service guide's console: today's bookings with their state and how each citizen was
+ * identified, the check of a citizen's ID document (assisted identification, under the guide's
+ * own name), a form to book a meeting on a citizen's behalf, "Starta mötet" to open a booked
+ * meeting so the booth and officer can join, and one-time codes to enrol the booths' kiosks.
  */
 import { ApiError, api, byId, el, isToday, stateLabel, timeOfDay } from './api.js';
 
@@ -11,11 +13,13 @@ import { ApiError, api, byId, el, isToday, stateLabel, timeOfDay } from './api.j
  *   booths: (Named & {centre_id: string})[], officers: {id: string, display_name: string, agency_id: string}[]}} Directory
  * @typedef {{booking_id: string, room_id: string, state: string, starts_at: string, duration_minutes: number,
  *   service: string, agency: string, officer: {id: string, name: string}, booth: {id: string, name: string},
- *   citizen_name: string | null}} BookingRow
+ *   citizen_name: string | null, identified: {method: string, label: string} | null}} BookingRow
  */
 
 /** States in which the guide may start the meeting. */
 const STARTABLE = new Set(['booked', 'checked_in']);
+/** States in which the citizen can be identified for the meeting. */
+const IDENTIFIABLE = new Set(['booked', 'checked_in', 'started']);
 const REFRESH_MS = 5000;
 
 const status = byId('guide-status', HTMLElement);
@@ -116,6 +120,7 @@ function renderBookings(bookings) {
       el('td', b.officer.name),
       el('td', b.booth.name),
       el('td', b.citizen_name ?? '–'),
+      identificationCell(b),
       el('td', stateLabel(b.state), `state state-${b.state}`),
     );
     const action = el('td');
@@ -135,6 +140,98 @@ function renderBookings(bookings) {
     const again = tbody.querySelector(`button[data-booking-id="${CSS.escape(focused)}"]`);
     if (again instanceof HTMLElement) again.focus();
   }
+}
+
+/**
+ * How the citizen was identified, or the button to check their ID document.
+ * @param {BookingRow} b
+ */
+function identificationCell(b) {
+  const cell = el('td', '', 'identified');
+  if (b.identified) {
+    cell.textContent = b.identified.label;
+  } else if (IDENTIFIABLE.has(b.state)) {
+    const button = el('button', 'Kontrollera ID-handling', 'identify');
+    button.type = 'button';
+    button.dataset.bookingId = b.booking_id;
+    button.setAttribute('aria-label', `Kontrollera ID-handling för ${b.citizen_name ?? 'medborgaren'}, ${timeOfDay(b.starts_at)} i ${b.booth.name}`);
+    button.addEventListener('click', () => openIdentify(b));
+    cell.append(button);
+  } else {
+    cell.textContent = '–';
+  }
+  return cell;
+}
+
+const identifyDialog = byId('identify-dialog', HTMLDialogElement);
+const identifyForm = byId('identify-form', HTMLFormElement);
+const identifyError = byId('identify-error', HTMLElement);
+/** @type {BookingRow | null} */
+let identifying = null;
+
+/** @param {BookingRow} b */
+function openIdentify(b) {
+  identifying = b;
+  identifyForm.reset();
+  identifyError.textContent = '';
+  byId('identify-for', HTMLElement).textContent =
+    `${b.citizen_name ?? 'Medborgaren'} · ${b.service} (${b.agency}) · ${timeOfDay(b.starts_at)} i ${b.booth.name}`;
+  identifyDialog.showModal();
+  byId('document-type', HTMLSelectElement).focus();
+}
+
+identifyForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  if (!identifying) return;
+  const last4 = byId('document-last4', HTMLInputElement);
+  if (!/^[0-9A-Za-z]{4}$/.test(last4.value.trim())) {
+    identifyError.textContent = 'Skriv de fyra sista tecknen (bokstäver eller siffror) i handlingens nummer.';
+    last4.focus();
+    return;
+  }
+  try {
+    await api(`/api/v1/bookings/${encodeURIComponent(identifying.booking_id)}/identify`, {
+      method: 'POST',
+      body: { document_type: byId('document-type', HTMLSelectElement).value, document_last4: last4.value.trim() },
+    });
+    showStatus(`${identifying.citizen_name ?? 'Medborgaren'} är identifierad för mötet i ${identifying.booth.name}.`, false);
+    identifyDialog.close();
+    identifying = null;
+    await refresh();
+  } catch (e) {
+    identifyError.textContent = `Identifieringen kunde inte sparas: ${message(e)}`;
+  }
+});
+
+byId('identify-cancel', HTMLButtonElement).addEventListener('click', () => {
+  identifying = null;
+  identifyDialog.close();
+});
+
+/** The centre's booths, each with a button for a kiosk enrolment code. */
+function renderKiosks() {
+  const list = byId('kiosk-list', HTMLElement);
+  list.replaceChildren(...directory.booths.map((booth) => {
+    const item = el('li');
+    const button = el('button', `Skapa registreringskod för ${booth.name}`, 'enrolment-code');
+    button.type = 'button';
+    const code = el('code', '', 'kiosk-code');
+    button.addEventListener('click', async () => {
+      try {
+        /** @type {{code: string, expires_at: string}} */
+        const made = await api(`/api/v1/booths/${encodeURIComponent(booth.id)}/enrolment-code`, { method: 'POST' });
+        code.textContent = made.code;
+        byId('kiosk-status', HTMLElement).textContent =
+          `Skriv koden på datorn i ${booth.name} före klockan ${timeOfDay(made.expires_at)}.`;
+      } catch (e) {
+        byId('kiosk-status', HTMLElement).textContent = e instanceof ApiError && e.status === 403
+          ? 'Bara servicekontorets administratör kan registrera mötesrummens datorer.'
+          : `Koden kunde inte skapas: ${message(e)}`;
+      }
+    });
+    item.append(button, ' ', code);
+    return item;
+  }));
 }
 
 async function refresh() {
@@ -223,6 +320,7 @@ startsAt.value = localInputValue(new Date());
 
 try {
   await loadDirectory();
+  renderKiosks();
 } catch (e) {
   showStatus(`Katalogen kunde inte hämtas: ${message(e)}`, true);
 }

@@ -21,6 +21,7 @@ import { showQuality, showSpeaker } from './quality.js';
  * @property {string} participant_id
  * @property {Role} role
  * @property {string} display_name
+ * @property {string} [identified] how booking identified them, in words ("BankID", …)
  * @property {boolean} audio_muted
  * @property {boolean} video_muted
  */
@@ -385,7 +386,17 @@ export async function joinMeeting(options) {
     if (info?.audio_muted) notes.push('mikrofon av');
     if (info?.video_muted) notes.push('kamera av');
     if (tile.figure.classList.contains('video-paused')) notes.push('video pausad – dålig anslutning');
-    tile.caption.textContent = notes.length ? `${name} (${notes.join(', ')})` : name;
+    const line = document.createElement('span');
+    line.className = 'tile-name';
+    line.textContent = notes.length ? `${name} (${notes.join(', ')})` : name;
+    tile.caption.replaceChildren(line);
+    if (info?.identified) {
+      // Every participant sees how each other one was identified.
+      const how = document.createElement('span');
+      how.className = 'tile-identified';
+      how.textContent = `Identifierad: ${info.identified}`;
+      tile.caption.append(how);
+    }
     tile.video.setAttribute('aria-label', `Video: ${name}`);
     tile.figure.dataset.role = info?.role ?? '';
     tile.figure.classList.toggle('video-muted', Boolean(info?.video_muted));

@@ -9,7 +9,7 @@ import { enterMeeting } from './meeting-view.js';
 /**
  * @typedef {{booking_id: string, room_id: string, state: string, starts_at: string, duration_minutes: number,
  *   service: string, agency: string, officer: {id: string, name: string}, booth: {id: string, name: string},
- *   citizen_name: string | null}} BookingRow
+ *   citizen_name: string | null, identified: {method: string, label: string} | null}} BookingRow
  */
 
 const REFRESH_MS = 3000;
@@ -37,6 +37,8 @@ function render(bookings) {
       el('td', `${b.service} (${b.agency})`),
       el('td', b.booth.name),
       el('td', b.citizen_name ?? '–'),
+      // How the citizen was identified: the officer decides what they may discuss on that basis.
+      el('td', b.identified ? b.identified.label : 'Inte identifierad ännu', 'identified'),
       el('td', stateLabel(b.state), `state state-${b.state}`),
     );
     const action = el('td');

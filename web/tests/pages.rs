@@ -296,35 +296,52 @@ async fn dev_eid_page_is_not_found_where_the_development_e_id_is_off() {
 }
 
 #[tokio::test]
-async fn booth_invites_to_identify_until_a_citizen_has_and_then_waits() {
+async fn booth_asks_to_be_enrolled_until_it_is_that_booths_kiosk() {
     let app = app().await;
     let path = format!("/booth/{}", booking::demo::BOOTH_1);
     let anonymous = app.get(&path, None).await;
     assert_eq!(anonymous.status, StatusCode::OK);
-    assert!(anonymous.body.contains("Identifiera dig"));
-    let href = format!(
-        "/dev-eid?kind=citizen&#38;return_to=%2Fbooth%2F{}",
-        booking::demo::BOOTH_1
+    assert!(
+        anonymous.body.contains("Registrera mötesrummets dator"),
+        "{}",
+        anonymous.body
     );
-    assert!(anonymous.body.contains(&href), "{}", anonymous.body);
-    assert!(!anonymous.body.contains("booth.js"));
-
+    assert!(anonymous.body.contains("/static/booth-enrol.js"));
+    assert!(!anonymous.body.contains("/static/booth.js"));
+    // A person's session does not make a browser a kiosk.
     let citizen = app.sign_in(booking::demo::CITIZEN_1).await;
-    let identified = app.get(&path, Some(&citizen)).await;
-    assert!(identified.body.contains("Väntar på ditt möte"));
-    assert!(identified.body.contains("/static/booth.js"));
     assert!(
-        !identified.body.contains(booking::demo::CITIZEN_1_NAME),
-        "a kiosk does not show who is signed in"
-    );
-
-    // An officer's session does not make a booth wait for a meeting.
-    let officer = app.sign_in(booking::demo::OFFICER_ANNA).await;
-    assert!(
-        app.get(&path, Some(&officer))
+        app.get(&path, Some(&citizen))
             .await
             .body
-            .contains("Identifiera dig")
+            .contains("Registrera mötesrummets dator")
+    );
+
+    let body = format!(r#"{{"booth_id":"{}"}}"#, booking::demo::BOOTH_1);
+    let enrolled = app
+        .request("POST", "/api/v1/dev-eid/enrol-booth", None, Some(&body))
+        .await;
+    assert_eq!(enrolled.status, StatusCode::CREATED, "{}", enrolled.body);
+    let kiosk = enrolled.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = app.get(&path, Some(&kiosk)).await;
+    assert!(page.body.contains("/static/booth.js"), "{}", page.body);
+    assert!(page.body.contains("Identifiera dig med BankID"));
+    assert!(page.body.contains("Väntar på ditt möte"));
+    // The kiosk of booth 1 is not booth 2's.
+    let other = app
+        .get(&format!("/booth/{}", booking::demo::BOOTH_2), Some(&kiosk))
+        .await;
+    assert!(other.body.contains("Registrera mötesrummets dator"));
+    // No such booth.
+    assert_eq!(
+        app.get("/booth/not-a-booth", None).await.status,
+        StatusCode::NOT_FOUND
     );
 }
 

@@ -11,16 +11,17 @@ use signalling::protocol::EndReason;
 use signalling::token::Role;
 use tracing::Instrument;
 
-use super::{Actor, ApiError, Staff, json_body, parse_path_id, rfc3339};
+use super::{Actor, ApiError, Caller, Staff, json_body, parse_path_id, rfc3339};
 use crate::Booking;
 use crate::clock::local_day_bounds;
-use crate::identity::{Identity, Subject};
+use crate::identity::{IdMethod, Identity, Subject};
 use crate::ids::*;
 use crate::personnummer::Personnummer;
 use crate::schedule::parse_rfc3339;
 use crate::store::{
-    BookingChange, BookingEvent, BookingFilter, BookingRecord, BookingState, BookingView,
-    CancelReason, Named, NewBooking, Outcome, Participant, StaffAccess, StoreError,
+    BookingChange, BookingEvent, BookingFilter, BookingIdentification, BookingRecord, BookingState,
+    BookingView, CancelReason, DocumentType, Named, NewBooking, Outcome, Participant, StaffAccess,
+    StoreError,
 };
 
 /// Longest meeting that can be booked, in minutes.
@@ -50,6 +51,8 @@ pub(crate) struct BookingJson {
     language: Option<String>,
     booth: NamedJson<BoothId>,
     citizen_name: String,
+    /// How the citizen was identified for the meeting; none yet.
+    identified: Option<super::IdentifiedJson>,
 }
 
 impl<I> NamedJson<I> {
@@ -83,6 +86,7 @@ impl From<BookingView> for BookingJson {
             language: v.language,
             booth: v.booth.into(),
             citizen_name: v.citizen_name,
+            identified: v.identification.as_ref().map(Into::into),
         }
     }
 }
@@ -326,30 +330,49 @@ pub(crate) struct JoinJson {
 
 pub(crate) async fn join(
     State(booking): State<Booking>,
-    identity: Identity,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<JoinJson>, ApiError> {
     let id: BookingId = parse_path_id(&id, "booking_not_found")?;
     let span = tracing::info_span!("join_booking", booking_id = %id);
     async move {
-        let record = booking
-            .store()
+        let store = booking.store();
+        let record = store
             .booking(id)
             .await?
             .ok_or_else(|| ApiError::not_found("booking_not_found", "no such booking"))?;
-        let (role, name) = match identity.subject {
-            Subject::Officer(o) if record.officers.iter().any(|p| p.officer_id == o) => {
-                (Role::Officer, identity.display_name.clone())
+        let not_a_participant =
+            || ApiError::forbidden("not_a_participant", "you are not a participant of this booking");
+        // Who joins as whom, and how they were identified, as the others will see it.
+        let (role, name, person, identified) = match &caller {
+            Caller::Person(Actor::Officer(o)) if record.officers.iter().any(|p| p.officer_id == o.id) => {
+                let method = booking.session_identity(&headers).await.map(|i| i.method);
+                let label = method.map(|m| m.label().to_owned()).unwrap_or_default();
+                (Role::Officer, o.display_name.clone(), Subject::Officer(o.id), label)
             }
-            Subject::Citizen(c) if c == record.citizen_id => {
-                (Role::Citizen, CITIZEN_LABEL.to_owned())
+            Caller::Person(Actor::Citizen(c)) if *c == record.citizen_id => {
+                let label = match store.booking_identification(id).await? {
+                    Some(i) => i.label(),
+                    None => booking
+                        .session_identity(&headers)
+                        .await
+                        .map(|i| i.method.label().to_owned())
+                        .unwrap_or_default(),
+                };
+                (Role::Citizen, CITIZEN_LABEL.to_owned(), Subject::Citizen(*c), label)
             }
-            _ => {
-                return Err(ApiError::forbidden(
-                    "not_a_participant",
-                    "you are not a participant of this booking",
-                ));
+            // The booth's kiosk joins for the citizen once they have been identified for it.
+            Caller::Booth(device) if device.booth_id == record.booth_id => {
+                let Some(i) = store.booking_identification(id).await? else {
+                    return Err(ApiError::conflict(
+                        "citizen_not_identified",
+                        "the citizen must identify (BankID, or the guide checks an ID document) before the booth joins",
+                    ));
+                };
+                (Role::Citizen, CITIZEN_LABEL.to_owned(), Subject::Citizen(record.citizen_id), i.label())
             }
+            _ => return Err(not_a_participant()),
         };
         match record.state {
             BookingState::Started => {}
@@ -366,19 +389,20 @@ pub(crate) async fn join(
                 ));
             }
         }
-        // Stable per person and booking, so signalling can recognise a rejoin, but linkable to
-        // nobody without the data key.
+        // Stable per person and booking (the citizen is the same participant from the kiosk and
+        // from their own device), so signalling can recognise a rejoin, but linkable to nobody
+        // without the data key.
         let sub = format!(
             "p-{}",
             booking.data_key().pseudonym(&[
                 id.to_string().as_bytes(),
-                identity.subject.kind().as_bytes(),
-                identity.subject.id_string().as_bytes(),
+                person.kind().as_bytes(),
+                person.id_string().as_bytes(),
             ])
         );
         let now = booking.clock().now();
         let tokens = booking.token_issuer();
-        let claims = tokens.claims(
+        let mut claims = tokens.claims(
             id.room_id(),
             role,
             sub,
@@ -386,6 +410,7 @@ pub(crate) async fn join(
             now,
             booking.config().join_token_lifetime_secs,
         );
+        claims.identified = identified;
         let token = tokens.sign(&claims);
         tracing::info!(role = ?role, "join token issued");
         Ok(Json(JoinJson {
@@ -399,53 +424,6 @@ pub(crate) async fn join(
     }
     .instrument(span)
     .await
-}
-
-#[derive(Serialize)]
-pub(crate) struct BoothNextJson {
-    booking_id: BookingId,
-    room_id: RoomId,
-    state: BookingState,
-    starts_at: String,
-    duration_minutes: i64,
-    officer_name: String,
-    agency_name: String,
-    service: String,
-}
-
-pub(crate) async fn booth_next(
-    State(booking): State<Booking>,
-    identity: Identity,
-    Path(booth_id): Path<String>,
-) -> Result<Json<BoothNextJson>, ApiError> {
-    let Subject::Citizen(citizen) = identity.subject else {
-        return Err(ApiError::forbidden(
-            "citizen_only",
-            "only the citizen sees their own booking",
-        ));
-    };
-    let booth_id: BoothId = parse_path_id(&booth_id, "booth_not_found")?;
-    let store = booking.store();
-    store
-        .booth(booth_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("booth_not_found", "no such booth"))?;
-    let now = booking.clock().now();
-    let (_, end_of_day) = local_day_bounds(now);
-    let next = store
-        .next_booking_at_booth(citizen, booth_id, now, end_of_day)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no_booking", "no booking at this booth today"))?;
-    Ok(Json(BoothNextJson {
-        booking_id: next.id,
-        room_id: next.id.room_id(),
-        state: next.state,
-        starts_at: rfc3339(next.starts_at),
-        duration_minutes: next.duration_minutes,
-        officer_name: next.officer_name,
-        agency_name: next.agency_name,
-        service: next.service_name,
-    }))
 }
 
 /// A start time (RFC 3339, years 2000–2199) and a length in minutes, checked.
@@ -647,6 +625,78 @@ pub(crate) async fn no_show(
     Path(id): Path<String>,
 ) -> Result<Json<BookingJson>, ApiError> {
     by_guide(&booking, &actor, &id, BookingChange::NoShow).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IdentifyBody {
+    document_type: String,
+    /// The last four characters of the document's number (letters or digits).
+    document_last4: String,
+}
+
+#[derive(Serialize)]
+pub(crate) struct IdentificationJson {
+    booking_id: BookingId,
+    method: crate::identity::IdMethod,
+    label: String,
+    at: String,
+}
+
+/// Assisted identification: the guide has checked the citizen's ID document, and records that
+/// under their own name (document type and the last four characters of its number only).
+pub(crate) async fn identify(
+    State(booking): State<Booking>,
+    actor: Actor,
+    Path(id): Path<String>,
+    body: Result<Json<IdentifyBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<IdentificationJson>), ApiError> {
+    let Actor::Guide(guide) = &actor else {
+        return Err(ApiError::forbidden(
+            "guide_only",
+            "only a service guide may do this",
+        ));
+    };
+    let record = staff_of_booking(&booking, &actor, &id).await?;
+    let req = json_body(body)?;
+    let document_type = DocumentType::parse(&req.document_type).ok_or_else(|| {
+        ApiError::unprocessable(
+            "invalid_document_type",
+            "document_type is passport, national_id_card, swedish_id_card, driving_licence or residence_permit_card",
+        )
+    })?;
+    let last4 = req.document_last4.trim().to_ascii_uppercase();
+    if last4.len() != 4 || !last4.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(ApiError::unprocessable(
+            "invalid_document_last4",
+            "document_last4 is the last four letters or digits of the document's number",
+        ));
+    }
+    let identification = BookingIdentification {
+        method: IdMethod::AssistedByGuide,
+        at: booking.clock().now(),
+        guide: Some(Named {
+            id: guide.id,
+            name: guide.display_name.clone(),
+        }),
+        document_type: Some(document_type),
+        document_last4: Some(last4),
+    };
+    booking
+        .store()
+        .identify_for_booking(record.id, &identification, actor.subject())
+        .await
+        .map_err(change_error)?;
+    tracing::info!("citizen identified by a guide");
+    Ok((
+        StatusCode::CREATED,
+        Json(IdentificationJson {
+            booking_id: record.id,
+            method: identification.method,
+            label: identification.label(),
+            at: rfc3339(identification.at),
+        }),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,7 @@
 //! The HTTP API. `router` builds it with state applied, so tests drive it with `oneshot`.
 
 mod bookings;
+mod booths;
 mod drop_in;
 mod error;
 mod follow_up;
@@ -18,6 +19,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 
+pub(crate) use booths::enrolled_response as booth_enrolled_response;
 pub use error::ApiError;
 
 use crate::Booking;
@@ -132,6 +134,46 @@ impl FromRequestParts<Booking> for Actor {
     }
 }
 
+/// Whoever calls a route: a signed-in person, or (without a session) an enrolled booth kiosk.
+/// Rejects with 401 `not_signed_in`.
+pub(crate) enum Caller {
+    Person(Actor),
+    Booth(crate::store::BoothDevice),
+}
+
+impl FromRequestParts<Booking> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, booking: &Booking) -> Result<Self, ApiError> {
+        if booking.session_identity(&parts.headers).await.is_some() {
+            return Ok(Caller::Person(
+                Actor::from_request_parts(parts, booking).await?,
+            ));
+        }
+        match crate::booth_devices::device_of(booking, &parts.headers).await? {
+            Some(device) => Ok(Caller::Booth(device)),
+            None => Err(ApiError::not_signed_in()),
+        }
+    }
+}
+
+/// The enrolled booth kiosk behind the request; rejects with 401 `booth_not_enrolled`.
+impl FromRequestParts<Booking> for crate::store::BoothDevice {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, booking: &Booking) -> Result<Self, ApiError> {
+        crate::booth_devices::device_of(booking, &parts.headers)
+            .await?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "booth_not_enrolled",
+                    "this device is not an enrolled booth kiosk",
+                )
+            })
+    }
+}
+
 pub(crate) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     // The rejection text can quote the body, which may hold a personnummer: keep it generic.
     body.map(|Json(b)| b).map_err(|e| match e {
@@ -163,6 +205,23 @@ pub(crate) fn parse_path_id<T: std::str::FromStr>(
 ) -> Result<T, ApiError> {
     raw.parse()
         .map_err(|_| ApiError::not_found(code, "no such thing"))
+}
+
+/// How a booking's citizen was identified, for the people who see it.
+#[derive(Serialize)]
+pub(crate) struct IdentifiedJson {
+    method: crate::identity::IdMethod,
+    /// In Swedish, as the other participants see it.
+    label: String,
+}
+
+impl From<&crate::store::BookingIdentification> for IdentifiedJson {
+    fn from(i: &crate::store::BookingIdentification) -> Self {
+        IdentifiedJson {
+            method: i.method,
+            label: i.label(),
+        }
+    }
 }
 
 #[derive(Serialize)]

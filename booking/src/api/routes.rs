@@ -3,10 +3,10 @@
 //! its roles, and the OpenAPI document at `/api/v1/openapi.json` is written from it, so the three
 //! cannot drift apart.
 //!
-//! Roles are what a signed-in person is: a citizen, a guide, an officer; an agency admin is an
-//! officer and a centre admin a guide flagged as such. Interpreters, booth devices and analysts
-//! have roles here but no sign-in yet, so no route admits them. Handlers still check scope (your
-//! centre, your booking) after the role check.
+//! Roles are what a caller is: a citizen, a guide, an officer; an agency admin is an officer and a
+//! centre admin a guide flagged as such; a booth device is an enrolled kiosk (no session, its own
+//! credential). Interpreters and analysts have roles here but no sign-in yet, so no route admits
+//! them. Handlers still check scope (your centre, your booking, your booth) after the role check.
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -16,7 +16,7 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Actor, ApiError, bookings, drop_in, follow_up, resources, slots};
+use super::{Actor, ApiError, Caller, bookings, booths, drop_in, follow_up, resources, slots};
 use crate::Booking;
 use crate::store::{Agency, Booth, Centre, Guide, Interpreter, Officer, Service};
 
@@ -81,8 +81,15 @@ const SIGNED_IN: &[Role] = &[
     Role::AgencyAdmin,
     Role::CentreAdmin,
 ];
-/// A join is for the booking's citizen and officers; the handler checks which booking.
-const PARTICIPANTS: &[Role] = &[Role::Citizen, Role::Officer, Role::AgencyAdmin];
+/// A join is for the booking's citizen (on their own device or at the booth's kiosk) and officers;
+/// the handler checks which booking.
+const PARTICIPANTS: &[Role] = &[
+    Role::Citizen,
+    Role::BoothDevice,
+    Role::Officer,
+    Role::AgencyAdmin,
+];
+const BOOTH_DEVICES: &[Role] = &[Role::BoothDevice];
 const CITIZENS: &[Role] = &[Role::Citizen];
 const CITIZENS_AND_GUIDES: &[Role] = &[Role::Citizen, Role::Guide, Role::CentreAdmin];
 const AGENCY_ADMINS: &[Role] = &[Role::AgencyAdmin];
@@ -160,6 +167,8 @@ pub fn table() -> Vec<RouteSpec> {
             Access::Roles(STAFF, "staff_only"), bookings::cancel),
         route!(post "/api/v1/bookings/{id}/check-in", "The citizen has arrived",
             Access::Roles(GUIDES, "guide_only"), bookings::check_in),
+        route!(post body "/api/v1/bookings/{id}/identify", "The guide has checked the citizen's ID document",
+            Access::Roles(GUIDES, "guide_only"), bookings::identify),
         route!(post "/api/v1/bookings/{id}/no-show", "The citizen did not come",
             Access::Roles(GUIDES, "guide_only"), bookings::no_show),
         route!(post "/api/v1/bookings/{id}/start", "Start the meeting",
@@ -168,8 +177,12 @@ pub fn table() -> Vec<RouteSpec> {
             Access::Roles(OFFICERS, "officer_only"), bookings::end),
         route!(post "/api/v1/bookings/{id}/join", "A join token for the meeting's room",
             Access::Roles(PARTICIPANTS, "not_a_participant"), bookings::join),
-        route!(get "/api/v1/booths/{booth_id}/next", "The signed-in citizen's next meeting at this booth",
-            Access::Roles(CITIZENS, "citizen_only"), bookings::booth_next),
+        route!(post "/api/v1/booths/{booth_id}/enrolment-code", "A one-time code to enrol the booth's kiosk",
+            Access::Roles(CENTRE_ADMINS, "admin_only"), booths::enrolment_code),
+        route!(post body "/api/v1/booth-device/enrol", "Enrol this device as a booth kiosk with a code",
+            Access::Public, booths::enrol),
+        route!(get "/api/v1/booth-device", "This kiosk's booth and its next meeting",
+            Access::Roles(BOOTH_DEVICES, "booth_only"), booths::status),
         route!(post body "/api/v1/bookings/{id}/survey", "The citizen's two answers after the meeting",
             Access::Roles(CITIZENS, "citizen_only"), follow_up::survey),
         route!(post body "/api/v1/feedback", "A complaint, suggestion or praise, as codes",
@@ -197,8 +210,12 @@ pub fn table() -> Vec<RouteSpec> {
     t
 }
 
-/// The roles of a signed-in person.
-pub(crate) fn roles_of(actor: &Actor) -> Vec<Role> {
+/// The roles of a caller.
+pub(crate) fn roles_of(caller: &Caller) -> Vec<Role> {
+    let actor = match caller {
+        Caller::Booth(_) => return vec![Role::BoothDevice],
+        Caller::Person(actor) => actor,
+    };
     match actor {
         Actor::Citizen(_) => vec![Role::Citizen],
         Actor::Officer(o) if o.agency_admin => vec![Role::Officer, Role::AgencyAdmin],
@@ -234,15 +251,15 @@ async fn check_roles(
     next: Next,
 ) -> Response {
     let (mut parts, body) = req.into_parts();
-    let actor = match <Actor as axum::extract::FromRequestParts<Booking>>::from_request_parts(
+    let caller = match <Caller as axum::extract::FromRequestParts<Booking>>::from_request_parts(
         &mut parts, &booking,
     )
     .await
     {
-        Ok(actor) => actor,
+        Ok(caller) => caller,
         Err(e) => return e.into_response(),
     };
-    if !roles_of(&actor).iter().any(|r| roles.contains(r)) {
+    if !roles_of(&caller).iter().any(|r| roles.contains(r)) {
         return ApiError::forbidden(refusal, "your role may not do this").into_response();
     }
     next.run(Request::from_parts(parts, body)).await

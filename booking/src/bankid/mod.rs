@@ -47,6 +47,9 @@ use rp::{AuthRequest, Requirement, RpClient, RpCredentials, RpError, Status};
 
 /// The cookie binding an order to the browser that started it.
 pub const BINDING_COOKIE: &str = "narvaro_bankid";
+/// Clears [`BINDING_COOKIE`] once its order is over.
+const CLEAR_BINDING_COOKIE: &str =
+    "narvaro_bankid=; HttpOnly; SameSite=Strict; Path=/api/v1/bankid; Max-Age=0";
 /// BankID asks relying parties to collect every two seconds.
 pub const COLLECT_EVERY_MS: u64 = 2_000;
 /// The value of `bankid_url` that selects the built-in simulator.
@@ -334,6 +337,19 @@ async fn start(
     let end_user_ip = client_ip(&ctx, &headers, peer.ok().map(|c| c.0))?;
     let booking = &ctx.booking;
     let now = booking.clock().now();
+    // On an enrolled kiosk the order is for its booth's next meeting and identifies the citizen
+    // for that booking; the kiosk itself is never signed in as them.
+    let device = crate::booth_devices::device_of(booking, &headers).await?;
+    let booth_id = match (&device, booth_id) {
+        (Some(d), Some(asked)) if asked != d.booth_id => {
+            return Err(ApiError::forbidden(
+                "not_this_booth",
+                "this kiosk is another booth",
+            ));
+        }
+        (Some(d), _) => Some(d.booth_id),
+        (None, asked) => asked,
+    };
 
     let mut text = String::from("# Närvaro\n\nIdentifiering på servicekontoret.");
     let mut requirement = None;
@@ -380,6 +396,12 @@ async fn start(
             required_citizen = Some(citizen);
         }
     }
+    if device.is_some() && booking_id.is_none() {
+        return Err(ApiError::conflict(
+            "no_booking_at_booth",
+            "this booth has no meeting to identify for right now",
+        ));
+    }
     let request = AuthRequest {
         end_user_ip: end_user_ip.to_string(),
         requirement,
@@ -410,6 +432,7 @@ async fn start(
             started_at: now,
             booking_id,
             required_citizen_id: required_citizen,
+            booth_device_id: device.as_ref().map(|d| d.id),
         })
         .await?;
     tracing::info!(for_booking = booking_id.is_some(), "BankID order started");
@@ -578,6 +601,32 @@ async fn complete(
         Err(StoreError::NotFound(_)) => return Err(order_not_found()),
         Err(e) => return Err(e.into()),
     }
+    if let (Some(_), Some(booking_id)) = (order.booth_device_id, order.booking_id) {
+        let identification = crate::store::BookingIdentification {
+            method: IdMethod::BankId,
+            at: now,
+            guide: None,
+            document_type: None,
+            document_last4: None,
+        };
+        store
+            .identify_for_booking(booking_id, &identification, Subject::Citizen(citizen))
+            .await?;
+        tracing::info!("citizen identified with BankID at the booth");
+        let mut res = Json(CollectOut {
+            status: "complete",
+            hint_code: None,
+            message: messages::RFA9,
+            show_qr: false,
+            identity: None,
+        })
+        .into_response();
+        res.headers_mut().append(
+            axum::http::header::SET_COOKIE,
+            HeaderValue::from_static(CLEAR_BINDING_COOKIE),
+        );
+        return Ok(res);
+    }
     let (identity, cookie) = booking
         .sessions()
         .sign_in(Subject::Citizen(citizen), IdMethod::BankId)
@@ -597,9 +646,7 @@ async fn complete(
     cookie.apply(res.headers_mut());
     res.headers_mut().append(
         axum::http::header::SET_COOKIE,
-        HeaderValue::from_static(
-            "narvaro_bankid=; HttpOnly; SameSite=Strict; Path=/api/v1/bankid; Max-Age=0",
-        ),
+        HeaderValue::from_static(CLEAR_BINDING_COOKIE),
     );
     Ok(res)
 }

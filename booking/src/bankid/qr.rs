@@ -55,7 +55,7 @@ pub fn verify(scanned: &Scanned<'_>, qr_start_secret: &str) -> bool {
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || s.bytes().any(|b| b.is_ascii_uppercase()) {
+    if !s.len().is_multiple_of(2) || s.bytes().any(|b| b.is_ascii_uppercase()) {
         return None;
     }
     (0..s.len())

@@ -159,25 +159,28 @@ fn rp_error(status: StatusCode, code: &str, details: &str) -> Response {
 
 /// The RP API takes JSON only; anything else is `unsupportedMediaType`, bad JSON
 /// `invalidParameters`, as BankID answers.
-fn rp_body<T>(headers: &HeaderMap, body: Result<Json<T>, JsonRejection>) -> Result<T, Response> {
+fn rp_body<T>(
+    headers: &HeaderMap,
+    body: Result<Json<T>, JsonRejection>,
+) -> Result<T, Box<Response>> {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         // Exactly: BankID refuses even a `; charset=` parameter.
         .is_some_and(|v| v == "application/json");
     if !json {
-        return Err(rp_error(
+        return Err(Box::new(rp_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupportedMediaType",
             "Content-Type must be application/json.",
-        ));
+        )));
     }
     body.map(|Json(b)| b).map_err(|_| {
-        rp_error(
+        Box::new(rp_error(
             StatusCode::BAD_REQUEST,
             "invalidParameters",
             "Invalid JSON or parameters.",
-        )
+        ))
     })
 }
 
@@ -207,7 +210,7 @@ async fn rp_auth(
 ) -> Response {
     let auth = match rp_body(&headers, body) {
         Ok(a) => a,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     if auth.end_user_ip.parse::<IpAddr>().is_err() {
         return rp_error(
@@ -315,7 +318,7 @@ async fn rp_collect(
 ) -> Response {
     let OrderRefIn { order_ref } = match rp_body(&headers, body) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let mut orders = sim.orders();
     Simulator::sweep(&mut orders, sim.clock.now());
@@ -383,7 +386,7 @@ async fn rp_cancel(
 ) -> Response {
     let OrderRefIn { order_ref } = match rp_body(&headers, body) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let now = sim.clock.now();
     let mut orders = sim.orders();
@@ -411,13 +414,13 @@ fn phone_error(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-fn phone_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Response> {
+fn phone_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Box<Response>> {
     body.map(|Json(b)| b).map_err(|e| {
-        phone_error(
+        Box::new(phone_error(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_request",
             &e.body_text(),
-        )
+        ))
     })
 }
 
@@ -433,7 +436,7 @@ async fn phone_scan(
 ) -> Response {
     let ScanIn { qr: content } = match phone_body(body) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let Some(scanned) = qr::parse(&content) else {
         return phone_error(
@@ -442,49 +445,37 @@ async fn phone_scan(
             "this is not a BankID QR code",
         );
     };
-    let now = sim.clock.now();
-    let mut orders = sim.orders();
-    Simulator::sweep(&mut orders, now);
-    let Some(order) = orders
-        .by_ref
-        .values_mut()
-        .find(|o| o.qr_start_token == scanned.qr_start_token)
-    else {
-        return phone_error(
-            StatusCode::NOT_FOUND,
-            "unknown_order",
-            "no order has this QR code",
-        );
-    };
-    if !qr::verify(&scanned, &order.qr_start_secret) {
-        return phone_error(
-            StatusCode::BAD_REQUEST,
-            "forged_qr",
-            "the QR code was not made with the order's secret",
-        );
-    }
-    let age = now - order.created_at;
-    if (scanned.seconds as i64 - age).abs() > QR_TOLERANCE_SECS {
-        return phone_error(
-            StatusCode::BAD_REQUEST,
-            "stale_qr",
-            "the QR code is not the current one",
-        );
-    }
-    match &order.state {
-        SimState::Pending { hint_code } if hint_code == "outstandingTransaction" => {
-            order.state = SimState::Pending {
-                hint_code: "userSign".into(),
-            };
-            Json(json!({"qr_start_token": order.qr_start_token, "seconds": scanned.seconds}))
-                .into_response()
+    on_order(&sim, scanned.qr_start_token, |order, now| {
+        if !qr::verify(&scanned, &order.qr_start_secret) {
+            return phone_error(
+                StatusCode::BAD_REQUEST,
+                "forged_qr",
+                "the QR code was not made with the order's secret",
+            );
         }
-        _ => phone_error(
-            StatusCode::CONFLICT,
-            "already_scanned",
-            "this order was already scanned or has ended",
-        ),
-    }
+        let age = now - order.created_at;
+        if (scanned.seconds as i64 - age).abs() > QR_TOLERANCE_SECS {
+            return phone_error(
+                StatusCode::BAD_REQUEST,
+                "stale_qr",
+                "the QR code is not the current one",
+            );
+        }
+        match &order.state {
+            SimState::Pending { hint_code } if hint_code == "outstandingTransaction" => {
+                order.state = SimState::Pending {
+                    hint_code: "userSign".into(),
+                };
+                Json(json!({"qr_start_token": order.qr_start_token, "seconds": scanned.seconds}))
+                    .into_response()
+            }
+            _ => phone_error(
+                StatusCode::CONFLICT,
+                "already_scanned",
+                "this order was already scanned or has ended",
+            ),
+        }
+    })
 }
 
 #[derive(Deserialize)]
@@ -502,7 +493,7 @@ async fn phone_identify(
 ) -> Response {
     let who = match phone_body(body) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     let Ok(personnummer) = Personnummer::parse(&who.personal_number) else {
         return phone_error(
@@ -512,44 +503,32 @@ async fn phone_identify(
         );
     };
     let personal_number = personnummer.expose().to_owned();
-    let now = sim.clock.now();
-    let mut orders = sim.orders();
-    Simulator::sweep(&mut orders, now);
-    let Some(order) = orders
-        .by_ref
-        .values_mut()
-        .find(|o| o.qr_start_token == who.qr_start_token)
-    else {
-        return phone_error(
-            StatusCode::NOT_FOUND,
-            "unknown_order",
-            "no order has this QR code",
-        );
-    };
-    if !matches!(&order.state, SimState::Pending { hint_code } if hint_code == "userSign") {
-        return phone_error(
-            StatusCode::CONFLICT,
-            "not_scanned",
-            "scan the order's QR code first",
-        );
-    }
-    if order
-        .required_personnummer
-        .as_ref()
-        .is_some_and(|p| *p != personal_number)
-    {
-        // BankID's app of someone else cannot take an order made for a named person.
-        return phone_error(
-            StatusCode::CONFLICT,
-            "wrong_person",
-            "this order is for someone else",
-        );
-    }
-    order.state = SimState::Complete {
-        user: (personal_number, who.given_name, who.surname),
-        at: now,
-    };
-    Json(json!({"status": "complete"})).into_response()
+    on_order(&sim, &who.qr_start_token, |order, now| {
+        if !matches!(&order.state, SimState::Pending { hint_code } if hint_code == "userSign") {
+            return phone_error(
+                StatusCode::CONFLICT,
+                "not_scanned",
+                "scan the order's QR code first",
+            );
+        }
+        if order
+            .required_personnummer
+            .as_ref()
+            .is_some_and(|p| *p != personal_number)
+        {
+            // BankID's app of someone else cannot take an order made for a named person.
+            return phone_error(
+                StatusCode::CONFLICT,
+                "wrong_person",
+                "this order is for someone else",
+            );
+        }
+        order.state = SimState::Complete {
+            user: (personal_number, who.given_name, who.surname),
+            at: now,
+        };
+        Json(json!({"status": "complete"})).into_response()
+    })
 }
 
 #[derive(Deserialize)]
@@ -564,7 +543,7 @@ async fn phone_cancel(
 ) -> Response {
     let TokenIn { qr_start_token } = match phone_body(body) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     set_state(&sim, &qr_start_token, |now| SimState::Failed {
         hint_code: "userCancel".into(),
@@ -591,7 +570,7 @@ async fn phone_hint(
         hint_code,
     } = match phone_body(body) {
         Ok(b) => b,
-        Err(e) => return e,
+        Err(e) => return *e,
     };
     match status {
         Status::Pending => set_state(&sim, &qr_start_token, |_| SimState::Pending { hint_code }),
@@ -607,10 +586,12 @@ async fn phone_hint(
     }
 }
 
-fn set_state(
+/// Runs `f` on the order a phone names by its QR code's token, with the time; expired orders are
+/// swept first.
+fn on_order(
     sim: &Simulator,
     qr_start_token: &str,
-    state: impl FnOnce(i64) -> SimState,
+    f: impl FnOnce(&mut SimOrder, i64) -> Response,
 ) -> Response {
     let now = sim.clock.now();
     let mut orders = sim.orders();
@@ -620,21 +601,31 @@ fn set_state(
         .values_mut()
         .find(|o| o.qr_start_token == qr_start_token)
     {
-        Some(order) if matches!(order.state, SimState::Pending { .. }) => {
-            order.state = state(now);
-            Json(json!({"ok": true})).into_response()
-        }
-        Some(_) => phone_error(
-            StatusCode::CONFLICT,
-            "order_ended",
-            "the order has already ended",
-        ),
+        Some(order) => f(order, now),
         None => phone_error(
             StatusCode::NOT_FOUND,
             "unknown_order",
             "no order has this QR code",
         ),
     }
+}
+
+fn set_state(
+    sim: &Simulator,
+    qr_start_token: &str,
+    state: impl FnOnce(i64) -> SimState,
+) -> Response {
+    on_order(sim, qr_start_token, |order, now| {
+        if !matches!(order.state, SimState::Pending { .. }) {
+            return phone_error(
+                StatusCode::CONFLICT,
+                "order_ended",
+                "the order has already ended",
+            );
+        }
+        order.state = state(now);
+        Json(json!({"ok": true})).into_response()
+    })
 }
 
 /// A CA, a server certificate for `localhost` and 127.0.0.1 and a relying-party client

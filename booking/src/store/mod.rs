@@ -628,6 +628,8 @@ pub struct BookingView {
     pub centre_id: CentreId,
     pub citizen_id: CitizenId,
     pub citizen_name: String,
+    /// How the citizen was identified for the meeting; none yet.
+    pub identification: Option<BookingIdentification>,
 }
 
 /// A booking as shown to the citizen at the booth.
@@ -800,6 +802,96 @@ pub struct SessionRecord {
     pub expires_at: i64,
 }
 
+/// An enrolled booth kiosk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoothDevice {
+    pub id: uuid::Uuid,
+    pub booth_id: BoothId,
+    pub centre_id: CentreId,
+}
+
+/// The kinds of ID document a guide may check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentType {
+    Passport,
+    NationalIdCard,
+    /// Skatteverket's identity card, or another Swedish one meeting the SIS standard.
+    SwedishIdCard,
+    DrivingLicence,
+    /// Migrationsverket's residence permit card (UT-kort).
+    ResidencePermitCard,
+}
+
+impl DocumentType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentType::Passport => "passport",
+            DocumentType::NationalIdCard => "national_id_card",
+            DocumentType::SwedishIdCard => "swedish_id_card",
+            DocumentType::DrivingLicence => "driving_licence",
+            DocumentType::ResidencePermitCard => "residence_permit_card",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            DocumentType::Passport,
+            DocumentType::NationalIdCard,
+            DocumentType::SwedishIdCard,
+            DocumentType::DrivingLicence,
+            DocumentType::ResidencePermitCard,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == s)
+    }
+
+    /// Swedish, for the people who see it.
+    pub fn label(self) -> &'static str {
+        match self {
+            DocumentType::Passport => "pass",
+            DocumentType::NationalIdCard => "nationellt id-kort",
+            DocumentType::SwedishIdCard => "svenskt id-kort",
+            DocumentType::DrivingLicence => "körkort",
+            DocumentType::ResidencePermitCard => "uppehållstillståndskort",
+        }
+    }
+}
+
+/// How a booking's citizen was identified for the meeting.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BookingIdentification {
+    pub method: IdMethod,
+    pub at: i64,
+    /// The guide who checked the ID document, for `assisted_by_guide`.
+    pub guide: Option<Named<GuideId>>,
+    pub document_type: Option<DocumentType>,
+    /// The last four characters of the document's number.
+    pub document_last4: Option<String>,
+}
+
+impl BookingIdentification {
+    /// In Swedish, for the other participants: "BankID", "ID-handling (pass, nr …1234) kontrollerad
+    /// av Maria Svensson".
+    pub fn label(&self) -> String {
+        match (
+            self.method,
+            &self.guide,
+            self.document_type,
+            &self.document_last4,
+        ) {
+            (IdMethod::AssistedByGuide, Some(g), Some(d), Some(last4)) => {
+                format!(
+                    "ID-handling ({}, nr …{last4}) kontrollerad av {}",
+                    d.label(),
+                    g.name
+                )
+            }
+            (method, ..) => method.label().to_owned(),
+        }
+    }
+}
+
 /// A BankID order in progress (migration 0007): what the browser that started it may see and
 /// collect.
 #[derive(Clone, PartialEq)]
@@ -815,6 +907,8 @@ pub struct BankIdOrderRecord {
     pub booking_id: Option<BookingId>,
     /// The citizen that booking names: only they can complete the order.
     pub required_citizen_id: Option<CitizenId>,
+    /// Started on this kiosk: completing it identifies the citizen for the booking.
+    pub booth_device_id: Option<uuid::Uuid>,
 }
 
 impl std::fmt::Debug for BankIdOrderRecord {
@@ -1035,15 +1129,6 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<BookingRecord, StoreError>;
     /// Oldest first.
     async fn booking_history(&self, id: BookingId) -> Result<Vec<BookingEvent>, StoreError>;
-    /// The citizen's first booked or started meeting at the booth in `[from, until)` that has
-    /// not yet ended by `from`.
-    async fn next_booking_at_booth(
-        &self,
-        citizen: CitizenId,
-        booth: BoothId,
-        from: i64,
-        until: i64,
-    ) -> Result<Option<CitizenBookingView>, StoreError>;
 
     /// Stores the survey of an ended booking and notes it in the history; `Conflict` when the
     /// booking already has one, `InvalidTransition` when it has not ended.
@@ -1118,6 +1203,45 @@ pub trait Store: Send + Sync + 'static {
         from: i64,
         until: i64,
     ) -> Result<Option<(CitizenId, CitizenBookingView)>, StoreError>;
+
+    /// A one-time enrolment code for a booth's kiosk (its SHA-256), valid until `expires_at`.
+    async fn add_enrolment_code(
+        &self,
+        code_hash: &str,
+        booth: BoothId,
+        by: GuideId,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+    /// Spends a live enrolment code and enrols a kiosk whose credential hashes to `secret_hash`;
+    /// `NotFound` when the code is unknown, spent or expired.
+    async fn enrol_booth_device(
+        &self,
+        code_hash: &str,
+        device_id: uuid::Uuid,
+        secret_hash: &str,
+        now: i64,
+    ) -> Result<BoothDevice, StoreError>;
+    /// Enrols a kiosk without a code: the development profile's shortcut.
+    async fn enrol_booth_device_directly(
+        &self,
+        booth: BoothId,
+        device_id: uuid::Uuid,
+        secret_hash: &str,
+        now: i64,
+    ) -> Result<BoothDevice, StoreError>;
+    async fn booth_device(&self, secret_hash: &str) -> Result<Option<BoothDevice>, StoreError>;
+    /// Records how the booking's citizen was identified (replacing an earlier identification) and
+    /// notes it in the history; `InvalidTransition` once the meeting has ended or was cancelled.
+    async fn identify_for_booking(
+        &self,
+        booking: BookingId,
+        identification: &BookingIdentification,
+        actor: Subject,
+    ) -> Result<(), StoreError>;
+    async fn booking_identification(
+        &self,
+        booking: BookingId,
+    ) -> Result<Option<BookingIdentification>, StoreError>;
 
     async fn insert_bankid_order(&self, order: &BankIdOrderRecord) -> Result<(), StoreError>;
     async fn bankid_order(&self, order_ref: &str) -> Result<Option<BankIdOrderRecord>, StoreError>;

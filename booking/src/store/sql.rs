@@ -112,6 +112,57 @@ struct BookingViewRow {
     interpreter_id: Option<String>,
     interpreter_name: Option<String>,
     language: Option<String>,
+    #[sqlx(flatten)]
+    identification: IdentificationRow,
+}
+
+/// How a booking's citizen was identified, as `booking_identifications` and the guide's name give
+/// it; every column NULL when they have not been.
+#[derive(sqlx::FromRow)]
+struct IdentificationRow {
+    id_method: Option<String>,
+    id_at: Option<i64>,
+    id_guide_id: Option<String>,
+    id_guide_name: Option<String>,
+    id_document_type: Option<String>,
+    id_document_last4: Option<String>,
+}
+
+impl IdentificationRow {
+    fn into_identification(self) -> Result<Option<BookingIdentification>, StoreError> {
+        let (Some(method), Some(at)) = (self.id_method, self.id_at) else {
+            return Ok(None);
+        };
+        Ok(Some(BookingIdentification {
+            method: method
+                .parse()
+                .map_err(|_| StoreError::Corrupt("identification method".into()))?,
+            at,
+            guide: match (self.id_guide_id, self.id_guide_name) {
+                (Some(id), Some(name)) => Some(Named {
+                    id: parse_id(&id)?,
+                    name,
+                }),
+                _ => None,
+            },
+            document_type: self
+                .id_document_type
+                .map(|d| {
+                    DocumentType::parse(&d)
+                        .ok_or_else(|| StoreError::Corrupt("document type".into()))
+                })
+                .transpose()?,
+            document_last4: self.id_document_last4,
+        }))
+    }
+}
+
+/// The columns of [`IdentificationRow`], from `booking_identifications bi` and `guides ig`.
+macro_rules! identification_columns {
+    () => {
+        "bi.method AS id_method, bi.at AS id_at, bi.guide_id AS id_guide_id, ig.display_name AS id_guide_name, \
+         bi.document_type AS id_document_type, bi.document_last4 AS id_document_last4"
+    };
 }
 
 impl BookingViewRow {
@@ -150,6 +201,7 @@ impl BookingViewRow {
                 _ => None,
             },
             language: self.language,
+            identification: self.identification.into_identification()?,
         })
     }
 }
@@ -238,25 +290,31 @@ macro_rules! booking_view_sql {
                     o.id AS officer_id, o.display_name AS officer_name, \
                     bo.id AS booth_id, bo.name AS booth_name, bo.centre_id, \
                     c.id AS citizen_id, c.display_name AS citizen_name, \
-                    i.id AS interpreter_id, i.display_name AS interpreter_name, b.language \
-             FROM bookings b \
+                    i.id AS interpreter_id, i.display_name AS interpreter_name, b.language, ",
+            identification_columns!(),
+            " FROM bookings b \
              JOIN services s ON s.id = b.service_id \
              JOIN agencies a ON a.id = s.agency_id \
              JOIN officers o ON o.id = b.officer_id \
              JOIN booths bo ON bo.id = b.booth_id \
              JOIN citizens c ON c.id = b.citizen_id \
-             LEFT JOIN interpreters i ON i.id = b.interpreter_id ",
+             LEFT JOIN interpreters i ON i.id = b.interpreter_id \
+             LEFT JOIN booking_identifications bi ON bi.booking_id = b.id \
+             LEFT JOIN guides ig ON ig.id = bi.guide_id ",
             $($tail),*
         )
     };
 }
 
 /// Every table holding domain data (not sessions or the access log, which reads write to).
-const DATA_TABLES: [&str; 30] = [
+const DATA_TABLES: [&str; 33] = [
     "outbox",
     "bankid_orders",
     "oidc_logins",
     "identifications",
+    "booth_enrolment_codes",
+    "booth_devices",
+    "booking_identifications",
     "agencies",
     "services",
     "service_skills",
@@ -604,6 +662,33 @@ macro_rules! sql_store {
                     }
                 }
                 Ok(())
+            }
+
+            async fn insert_device(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                booth: BoothId,
+                device_id: uuid::Uuid,
+                secret_hash: &str,
+                now: i64,
+                enrolled_by: Option<String>,
+            ) -> Result<BoothDevice, StoreError> {
+                let centre: Option<String> = sqlx::query_scalar("SELECT centre_id FROM booths WHERE id = $1")
+                    .bind(booth.to_string())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                let centre = centre.ok_or(StoreError::NotFound("booth"))?;
+                sqlx::query(
+                    "INSERT INTO booth_devices (id, booth_id, secret_hash, enrolled_at, enrolled_by_guide_id) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(device_id.to_string())
+                .bind(booth.to_string())
+                .bind(secret_hash)
+                .bind(now)
+                .bind(enrolled_by)
+                .execute(&mut *conn)
+                .await?;
+                Ok(BoothDevice { id: device_id, booth_id: booth, centre_id: parse_id(&centre)? })
             }
 
             async fn append_event(
@@ -1044,6 +1129,7 @@ macro_rules! sql_store {
                     centre_id: parse_id(&booth_centre)?,
                     citizen_id,
                     citizen_name,
+                    identification: None,
                 };
                 if participants.len() > 1 {
                     Self::add_participants(&mut tx, &mut view).await?;
@@ -1229,44 +1315,6 @@ macro_rules! sql_store {
                         })
                     })
                     .collect()
-            }
-
-            async fn next_booking_at_booth(
-                &self,
-                citizen: CitizenId,
-                booth: BoothId,
-                from: i64,
-                until: i64,
-            ) -> Result<Option<CitizenBookingView>, StoreError> {
-                let row: Option<CitizenBookingRow> = sqlx::query_as(
-                    "SELECT b.id, b.state, b.starts_at, b.duration_minutes, s.name AS service_name, \
-                            a.name AS agency_name, o.display_name AS officer_name \
-                     FROM bookings b \
-                     JOIN services s ON s.id = b.service_id \
-                     JOIN agencies a ON a.id = s.agency_id \
-                     JOIN officers o ON o.id = b.officer_id \
-                     WHERE b.citizen_id = $1 AND b.booth_id = $2 AND b.state IN ('booked', 'started') \
-                       AND b.ends_at > $3 AND b.starts_at < $4 \
-                     ORDER BY b.starts_at, b.id LIMIT 1",
-                )
-                .bind(citizen.to_string())
-                .bind(booth.to_string())
-                .bind(from)
-                .bind(until)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.map(|r| {
-                    Ok(CitizenBookingView {
-                        id: parse_id(&r.id)?,
-                        state: parse_state(&r.state)?,
-                        starts_at: r.starts_at,
-                        duration_minutes: r.duration_minutes,
-                        service_name: r.service_name,
-                        agency_name: r.agency_name,
-                        officer_name: r.officer_name,
-                    })
-                })
-                .transpose()
             }
 
             async fn record_survey(
@@ -1588,10 +1636,138 @@ macro_rules! sql_store {
                 .transpose()
             }
 
+            async fn add_enrolment_code(
+                &self,
+                code_hash: &str,
+                booth: BoothId,
+                by: GuideId,
+                expires_at: i64,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO booth_enrolment_codes (code_hash, booth_id, created_by_guide_id, expires_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(code_hash)
+                .bind(booth.to_string())
+                .bind(by.to_string())
+                .bind(expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn enrol_booth_device(
+                &self,
+                code_hash: &str,
+                device_id: uuid::Uuid,
+                secret_hash: &str,
+                now: i64,
+            ) -> Result<BoothDevice, StoreError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                // Spent whether or not it is still valid: a code is tried once.
+                let code: Option<(String, String, i64)> = sqlx::query_as(
+                    "DELETE FROM booth_enrolment_codes WHERE code_hash = $1 \
+                     RETURNING booth_id, created_by_guide_id, expires_at",
+                )
+                .bind(code_hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((booth, guide, _)) = code.filter(|(_, _, expires_at)| *expires_at > now) else {
+                    tx.commit().await?;
+                    return Err(StoreError::NotFound("enrolment code"));
+                };
+                let device = Self::insert_device(&mut tx, parse_id(&booth)?, device_id, secret_hash, now, Some(guide)).await?;
+                tx.commit().await?;
+                Ok(device)
+            }
+
+            async fn enrol_booth_device_directly(
+                &self,
+                booth: BoothId,
+                device_id: uuid::Uuid,
+                secret_hash: &str,
+                now: i64,
+            ) -> Result<BoothDevice, StoreError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                let device = Self::insert_device(&mut tx, booth, device_id, secret_hash, now, None).await?;
+                tx.commit().await?;
+                Ok(device)
+            }
+
+            async fn booth_device(&self, secret_hash: &str) -> Result<Option<BoothDevice>, StoreError> {
+                let row: Option<(String, String, String)> = sqlx::query_as(
+                    "SELECT d.id, d.booth_id, b.centre_id FROM booth_devices d JOIN booths b ON b.id = d.booth_id \
+                     WHERE d.secret_hash = $1",
+                )
+                .bind(secret_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|(id, booth, centre)| {
+                    Ok(BoothDevice { id: parse_id(&id)?, booth_id: parse_id(&booth)?, centre_id: parse_id(&centre)? })
+                })
+                .transpose()
+            }
+
+            async fn identify_for_booking(
+                &self,
+                booking: BookingId,
+                ident: &BookingIdentification,
+                actor: Subject,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                let state: Option<String> = sqlx::query_scalar(concat!("SELECT state FROM bookings WHERE id = $1", $for_update))
+                    .bind(booking.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let state = parse_state(&state.ok_or(StoreError::NotFound("booking"))?)?;
+                if !matches!(state, BookingState::Booked | BookingState::CheckedIn | BookingState::Started) {
+                    return Err(StoreError::InvalidTransition { from: state, change: "identified" });
+                }
+                sqlx::query(
+                    "INSERT INTO booking_identifications (booking_id, method, at, guide_id, document_type, document_last4) \
+                     VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (booking_id) DO UPDATE SET method = excluded.method, at = excluded.at, \
+                         guide_id = excluded.guide_id, document_type = excluded.document_type, \
+                         document_last4 = excluded.document_last4",
+                )
+                .bind(booking.to_string())
+                .bind(ident.method.as_str())
+                .bind(ident.at)
+                .bind(ident.guide.as_ref().map(|g| g.id.to_string()))
+                .bind(ident.document_type.map(DocumentType::as_str))
+                .bind(ident.document_last4.clone())
+                .execute(&mut *tx)
+                .await?;
+                // The history says how, not the document's digits.
+                let detail = serde_json::json!({
+                    "method": ident.method,
+                    "document_type": ident.document_type,
+                });
+                Self::append_event(&mut tx, booking, ident.at, actor, "identified", &detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn booking_identification(
+                &self,
+                booking: BookingId,
+            ) -> Result<Option<BookingIdentification>, StoreError> {
+                let row: Option<IdentificationRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    identification_columns!(),
+                    " FROM booking_identifications bi LEFT JOIN guides ig ON ig.id = bi.guide_id WHERE bi.booking_id = $1"
+                ))
+                .bind(booking.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(IdentificationRow::into_identification).transpose()?.flatten())
+            }
+
             async fn insert_bankid_order(&self, o: &BankIdOrderRecord) -> Result<(), StoreError> {
                 sqlx::query(
                     "INSERT INTO bankid_orders (order_ref, binding_hash, qr_start_token, qr_start_secret_enc, \
-                         started_at, booking_id, required_citizen_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                         started_at, booking_id, required_citizen_id, booth_device_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .bind(&o.order_ref)
                 .bind(&o.binding_hash)
@@ -1600,20 +1776,22 @@ macro_rules! sql_store {
                 .bind(o.started_at)
                 .bind(o.booking_id.map(|b| b.to_string()))
                 .bind(o.required_citizen_id.map(|c| c.to_string()))
+                .bind(o.booth_device_id.map(|d| d.to_string()))
                 .execute(&self.pool)
                 .await?;
                 Ok(())
             }
 
             async fn bankid_order(&self, order_ref: &str) -> Result<Option<BankIdOrderRecord>, StoreError> {
-                let row: Option<(String, String, String, Vec<u8>, i64, Option<String>, Option<String>)> = sqlx::query_as(
+                #[allow(clippy::type_complexity)]
+                let row: Option<(String, String, String, Vec<u8>, i64, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
                     "SELECT order_ref, binding_hash, qr_start_token, qr_start_secret_enc, started_at, booking_id, \
-                            required_citizen_id FROM bankid_orders WHERE order_ref = $1",
+                            required_citizen_id, booth_device_id FROM bankid_orders WHERE order_ref = $1",
                 )
                 .bind(order_ref)
                 .fetch_optional(&self.pool)
                 .await?;
-                row.map(|(order_ref, binding_hash, qr_start_token, qr_start_secret_enc, started_at, booking, citizen)| {
+                row.map(|(order_ref, binding_hash, qr_start_token, qr_start_secret_enc, started_at, booking, citizen, device)| {
                     Ok(BankIdOrderRecord {
                         order_ref,
                         binding_hash,
@@ -1622,6 +1800,7 @@ macro_rules! sql_store {
                         started_at,
                         booking_id: booking.as_deref().map(parse_id).transpose()?,
                         required_citizen_id: citizen.as_deref().map(parse_id).transpose()?,
+                        booth_device_id: device.as_deref().map(parse_id).transpose()?,
                     })
                 })
                 .transpose()

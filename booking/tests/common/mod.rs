@@ -8,6 +8,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
+use booking::demo as demo_ids;
 use booking::{Booking, BookingConfig, Environment, ManualClock};
 use serde_json::Value;
 use sqlx::Connection;
@@ -188,6 +189,25 @@ pub async fn login(app: &Router, person: impl ToString) -> String {
         "{set}"
     );
     set.split(';').next().unwrap().to_owned()
+}
+
+/// The demo guide books demo citizen 1 with officer Anna for 30 minutes in booth 1, starting
+/// `offset_secs` after [`T0`]; returns the booking id.
+pub async fn book_citizen_1(app: &Router, offset_secs: i64) -> String {
+    let guide = login(app, demo_ids::GUIDE).await;
+    let a = post(
+        app,
+        "/api/v1/bookings",
+        Some(&guide),
+        Some(serde_json::json!({
+            "service_id": demo_ids::SERVICE_FORALDRAPENNING, "officer_id": demo_ids::OFFICER_ANNA,
+            "booth_id": demo_ids::BOOTH_1, "starts_at": at(offset_secs), "duration_minutes": 30,
+            "citizen_personnummer": demo_ids::CITIZEN_1_PERSONNUMMER,
+        })),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    a.body["booking_id"].as_str().unwrap().to_owned()
 }
 
 /// RFC 3339 for `T0 + offset` seconds.
