@@ -193,5 +193,7 @@ mod tests {
         assert_eq!(c.media, d.media);
         assert_eq!(c.signalling, d.signalling);
         assert_eq!(c.booking.database_url, d.booking.database_url);
+        assert_eq!(c.booking.public_url, d.booking.public_url);
+        assert!(c.booking.oidc_providers.is_empty());
     }
 }

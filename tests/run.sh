@@ -2,7 +2,8 @@
 # The whole test suite, on a fresh Debian machine or a developer's:
 #   1. installs what is missing: Debian's Chromium, nftables and iproute2 for the network lab, and
 #      janus for the SFU benchmark's smoke test (root only; else say how, or skip those parts),
-#      the e2e npm packages;
+#      the e2e npm packages (also used by the Rust tests: the booking OpenID tests run their
+#      provider, oidc-provider, from them);
 #   2. uses PostgreSQL when one is reachable at 127.0.0.1:5432 (starting a local cluster if one is
 #      installed but down), so the booking store is tested on SQLite and PostgreSQL;
 #   3. runs every Rust test in the workspace (unit, handler, store, WebRTC interop with webrtc-rs
@@ -55,6 +56,15 @@ fi
 if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import aiosmtpd' 2>/dev/null; then
   echo "installing aiosmtpd for the booking outbox test" >&2
   python3 -m pip install -q aiosmtpd || python3 -m pip install -q --break-system-packages aiosmtpd
+fi
+
+# The booking OpenID tests (booking/tests/oidc.rs) start a real OpenID provider from the e2e npm
+# packages (oidc-provider), so those are installed before the Rust tests, not only before the
+# browser tests.
+if command -v npm >/dev/null 2>&1; then
+  (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+else
+  echo "npm not found: the booking OpenID tests skip (and the browser tests will fail)" >&2
 fi
 
 target_dir="${CARGO_TARGET_DIR:-target}"

@@ -36,6 +36,10 @@ pub const OFFICER_ANNA: OfficerId = OfficerId::from_u128(0x6e617276_6172_4f00_80
 pub const OFFICER_BJORN: OfficerId = OfficerId::from_u128(0x6e617276_6172_4f00_8000_00000000f002);
 /// Sara Nilsson, Skatteverket (and its admin).
 pub const OFFICER_SARA: OfficerId = OfficerId::from_u128(0x6e617276_6172_4f00_8000_00000000f003);
+/// Work addresses, by which staff single sign-on finds people (Sara has none). The `.example`
+/// domain (RFC 2606) is nobody's.
+pub const OFFICER_ANNA_EMAIL: &str = "anna.lindqvist@fk.example";
+pub const OFFICER_BJORN_EMAIL: &str = "bjorn.eriksson@fk.example";
 
 /// Leila Haddad, Arabic interpreter.
 pub const INTERPRETER_ARABIC: InterpreterId =
@@ -46,6 +50,7 @@ pub const INTERPRETER_SIGN: InterpreterId =
 
 /// Maria Svensson, servicevägledare in Ljusdal (and the centre's admin).
 pub const GUIDE: GuideId = GuideId::from_u128(0x6e617276_6172_4f00_8000_00000000d001);
+pub const GUIDE_EMAIL: &str = "maria.svensson@ljusdal.example";
 
 pub const CITIZEN_1: CitizenId = CitizenId::from_u128(0x6e617276_6172_4f00_8000_000000000c01);
 pub const CITIZEN_2: CitizenId = CitizenId::from_u128(0x6e617276_6172_4f00_8000_000000000c02);
@@ -142,11 +147,12 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
             }))
             .await?;
     }
-    for (id, agency_id, name, services, languages, agency_admin) in [
+    for (id, agency_id, name, email, services, languages, agency_admin) in [
         (
             OFFICER_ANNA,
             AGENCY_FORSAKRINGSKASSAN,
             "Anna Lindqvist",
+            Some(OFFICER_ANNA_EMAIL),
             vec![SERVICE_FORALDRAPENNING, SERVICE_SJUKPENNING],
             vec!["sv", "en"],
             true,
@@ -155,6 +161,7 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
             OFFICER_BJORN,
             AGENCY_FORSAKRINGSKASSAN,
             "Björn Eriksson",
+            Some(OFFICER_BJORN_EMAIL),
             vec![SERVICE_FORALDRAPENNING, SERVICE_SJUKPENNING],
             vec!["sv", "ar"],
             false,
@@ -163,6 +170,7 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
             OFFICER_SARA,
             AGENCY_SKATTEVERKET,
             "Sara Nilsson",
+            None,
             vec![SERVICE_DEKLARATION],
             vec!["sv"],
             true,
@@ -173,7 +181,7 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
                 id,
                 agency_id,
                 display_name: name.to_owned(),
-                email: None,
+                email: email.map(str::to_owned),
                 agency_admin,
                 services,
                 languages: languages.into_iter().map(str::to_owned).collect(),
@@ -189,6 +197,7 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
             centre_id: CENTRE_LJUSDAL,
             display_name: "Maria Svensson".to_owned(),
             centre_admin: true,
+            email: Some(GUIDE_EMAIL.to_owned()),
         }))
         .await?;
     for (id, name, languages) in [

@@ -20,7 +20,7 @@ use crate::{Booking, api};
 pub struct DevEid;
 
 impl IdentityProvider for DevEid {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "dev-eid"
     }
 

@@ -3,7 +3,8 @@
 //!
 //! A provider proves who someone is in its own way (its own routes) and then calls
 //! [`crate::sessions::Sessions::sign_in`], which is the only way a session is made. The development
-//! e-ID ([`crate::dev_eid`]) is one such provider; BankID, Freja eID and staff OIDC come beside it.
+//! e-ID ([`crate::dev_eid`]) is one such provider; BankID ([`crate::bankid`]) and each configured
+//! OpenID provider ([`crate::oidc`]: Freja eID for citizens, staff single sign-on) are others.
 
 use std::fmt;
 use std::str::FromStr;
@@ -123,8 +124,8 @@ pub struct Identity {
 /// An identity provider: proves who someone is through its own HTTP routes and then signs them in
 /// with [`crate::sessions::Sessions::sign_in`].
 pub trait IdentityProvider: Send + Sync + 'static {
-    /// Path segment under `/api/v1/`, e.g. `dev-eid`, `bankid`.
-    fn name(&self) -> &'static str;
+    /// Path segment under `/api/v1/`, e.g. `dev-eid`, `bankid`, a configured OpenID provider's.
+    fn name(&self) -> &str;
     /// The method recorded on identities this provider establishes.
     fn method(&self) -> IdMethod;
     /// Whether this provider may be mounted in `env`.
@@ -137,4 +138,44 @@ pub trait IdentityProvider: Send + Sync + 'static {
     }
     /// `(method, path under /api/v1/{name}, summary)` of each route, for the OpenAPI document.
     fn documented_routes(&self) -> &'static [(&'static str, &'static str, &'static str)];
+}
+
+/// Whether `path` may be used as a redirect target after sign-in: a path on this origin, and
+/// nothing a browser could read as another origin (`//host`, `/\host`) or a scheme.
+pub fn is_safe_return_to(path: &str) -> bool {
+    path.len() <= 1024
+        && path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_to_accepts_paths_on_this_origin() {
+        for ok in ["/", "/guide", "/booth/b-1", "/officer?x=1#y"] {
+            assert!(is_safe_return_to(ok), "{ok}");
+        }
+    }
+
+    #[test]
+    fn return_to_refuses_other_origins_and_schemes() {
+        for bad in [
+            "",
+            "guide",
+            "//evil.example",
+            "/\\evil.example",
+            "/ok\\..\\x",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            "/ /x",
+            "/\n//evil",
+            "/\t/evil.example",
+        ] {
+            assert!(!is_safe_return_to(bad), "{bad:?}");
+        }
+    }
 }

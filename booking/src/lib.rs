@@ -2,7 +2,8 @@
 //!
 //! Owns agencies and their services, officers, service centres and their booths, guides, citizens
 //! (with personnummer encrypted at rest), bookings, identity (sessions; BankID through its RP API,
-//! with a simulator of that API for development), the issuing of join tokens
+//! with a simulator of that API for development; OpenID Connect for Freja eID and staff single
+//! sign-on), the issuing of join tokens
 //! for meetings, the outbox of invitations and reminders (email, SMS) with its delivery worker,
 //! and the HTTP API under `/api/v1` (plus the JWKS at `/.well-known/jwks.json`). It
 //! does not own media (the `sfu` crate), the WebSocket protocol or token verification
@@ -18,9 +19,11 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod dev_eid;
+pub mod http_client;
 pub mod identity;
 pub mod ids;
 pub mod limits;
+pub mod oidc;
 pub mod outbox;
 pub mod personnummer;
 pub mod schedule;
@@ -164,6 +167,25 @@ impl Booking {
         let bankid = bankid::BankId::from_config(config, env, clock.clone()).await?;
         if let Some(b) = &bankid {
             providers.push(Arc::new(b.share()));
+        }
+        // The system's CA store is read only when some provider needs it.
+        let tls = if config
+            .oidc_providers
+            .iter()
+            .any(|p| p.issuer.starts_with("https://"))
+        {
+            Some(oidc::system_tls().map_err(BookingError::Config)?)
+        } else {
+            None
+        };
+        for provider in &config.oidc_providers {
+            providers.push(Arc::new(oidc::OidcProvider::new(
+                provider.clone(),
+                config.public_base(),
+                tls.clone(),
+                clock.clone(),
+                env,
+            )));
         }
         let sessions = Sessions::new(store.clone(), clock.clone(), env == Environment::Production);
         let mailer = match &config.smtp_host {
@@ -317,7 +339,7 @@ impl Booking {
     }
 }
 
-/// Deletes expired sessions and abandoned BankID orders every few minutes until the last `Booking` handle is dropped.
+/// Deletes expired sessions, abandoned BankID orders and OpenID logins every few minutes until the last `Booking` handle is dropped.
 fn spawn_session_purge(inner: std::sync::Weak<Inner>) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
@@ -333,6 +355,10 @@ fn spawn_session_purge(inner: std::sync::Weak<Inner>) {
             let before = inner.clock.now() - bankid::ORDER_ROW_LIFETIME_SECS;
             if let Err(e) = inner.store.purge_bankid_orders(before).await {
                 tracing::warn!(error = %e, "purging old BankID orders failed");
+            }
+            let before = inner.clock.now() - oidc::LOGIN_LIFETIME_SECS;
+            if let Err(e) = inner.store.purge_oidc_logins(before).await {
+                tracing::warn!(error = %e, "purging abandoned OpenID logins failed");
             }
         }
     });

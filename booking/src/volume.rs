@@ -109,6 +109,7 @@ pub async fn generate(
             centre_id: centre.id,
             display_name: format!("Vägledare {c}"),
             centre_admin: true,
+            email: None,
         };
         store
             .create_resource(&Resource::Guide(guide.clone()))

@@ -26,7 +26,27 @@ fn unrouted(a: &Answer) -> bool {
 }
 
 async fn openapi_covers_exactly_the_routes_the_router_serves(db: &TestDb) {
-    let (booking, _) = open(db).await;
+    // With an OpenID provider configured (nothing listens at its issuer: its routes answer, and
+    // no test here needs it to be reachable).
+    let config = booking::BookingConfig {
+        oidc_providers: vec![booking::config::OidcProviderConfig {
+            name: "sso".into(),
+            display_name: None,
+            issuer: "http://127.0.0.1:9".into(),
+            client_id: "narvaro".into(),
+            client_secret: booking::Secret::new("s"),
+            purpose: booking::config::OidcPurpose::Officer,
+            agency_id: Some(demo::AGENCY_FORSAKRINGSKASSAN),
+            centre_id: None,
+            scopes: None,
+            acr_values: vec![],
+            personal_number_claim: booking::config::PERSONAL_IDENTITY_NUMBER_CLAIM.into(),
+        }],
+        ..db.config.clone()
+    };
+    let booking = booking::Booking::open(&config, booking::Environment::Development)
+        .await
+        .unwrap();
     let app = booking.router();
     let doc = get(&app, "/api/v1/openapi.json", None).await;
     assert_eq!(doc.status, StatusCode::OK);
@@ -65,13 +85,14 @@ async fn openapi_covers_exactly_the_routes_the_router_serves(db: &TestDb) {
             }
         }
     }
-    // Every route of the table, the JWKS and the identity providers' (development e-ID, BankID).
+    // Every route of the table, the JWKS and the identity providers' (development e-ID, BankID,
+    // the OpenID provider).
     let providers: usize = booking
         .identity_providers()
         .iter()
         .map(|p| p.documented_routes().len())
         .sum();
-    assert_eq!(providers, 3 + 4);
+    assert_eq!(providers, 3 + 4 + 2);
     assert_eq!(documented, table().len() + 1 + providers);
     for stray in [
         "/api/v1/nothing",

@@ -152,10 +152,26 @@ async fn admins_manage_their_own_resources_and_staff_read_them(db: &TestDb) {
         &app,
         "/api/v1/guides",
         Some(&maria),
-        Some(json!({"centre_id": demo::CENTRE_LJUSDAL, "display_name": "Olle Ek"})),
+        Some(
+            json!({"centre_id": demo::CENTRE_LJUSDAL, "display_name": "Olle Ek",
+                    "email": "olle.ek@ljusdal.example"}),
+        ),
     )
     .await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    // A guide's address is what the centre's single sign-on finds them by: kept, and checked.
+    let olle = format!("/api/v1/guides/{}", a.body["id"].as_str().unwrap());
+    assert_eq!(
+        get(&app, &olle, Some(&maria)).await.body["email"],
+        "olle.ek@ljusdal.example"
+    );
+    let mut bad = get(&app, &olle, Some(&maria)).await.body;
+    bad["email"] = json!("olle ek@ljusdal.example");
+    let a = put(&app, &olle, Some(&maria), Some(bad)).await;
+    assert_eq!(
+        (a.status, a.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_email")
+    );
 
     // A new centre with opening hours; its creator does not thereby administer it.
     let a = post(

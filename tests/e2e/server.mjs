@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * Starts the built `narvaro` binary for a browser test: free ports, a fresh data directory,
- * configuration by environment variables, stdout and stderr into one log file.
+ * configuration by environment variables (and, for what they cannot say, such as the list of
+ * OpenID providers, a TOML file passed with `--config`), stdout and stderr into one log file.
  */
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -60,7 +61,16 @@ export function freeUdpPort() {
  */
 
 /**
- * @param {{name?: string, env?: Record<string, string>}} [options]
+ * @typedef {object} ServerOptions
+ * @property {string} [name] the log is artifacts/<name>.log
+ * @property {Record<string, string>} [env] more (or other) environment variables
+ * @property {number} [httpPort] the HTTP port, when the test needs to know it before the server
+ *   starts (an OpenID provider registers the redirect URI); default: a free one
+ * @property {string} [configToml] written to the data directory and passed as `--config`
+ */
+
+/**
+ * @param {ServerOptions} [options]
  * @returns {Promise<Server>}
  */
 export async function startServer(options = {}) {
@@ -72,7 +82,7 @@ export async function startServer(options = {}) {
   const name = options.name ?? 'server';
   const logPath = path.join(ARTIFACTS, `${name}.log`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'narvaro-e2e-'));
-  const httpPort = /** @type {number} */ (await freeTcpPort());
+  const httpPort = options.httpPort ?? /** @type {number} */ (await freeTcpPort());
   const udpPort = /** @type {number} */ (await freeUdpPort());
 
   const env = {
@@ -86,8 +96,15 @@ export async function startServer(options = {}) {
     NARVARO_BOOKING__DATABASE_URL: `sqlite://${dataDir}/narvaro.db?mode=rwc`,
     ...options.env,
   };
+  /** @type {string[]} */
+  const args = [];
+  if (options.configToml !== undefined) {
+    const configPath = path.join(dataDir, 'narvaro.toml');
+    fs.writeFileSync(configPath, options.configToml);
+    args.push('--config', configPath);
+  }
   const log = fs.openSync(logPath, 'w');
-  const child = spawn(binary, [], { cwd: dataDir, env, stdio: ['ignore', log, log] });
+  const child = spawn(binary, args, { cwd: dataDir, env, stdio: ['ignore', log, log] });
   /** @type {Promise<number | null>} */
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
   let running = true;

@@ -2,7 +2,8 @@
 //!
 //! This crate owns what a browser loads as a document or a static asset: the start page, the
 //! service guide's console (`/guide`), the case officer's agenda and meeting view (`/officer`), the
-//! booth kiosk (`/booth/{booth_id}`), the development e-ID page (`/dev-eid`), the stylesheet and
+//! booth kiosk (`/booth/{booth_id}`), the choice of how to sign in (`/sign-in`), the development
+//! e-ID page (`/dev-eid`), the stylesheet and
 //! the small ES modules behind them, among them the meeting client (`static/meeting.js`). Pages are
 //! askama templates checked at compile time, Swedish first; every asset is embedded in the binary;
 //! every response carries a strict Content-Security-Policy, so no page runs inline script or style
@@ -29,6 +30,7 @@ pub fn router(booking: booking::Booking) -> Router {
     Router::new()
         .route("/", get(pages::start))
         .route("/dev-eid", get(pages::dev_eid))
+        .route("/sign-in", get(pages::sign_in))
         .route("/guide", get(pages::guide))
         .route("/officer", get(pages::officer))
         .route("/booth/{booth_id}", get(pages::booth))

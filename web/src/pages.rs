@@ -13,6 +13,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use booking::Booking;
+use booking::config::OidcPurpose;
+use booking::identity::is_safe_return_to;
 
 /// The kinds of person the development e-ID signs in, as named in URLs and in booking's API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +65,7 @@ async fn visitor(booking: &Booking, headers: &HeaderMap) -> Option<Visitor> {
     })
 }
 
-/// A page for `kind` only: the visitor, or a redirect to the e-ID page that comes back here.
+/// A page for `kind` only: the visitor, or a redirect to sign in that comes back here.
 async fn require(
     booking: &Booking,
     headers: &HeaderMap,
@@ -72,24 +74,52 @@ async fn require(
 ) -> Result<Visitor, Response> {
     match visitor(booking, headers).await {
         Some(v) if v.kind == kind => Ok(v),
-        _ => Err(Redirect::to(&dev_eid_href(kind, here)).into_response()),
+        _ => Err(Redirect::to(&sign_in_href(booking, kind, here)).into_response()),
     }
+}
+
+/// Where a `kind` signs in: the choice of configured OpenID providers (and the development
+/// e-ID where it is on), or straight to the development e-ID when it is the only way in.
+fn sign_in_href(booking: &Booking, kind: PersonKind, return_to: &str) -> String {
+    if oidc_logins(booking, kind, return_to).is_empty() && dev_eid_enabled(booking) {
+        return dev_eid_href(kind, return_to);
+    }
+    let query = serde_urlencoded::to_string([("kind", kind.as_str()), ("return_to", return_to)])
+        .unwrap_or_else(|_| format!("kind={}", kind.as_str())); // only &str pairs: cannot fail
+    format!("/sign-in?{query}")
+}
+
+/// A way to sign in, as a page links to it.
+pub(crate) struct SignInLink {
+    href: String,
+    /// What follows "Logga in med".
+    label: String,
+}
+
+/// The OpenID providers configured for `kind`, each linked to its login coming back to
+/// `return_to`.
+fn oidc_logins(booking: &Booking, kind: PersonKind, return_to: &str) -> Vec<SignInLink> {
+    let purpose = match kind {
+        PersonKind::Citizen => OidcPurpose::Citizen,
+        PersonKind::Officer => OidcPurpose::Officer,
+        PersonKind::Guide => OidcPurpose::Guide,
+    };
+    booking
+        .config()
+        .oidc_providers
+        .iter()
+        .filter(|p| p.purpose == purpose)
+        .map(|p| SignInLink {
+            href: booking::oidc::login_path(&p.name, return_to),
+            label: p.display_name().to_owned(),
+        })
+        .collect()
 }
 
 pub(crate) fn dev_eid_href(kind: PersonKind, return_to: &str) -> String {
     let query = serde_urlencoded::to_string([("kind", kind.as_str()), ("return_to", return_to)])
         .unwrap_or_else(|_| format!("kind={}", kind.as_str())); // only &str pairs: cannot fail
     format!("/dev-eid?{query}")
-}
-
-/// Whether `path` may be used as a redirect target after sign-in: a path on this origin, and
-/// nothing a browser could read as another origin (`//host`, `/\host`) or a scheme.
-pub(crate) fn is_safe_return_to(path: &str) -> bool {
-    path.len() <= 1024
-        && path.starts_with('/')
-        && !path.starts_with("//")
-        && !path.contains('\\')
-        && !path.chars().any(|c| c.is_control() || c.is_whitespace())
 }
 
 fn render(template: &impl Template, status: StatusCode) -> Response {
@@ -122,6 +152,8 @@ struct StartPage {
     visitor: Option<Visitor>,
     /// `None`: the directory could not be read.
     booths: Option<Vec<BoothLink>>,
+    /// Citizens' e-ID through OpenID providers (Freja eID), coming back here.
+    citizen_logins: Vec<SignInLink>,
 }
 
 /// The start page: who are you, and the booths (their names are not personal data, so they are
@@ -153,15 +185,75 @@ pub(crate) async fn start(State(booking): State<Booking>, headers: HeaderMap) ->
         &StartPage {
             visitor: visitor(&booking, &headers).await,
             booths,
+            citizen_logins: oidc_logins(&booking, PersonKind::Citizen, "/"),
         },
         StatusCode::OK,
     )
 }
 
+#[derive(Template)]
+#[template(path = "sign-in.html")]
+struct SignInPage {
+    visitor: Option<Visitor>,
+    kind_label: &'static str,
+    logins: Vec<SignInLink>,
+    /// The development e-ID, where it is on.
+    dev_eid_href: Option<String>,
+}
+
+/// How to sign in as a kind of person: each OpenID provider configured for that kind, and the
+/// development e-ID where it is on.
+pub(crate) async fn sign_in(
+    State(booking): State<Booking>,
+    headers: HeaderMap,
+    Query(query): Query<SignInQuery>,
+) -> Response {
+    let visitor = visitor(&booking, &headers).await;
+    let (kind, return_to, visitor) = match sign_in_target(query, visitor) {
+        Ok(target) => target,
+        Err(page) => return page,
+    };
+    let page = SignInPage {
+        visitor,
+        kind_label: kind.label(),
+        logins: oidc_logins(&booking, kind, &return_to),
+        dev_eid_href: dev_eid_enabled(&booking).then(|| dev_eid_href(kind, &return_to)),
+    };
+    render(&page, StatusCode::OK)
+}
+
+/// The query of the sign-in pages: who signs in, and where they go afterwards.
 #[derive(Deserialize)]
-pub(crate) struct DevEidQuery {
+pub(crate) struct SignInQuery {
     return_to: Option<String>,
     kind: Option<String>,
+}
+
+/// The kind (default: citizen) and return path (default: `/`) of a sign-in page's query, or the
+/// error page for a bad one.
+#[allow(clippy::result_large_err)] // the error is the page to answer with
+fn sign_in_target(
+    query: SignInQuery,
+    visitor: Option<Visitor>,
+) -> Result<(PersonKind, String, Option<Visitor>), Response> {
+    let Some(kind) = PersonKind::parse(query.kind.as_deref().unwrap_or("citizen")) else {
+        let page = ErrorPage {
+            visitor,
+            heading: "Okänd typ av person",
+            detail: "Parametern kind måste vara citizen, officer eller guide.",
+        };
+        return Err(render(&page, StatusCode::BAD_REQUEST));
+    };
+    let return_to = query.return_to.unwrap_or_else(|| "/".to_owned());
+    if !is_safe_return_to(&return_to) {
+        let page = ErrorPage {
+            visitor,
+            heading: "Ogiltig återgångsadress",
+            detail: "Parametern return_to måste vara en sökväg på den här webbplatsen, som börjar med ett enda snedstreck.",
+        };
+        return Err(render(&page, StatusCode::BAD_REQUEST));
+    }
+    Ok((kind, return_to, visitor))
 }
 
 /// One demo person on the development e-ID page.
@@ -199,7 +291,7 @@ fn dev_eid_enabled(booking: &Booking) -> bool {
 pub(crate) async fn dev_eid(
     State(booking): State<Booking>,
     headers: HeaderMap,
-    Query(query): Query<DevEidQuery>,
+    Query(query): Query<SignInQuery>,
 ) -> Response {
     let visitor = visitor(&booking, &headers).await;
     if !dev_eid_enabled(&booking) {
@@ -210,23 +302,10 @@ pub(crate) async fn dev_eid(
         };
         return render(&page, StatusCode::NOT_FOUND);
     }
-    let Some(kind) = PersonKind::parse(query.kind.as_deref().unwrap_or("citizen")) else {
-        let page = ErrorPage {
-            visitor,
-            heading: "Okänd typ av person",
-            detail: "Parametern kind måste vara citizen, officer eller guide.",
-        };
-        return render(&page, StatusCode::BAD_REQUEST);
+    let (kind, return_to, visitor) = match sign_in_target(query, visitor) {
+        Ok(target) => target,
+        Err(page) => return page,
     };
-    let return_to = query.return_to.unwrap_or_else(|| "/".to_owned());
-    if !is_safe_return_to(&return_to) {
-        let page = ErrorPage {
-            visitor,
-            heading: "Ogiltig återgångsadress",
-            detail: "Parametern return_to måste vara en sökväg på den här webbplatsen, som börjar med ett enda snedstreck.",
-        };
-        return render(&page, StatusCode::BAD_REQUEST);
-    }
     let people = match booking.store().people().await {
         Ok(people) => people
             .into_iter()
@@ -392,31 +471,6 @@ fn path_segment(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn return_to_accepts_paths_on_this_origin() {
-        for ok in ["/", "/guide", "/booth/b-1", "/officer?x=1#y"] {
-            assert!(is_safe_return_to(ok), "{ok}");
-        }
-    }
-
-    #[test]
-    fn return_to_refuses_other_origins_and_schemes() {
-        for bad in [
-            "",
-            "guide",
-            "//evil.example",
-            "/\\evil.example",
-            "/ok\\..\\x",
-            "https://evil.example/",
-            "javascript:alert(1)",
-            "/ /x",
-            "/\n//evil",
-            "/\t/evil.example",
-        ] {
-            assert!(!is_safe_return_to(bad), "{bad:?}");
-        }
-    }
 
     #[test]
     fn dev_eid_href_encodes_the_return_path() {

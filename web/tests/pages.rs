@@ -381,3 +381,124 @@ async fn start_page_links_the_booths() {
     assert!(res.body.contains("Mötesrum 1"));
     assert!(res.body.contains(r#"href="/guide""#) && res.body.contains(r#"href="/officer""#));
 }
+
+fn oidc_provider(
+    name: &str,
+    display_name: &str,
+    purpose: booking::config::OidcPurpose,
+) -> booking::config::OidcProviderConfig {
+    use booking::config::OidcPurpose;
+    booking::config::OidcProviderConfig {
+        name: name.into(),
+        display_name: Some(display_name.into()),
+        // Nothing listens there: these pages only link to the provider.
+        issuer: "http://127.0.0.1:9".into(),
+        client_id: "narvaro".into(),
+        client_secret: booking::Secret::new("s"),
+        purpose,
+        agency_id: (purpose == OidcPurpose::Officer)
+            .then_some(booking::demo::AGENCY_FORSAKRINGSKASSAN),
+        centre_id: (purpose == OidcPurpose::Guide).then_some(booking::demo::CENTRE_LJUSDAL),
+        scopes: None,
+        acr_values: if purpose == OidcPurpose::Citizen {
+            vec!["http://id.elegnamnden.se/loa/1.0/loa3".into()]
+        } else {
+            vec![]
+        },
+        personal_number_claim: booking::config::PERSONAL_IDENTITY_NUMBER_CLAIM.into(),
+    }
+}
+
+/// With an agency's single sign-on configured, the officer's page sends visitors to the choice
+/// of sign-in (that provider, and the development e-ID in development); the guide's page, with
+/// no provider for guides, still goes straight to the development e-ID; the start page offers
+/// citizens Freja eID.
+#[tokio::test]
+async fn configured_openid_providers_are_offered_where_their_people_sign_in() {
+    use booking::config::OidcPurpose;
+    let app = app_with(|c| {
+        c.oidc_providers = vec![
+            oidc_provider("fk", "Försäkringskassan", OidcPurpose::Officer),
+            oidc_provider("freja", "Freja eID", OidcPurpose::Citizen),
+        ];
+    })
+    .await;
+    let res = app.get("/officer", None).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let location = res.headers.get(header::LOCATION).unwrap().to_str().unwrap();
+    assert_eq!(location, "/sign-in?kind=officer&return_to=%2Fofficer");
+    let page = app.get(location, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_security_headers(&page.headers, location);
+    assert_no_inline_code(&page.body, location);
+    assert!(
+        page.body.contains("Logga in som handläggare"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(r#"href="/api/v1/fk/login?return_to=%2Fofficer""#)
+            && page.body.contains("Logga in med Försäkringskassan"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(r#"href="/dev-eid?kind=officer&#38;return_to=%2Fofficer""#),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("Freja"),
+        "citizens' e-ID is not offered to officers"
+    );
+
+    let res = app.get("/guide", None).await;
+    let location = res.headers.get(header::LOCATION).unwrap().to_str().unwrap();
+    assert!(location.starts_with("/dev-eid?kind=guide"), "{location}");
+
+    let start = app.get("/", None).await;
+    assert!(
+        start
+            .body
+            .contains(r#"href="/api/v1/freja/login?return_to=%2F""#)
+            && start.body.contains("Logga in med Freja eID"),
+        "{}",
+        start.body
+    );
+    let bad = app
+        .get("/sign-in?kind=officer&return_to=%2F%2Fevil.example", None)
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+/// In production with no provider configured for a kind, its page says so instead of pointing
+/// at a development e-ID that is off.
+#[tokio::test]
+async fn without_any_way_in_the_sign_in_page_says_so() {
+    let dir = std::env::temp_dir().join(format!("narvaro-web-test-prod-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = BookingConfig {
+        database_url: format!("sqlite://{}/narvaro.db?mode=rwc", dir.display()),
+        data_key: Some(booking::crypto::DataKey::generate_secret().unwrap()),
+        ..BookingConfig::default()
+    };
+    let booking = Booking::open(&cfg, Environment::Production).await.unwrap();
+    let app = App {
+        router: booking.router().merge(web::router(booking)),
+        _dir: TempDir(dir),
+    };
+    let res = app.get("/officer", None).await;
+    let location = res.headers.get(header::LOCATION).unwrap().to_str().unwrap();
+    assert_eq!(location, "/sign-in?kind=officer&return_to=%2Fofficer");
+    let page = app.get(location, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("Här finns ingen inloggning för handläggare"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("/dev-eid"), "{}", page.body);
+}

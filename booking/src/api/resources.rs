@@ -414,6 +414,7 @@ api_resource!(
     "guide_not_found",
     |s| {
         text("display_name", &s.display_name)?;
+        email(s.email.as_deref())?;
     },
     |r, a, _creating| a.admin_of_centre(r.centre_id)
 );

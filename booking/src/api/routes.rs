@@ -146,6 +146,20 @@ macro_rules! resource_routes {
 }
 
 /// The API's routes, identity providers' aside (they document their own, see [`openapi`]).
+/// The first path segment under `/api/v1/` of every route in [`table`]: names an identity provider
+/// may not take.
+pub fn first_segments() -> Vec<String> {
+    let mut out: Vec<String> = table()
+        .iter()
+        .filter_map(|r| r.path.strip_prefix("/api/v1/"))
+        .filter_map(|rest| rest.split('/').next())
+        .map(str::to_owned)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 pub fn table() -> Vec<RouteSpec> {
     let mut t = vec![
         route!(get "/api/v1/openapi.json", "This document", Access::Public, openapi_json),

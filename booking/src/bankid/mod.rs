@@ -173,7 +173,7 @@ impl BankId {
 }
 
 impl IdentityProvider for BankId {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "bankid"
     }
 

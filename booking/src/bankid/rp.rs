@@ -1,23 +1,22 @@
 //! BankID's Relying Party API v6.0: the messages, and a client over mutual TLS.
 //!
 //! The client trusts only the configured CA (BankID's own root, not the system's roots) and
-//! presents the relying party's certificate. One connection per call: an order is collected every
-//! two seconds, so a TLS handshake per call is cheap beside the wait, and no pooled connection can
-//! go stale behind a firewall between calls.
+//! presents the relying party's certificate. One connection per call ([`crate::http_client`]).
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{Method, Request, StatusCode, Uri, header};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 use pki_types::pem::PemObject;
-use pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use pki_types::{CertificateDer, PrivateKeyDer};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::{self, ClientConfig, RootCertStore, pki_types};
+
+use crate::http_client::{self, Target};
 
 /// What `/auth` is asked.
 #[derive(Serialize)]
@@ -156,18 +155,14 @@ const MAX_ANSWER_BYTES: usize = 1 << 20;
 
 /// A client of one RP API base URL (`https://host[:port]/rp/v6.0`).
 pub struct RpClient {
-    host: String,
-    port: u16,
+    target: Target,
     path: String,
-    server_name: ServerName<'static>,
-    tls: TlsConnector,
 }
 
 impl fmt::Debug for RpClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RpClient")
-            .field("host", &self.host)
-            .field("port", &self.port)
+            .field("target", &self.target)
             .finish()
     }
 }
@@ -188,11 +183,7 @@ impl RpClient {
         if uri.scheme_str() != Some("https") {
             return Err("bankid_url must be https://".into());
         }
-        let host = uri.host().ok_or("bankid_url has no host")?.to_owned();
-        let port = uri.port_u16().unwrap_or(443);
         let path = uri.path().trim_end_matches('/').to_owned();
-        let server_name =
-            ServerName::try_from(host.clone()).map_err(|_| "bankid_url has a bad host")?;
 
         let mut roots = RootCertStore::empty();
         for cert in CertificateDer::pem_slice_iter(credentials.ca_cert_pem) {
@@ -219,13 +210,9 @@ impl RpClient {
             .with_root_certificates(roots)
             .with_client_auth_cert(chain, key)
             .map_err(|e| format!("bankid_client_key does not fit bankid_client_cert: {e}"))?;
-        Ok(RpClient {
-            host,
-            port,
-            path,
-            server_name,
-            tls: TlsConnector::from(Arc::new(config)),
-        })
+        let target = Target::of_url(&uri, Some(&TlsConnector::from(Arc::new(config))))
+            .map_err(|e| format!("bankid_url: {e}"))?;
+        Ok(RpClient { target, path })
     }
 
     pub async fn auth(&self, request: &AuthRequest) -> Result<AuthResponse, RpError> {
@@ -259,50 +246,19 @@ impl RpClient {
         method: &str,
         body: &Req,
     ) -> Result<Resp, RpError> {
-        tokio::time::timeout(CALL_TIMEOUT, self.call_once(method, body))
-            .await
-            .map_err(|_| RpError::Transport(format!("{method}: timed out")))?
-    }
-
-    async fn call_once<Req: Serialize, Resp: DeserializeOwned>(
-        &self,
-        method: &str,
-        body: &Req,
-    ) -> Result<Resp, RpError> {
         let transport =
             |what: &str, e: &dyn fmt::Display| RpError::Transport(format!("{method}: {what}: {e}"));
-        let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
-            .await
-            .map_err(|e| transport("connect", &e))?;
-        let tls = self
-            .tls
-            .connect(self.server_name.clone(), tcp)
-            .await
-            .map_err(|e| transport("TLS", &e))?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
-            .await
-            .map_err(|e| transport("HTTP", &e))?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
         let json = serde_json::to_vec(body).map_err(|e| transport("encode", &e))?;
         let request = Request::builder()
             .method(Method::POST)
             .uri(format!("{}/{method}", self.path))
-            .header(header::HOST, &self.host)
             .header(header::CONTENT_TYPE, "application/json")
             .body(Full::new(Bytes::from(json)))
             .map_err(|e| transport("request", &e))?;
-        let response = sender
-            .send_request(request)
+        let answer = http_client::send(&self.target, request, MAX_ANSWER_BYTES, CALL_TIMEOUT)
             .await
-            .map_err(|e| transport("send", &e))?;
-        let status = response.status();
-        let bytes = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
-            .collect()
-            .await
-            .map_err(|e| transport("answer", &e))?
-            .to_bytes();
+            .map_err(|e| transport("call", &e))?;
+        let (status, bytes) = (answer.status, answer.body);
         if status == StatusCode::OK {
             return serde_json::from_slice(&bytes).map_err(|e| transport("answer", &e));
         }

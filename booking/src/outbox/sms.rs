@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 
 use super::DeliveryError;
+use crate::http_client::{self, HttpError, Target};
 use crate::ids::MessageId;
 
 /// One text message. `to` is a phone number: never log it.
@@ -29,8 +29,8 @@ pub trait SmsProvider: Send + Sync {
 /// `POST {url}` with `{"reference", "to", "text"}`; any 2xx is accepted. Plain `http://` only: a
 /// gateway on the internet is reached through a local adapter or proxy that holds its credentials.
 pub struct HttpSms {
-    uri: hyper::Uri,
-    authority: String,
+    target: Target,
+    path: String,
     timeout: Duration,
 }
 
@@ -40,46 +40,31 @@ impl HttpSms {
         if uri.scheme_str() != Some("http") {
             return Err("sms_url must be an http:// URL".into());
         }
-        let authority = uri
-            .authority()
-            .ok_or_else(|| "sms_url has no host".to_owned())?
-            .to_string();
+        let target = Target::of_url(&uri, None).map_err(|e| format!("sms_url: {e}"))?;
+        let path = uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
+            .to_owned();
         Ok(HttpSms {
-            uri,
-            authority,
+            target,
+            path,
             timeout: Duration::from_secs(15),
         })
     }
 
     async fn post(&self, body: Vec<u8>) -> Result<u16, DeliveryError> {
-        let addr = if self.uri.port().is_some() {
-            self.authority.clone()
-        } else {
-            format!("{}:80", self.authority)
-        };
-        let stream = tokio::net::TcpStream::connect(addr)
-            .await
-            .map_err(|_| DeliveryError::Unreachable)?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|_| DeliveryError::Unreachable)?;
-        // The connection future drives the socket; it ends when the request is done.
-        tokio::spawn(conn);
-        let path = self.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        let req = hyper::Request::post(path)
-            .header(hyper::header::HOST, &self.authority)
+        let req = hyper::Request::post(self.path.as_str())
             .header(hyper::header::CONTENT_TYPE, "application/json")
             .body(Full::new(Bytes::from(body)))
             .map_err(|_| DeliveryError::Rejected("request".into()))?;
-        let res = sender
-            .send_request(req)
-            .await
-            .map_err(|_| DeliveryError::Unreachable)?;
-        let status = res.status().as_u16();
-        // Read the body so the connection ends cleanly; its content is not used (it may echo the
-        // number).
-        let _ = res.into_body().collect().await;
-        Ok(status)
+        // The answer's body is read (so the connection ends cleanly) but not used: it may echo
+        // the number.
+        match http_client::send(&self.target, req, 64 * 1024, self.timeout).await {
+            Ok(answer) => Ok(answer.status.as_u16()),
+            Err(HttpError::Timeout) => Err(DeliveryError::Timeout),
+            Err(HttpError::Transport { .. }) => Err(DeliveryError::Unreachable),
+        }
     }
 }
 
@@ -93,9 +78,7 @@ impl SmsProvider for HttpSms {
         })
         .to_string()
         .into_bytes();
-        let status = tokio::time::timeout(self.timeout, self.post(body))
-            .await
-            .map_err(|_| DeliveryError::Timeout)??;
+        let status = self.post(body).await?;
         if (200..300).contains(&status) {
             Ok(())
         } else {

@@ -172,6 +172,9 @@ pub struct Guide {
     /// May manage the centre, its booths and guides.
     #[serde(default)]
     pub centre_admin: bool,
+    /// Work address; the centre's single sign-on finds the guide by it.
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -917,6 +920,40 @@ impl std::fmt::Debug for BankIdOrderRecord {
     }
 }
 
+/// An OpenID Connect login in progress (migration 0008): what the provider's redirect back is
+/// checked against.
+#[derive(Clone, PartialEq)]
+pub struct OidcLoginRecord {
+    /// SHA-256 (hex) of the secret in the starting browser's cookie.
+    pub binding_hash: String,
+    /// The configured provider's name.
+    pub provider: String,
+    pub state: String,
+    pub nonce: String,
+    /// The PKCE code verifier, AES-256-GCM under the data key, bound to `binding_hash`.
+    pub pkce_verifier_enc: Vec<u8>,
+    /// Where the browser goes once signed in: a path on this origin.
+    pub return_to: String,
+    pub started_at: i64,
+}
+
+impl std::fmt::Debug for OidcLoginRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcLoginRecord")
+            .field("provider", &self.provider)
+            .field("started_at", &self.started_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where staff single sign-on looks a person up: the officers of one agency or the guides of one
+/// centre.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffScope {
+    Agency(AgencyId),
+    Centre(CentreId),
+}
+
 /// Evidence of a completed e-ID identification.
 #[derive(Clone)]
 pub struct IdentificationEvidence {
@@ -1222,6 +1259,23 @@ pub trait Store: Send + Sync + 'static {
         &self,
         citizen: CitizenId,
     ) -> Result<Vec<IdentificationEvidence>, StoreError>;
+
+    /// Staff in `scope` whose email address is `email`, compared without regard to case; at most
+    /// two (more than one is a data error the caller refuses).
+    async fn staff_by_email(
+        &self,
+        scope: StaffScope,
+        email: &str,
+    ) -> Result<Vec<Subject>, StoreError>;
+    async fn insert_oidc_login(&self, login: &OidcLoginRecord) -> Result<(), StoreError>;
+    /// Removes and returns the login bound to `binding_hash`: a login is used at most once, even
+    /// by two callbacks at the same moment.
+    async fn take_oidc_login(
+        &self,
+        binding_hash: &str,
+    ) -> Result<Option<OidcLoginRecord>, StoreError>;
+    /// Deletes logins started before `started_before`; returns how many.
+    async fn purge_oidc_logins(&self, started_before: i64) -> Result<u64, StoreError>;
 
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
     async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError>;

@@ -134,8 +134,8 @@ macro_rules! resource_methods {
                         "UPDATE booths SET centre_id = $2, name = $3, wheelchair_accessible = $4, device_id = $5 WHERE id = $1",
                     ),
                     Resource::Guide(_) => (
-                        "INSERT INTO guides (id, centre_id, display_name, centre_admin) VALUES ($1, $2, $3, $4)",
-                        "UPDATE guides SET centre_id = $2, display_name = $3, centre_admin = $4 WHERE id = $1",
+                        "INSERT INTO guides (id, centre_id, display_name, centre_admin, email) VALUES ($1, $2, $3, $4, $5)",
+                        "UPDATE guides SET centre_id = $2, display_name = $3, centre_admin = $4, email = $5 WHERE id = $1",
                     ),
                     Resource::Interpreter(_) => (
                         "INSERT INTO interpreters (id, display_name, email) VALUES ($1, $2, $3)",
@@ -158,7 +158,7 @@ macro_rules! resource_methods {
                         .bind(b.wheelchair_accessible)
                         .bind(b.device_id.clone()),
                     Resource::Guide(g) => {
-                        q.bind(g.centre_id.to_string()).bind(&g.display_name).bind(g.centre_admin)
+                        q.bind(g.centre_id.to_string()).bind(&g.display_name).bind(g.centre_admin).bind(g.email.clone())
                     }
                     Resource::Interpreter(i) => q.bind(&i.display_name).bind(i.email.clone()),
                 };
@@ -462,20 +462,21 @@ macro_rules! resource_methods {
                         self.load_booths(by_id, key).await?.into_iter().map(Resource::Booth).collect()
                     }
                     ResourceKind::Guide => {
-                        let rows: Vec<(String, String, String, bool)> = sqlx::query_as(sql(format!(
-                            "SELECT r.id, r.centre_id, r.display_name, r.centre_admin FROM guides r \
+                        let rows: Vec<(String, String, String, bool, Option<String>)> = sqlx::query_as(sql(format!(
+                            "SELECT r.id, r.centre_id, r.display_name, r.centre_admin, r.email FROM guides r \
                              WHERE {by_id} ORDER BY r.display_name, r.id"
                         )))
                         .bind(key)
                         .fetch_all(pool)
                         .await?;
                         rows.into_iter()
-                            .map(|(id, centre, display_name, centre_admin)| {
+                            .map(|(id, centre, display_name, centre_admin, email)| {
                                 Ok(Resource::Guide(Guide {
                                     id: parse_id(&id)?,
                                     centre_id: parse_id(&centre)?,
                                     display_name,
                                     centre_admin,
+                                    email,
                                 }))
                             })
                             .collect::<Result<_, StoreError>>()?

@@ -307,9 +307,10 @@ macro_rules! booking_view_sql {
 }
 
 /// Every table holding domain data (not sessions or the access log, which reads write to).
-const DATA_TABLES: [&str; 32] = [
+const DATA_TABLES: [&str; 33] = [
     "outbox",
     "bankid_orders",
+    "oidc_logins",
     "identifications",
     "booth_enrolment_codes",
     "booth_devices",
@@ -1870,6 +1871,66 @@ macro_rules! sql_store {
                         })
                     })
                     .collect()
+            }
+
+            async fn staff_by_email(&self, scope: StaffScope, email: &str) -> Result<Vec<Subject>, StoreError> {
+                let (query, key) = match scope {
+                    StaffScope::Agency(a) => (
+                        "SELECT id FROM officers WHERE agency_id = $1 AND lower(email) = lower($2) ORDER BY id LIMIT 2",
+                        a.to_string(),
+                    ),
+                    StaffScope::Centre(c) => (
+                        "SELECT id FROM guides WHERE centre_id = $1 AND lower(email) = lower($2) ORDER BY id LIMIT 2",
+                        c.to_string(),
+                    ),
+                };
+                let ids: Vec<String> = sqlx::query_scalar(query).bind(key).bind(email).fetch_all(&self.pool).await?;
+                ids.iter()
+                    .map(|id| {
+                        Ok(match scope {
+                            StaffScope::Agency(_) => Subject::Officer(parse_id(id)?),
+                            StaffScope::Centre(_) => Subject::Guide(parse_id(id)?),
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn insert_oidc_login(&self, l: &OidcLoginRecord) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO oidc_logins (binding_hash, provider, state, nonce, pkce_verifier_enc, return_to, \
+                         started_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&l.binding_hash)
+                .bind(&l.provider)
+                .bind(&l.state)
+                .bind(&l.nonce)
+                .bind(&l.pkce_verifier_enc)
+                .bind(&l.return_to)
+                .bind(l.started_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn take_oidc_login(&self, binding_hash: &str) -> Result<Option<OidcLoginRecord>, StoreError> {
+                let row: Option<(String, String, String, String, Vec<u8>, String, i64)> = sqlx::query_as(
+                    "DELETE FROM oidc_logins WHERE binding_hash = $1 \
+                     RETURNING binding_hash, provider, state, nonce, pkce_verifier_enc, return_to, started_at",
+                )
+                .bind(binding_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(binding_hash, provider, state, nonce, pkce_verifier_enc, return_to, started_at)| {
+                    OidcLoginRecord { binding_hash, provider, state, nonce, pkce_verifier_enc, return_to, started_at }
+                }))
+            }
+
+            async fn purge_oidc_logins(&self, started_before: i64) -> Result<u64, StoreError> {
+                let done = sqlx::query("DELETE FROM oidc_logins WHERE started_at < $1")
+                    .bind(started_before)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
             }
 
             async fn booth_centre(&self, id: BoothId) -> Result<Option<CentreId>, StoreError> {
