@@ -90,6 +90,10 @@ pub struct BookingConfig {
     /// (`booking/src/limits.rs`). Off only for load tests that make thousands of joins from one
     /// address.
     pub rate_limits: bool,
+    /// Personal data of a meeting is removed this many days after it (how the citizen was
+    /// identified, delivered messages, and the citizen's name and personnummer once they have no
+    /// later booking); the anonymous figures stay. At least 1.
+    pub retention_days: i64,
     /// Where browsers reach this service: scheme, host and port, no path. OpenID providers send
     /// people back to `{public_url}/api/v1/{name}/callback`, exactly.
     pub public_url: String,
@@ -289,6 +293,7 @@ impl Default for BookingConfig {
             bankid_ca_cert: None,
             client_ip_header: None,
             rate_limits: true,
+            retention_days: 365,
             public_url: "http://localhost:8080".to_owned(),
             oidc_providers: Vec::new(),
         }
@@ -317,6 +322,9 @@ impl BookingConfig {
         }
         if !(0..=14 * 86_400).contains(&self.reminder_before_secs) {
             return Err(Config("reminder_before_secs must be 0 to 14 days".into()));
+        }
+        if !(1..=3650).contains(&self.retention_days) {
+            return Err(Config("retention_days must be 1 to 3650".into()));
         }
         if self.outbox_poll_secs == 0 {
             return Err(Config("outbox_poll_secs must be at least 1".into()));

@@ -318,6 +318,12 @@ impl Booking {
         &self.inner.providers
     }
 
+    /// The retention purge now (the background task also runs it every five minutes).
+    pub async fn purge_past_retention(&self) -> Result<store::Purged, StoreError> {
+        let cutoff = retention_cutoff(&self.inner.config, &*self.inner.clock);
+        self.inner.store.purge_personal_data(cutoff).await
+    }
+
     /// One round of the outbox worker now (the background task also runs every
     /// `outbox_poll_secs`).
     pub async fn deliver_due_messages(&self) -> Result<outbox::Round, StoreError> {
@@ -339,7 +345,8 @@ impl Booking {
     }
 }
 
-/// Deletes expired sessions, abandoned BankID orders and OpenID logins every few minutes until the last `Booking` handle is dropped.
+/// Every five minutes until the last `Booking` handle is dropped: deletes expired sessions and
+/// abandoned BankID orders and OpenID logins, and removes personal data past `retention_days`.
 fn spawn_session_purge(inner: std::sync::Weak<Inner>) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
@@ -360,8 +367,27 @@ fn spawn_session_purge(inner: std::sync::Weak<Inner>) {
             if let Err(e) = inner.store.purge_oidc_logins(before).await {
                 tracing::warn!(error = %e, "purging abandoned OpenID logins failed");
             }
+            match inner
+                .store
+                .purge_personal_data(retention_cutoff(&inner.config, &*inner.clock))
+                .await
+            {
+                Ok(p) if p == store::Purged::default() => {}
+                Ok(p) => tracing::info!(
+                    citizens = p.citizens_anonymised,
+                    identifications = p.identifications,
+                    messages = p.messages,
+                    "personal data past retention removed"
+                ),
+                Err(e) => tracing::warn!(error = %e, "the retention purge failed"),
+            }
         }
     });
+}
+
+/// Meetings over before this are past retention.
+fn retention_cutoff(config: &BookingConfig, clock: &dyn Clock) -> i64 {
+    clock.now() - config.retention_days * 86_400
 }
 
 /// The file of a `sqlite:` URL; `None` for in-memory databases and other schemes.

@@ -508,3 +508,58 @@ async fn bad_input_on_every_route_is_a_4xx_with_a_code_and_changes_nothing(db: &
     eprintln!("error codes seen: {codes:?}");
 }
 on_both_databases!(bad_input_on_every_route_is_a_4xx_with_a_code_and_changes_nothing);
+
+/// The access log is append-only through the API: a guide opening a citizen's booking writes an
+/// entry, and calling every route as every persona (with an empty body, and with its path's ids)
+/// never removes or changes an entry already there.
+async fn no_route_alters_or_deletes_the_access_log(db: &TestDb) {
+    let (booking, _) = open(db).await;
+    let app = booking.router();
+    let ids = (shared_booking(&app).await, shared_ticket(&app).await);
+    let guide = login(&app, demo::GUIDE).await;
+    let opened = get(&app, &format!("/api/v1/bookings/{}", ids.0), Some(&guide)).await;
+    assert_eq!(opened.status, StatusCode::OK, "{}", opened.text);
+    let before = booking
+        .store()
+        .access_log_for_citizen(demo::CITIZEN_1)
+        .await
+        .unwrap();
+    assert!(
+        before
+            .iter()
+            .any(|e| e.actor == booking::Subject::Guide(demo::GUIDE)
+                && e.action == "booking.read"
+                && e.booking_id.map(|b| b.to_string()) == Some(ids.0.clone())),
+        "a guide opening the booking is logged: {before:?}"
+    );
+    let personas = personas(&app, &booking).await;
+    let mut specs = table();
+    specs.sort_by_key(|s| s.path.ends_with("/logout"));
+    for spec in &specs {
+        let uri = concrete(spec.path, &ids);
+        let body = spec.takes_body.then(|| json!({}));
+        for (_, cookie) in &personas {
+            call(
+                &app,
+                method(spec.method),
+                &uri,
+                cookie.as_deref(),
+                body.clone(),
+            )
+            .await;
+        }
+    }
+    let after = booking
+        .store()
+        .access_log_for_citizen(demo::CITIZEN_1)
+        .await
+        .unwrap();
+    for entry in &before {
+        assert!(
+            after.contains(entry),
+            "an access log entry was altered or removed: {entry:?}"
+        );
+    }
+    assert!(after.len() >= before.len());
+}
+on_both_databases!(no_route_alters_or_deletes_the_access_log);

@@ -108,7 +108,7 @@ fn origin_allowed(headers: &axum::http::HeaderMap, allowed: &[String]) -> bool {
         return false;
     };
     let origin = origin.to_ascii_lowercase();
-    if allowed.iter().any(|a| *a == origin) {
+    if allowed.contains(&origin) {
         return true;
     }
     let authority = origin

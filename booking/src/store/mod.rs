@@ -802,6 +802,20 @@ pub struct SessionRecord {
     pub expires_at: i64,
 }
 
+/// What a retention purge removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Purged {
+    /// Citizens whose name and personnummer are gone (their bookings stay, for the figures).
+    pub citizens_anonymised: u64,
+    /// How bookings' citizens were identified, and BankID's evidence.
+    pub identifications: u64,
+    /// Delivered messages, with their recipients' addresses and numbers.
+    pub messages: u64,
+}
+
+/// What an anonymised citizen is called where a name is shown.
+pub const ANONYMISED_NAME: &str = "Anonymiserad";
+
 /// An enrolled booth kiosk.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BoothDevice {
@@ -1276,6 +1290,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<OidcLoginRecord>, StoreError>;
     /// Deletes logins started before `started_before`; returns how many.
     async fn purge_oidc_logins(&self, started_before: i64) -> Result<u64, StoreError>;
+
+    /// Removes personal data of meetings over before `before`: how their citizens were identified
+    /// and the evidence, delivered messages (recipients), and the name and personnummer of every
+    /// citizen with nothing left after `before` (no live or later booking). Bookings, outcomes,
+    /// surveys, feedback and call quality stay, anonymous, for the follow-up figures. One
+    /// transaction.
+    async fn purge_personal_data(&self, before: i64) -> Result<Purged, StoreError>;
 
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
     async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError>;

@@ -906,7 +906,8 @@ macro_rules! sql_store {
                     .bind(id.to_string())
                     .fetch_optional(&mut *tx)
                     .await?;
-                let Some(enc) = enc else {
+                // None, or anonymised by the retention purge.
+                let Some(enc) = enc.filter(|e| !e.is_empty()) else {
                     return Ok(None);
                 };
                 Self::log_access(&mut tx, access, "citizen.read_personnummer", Some(id), None).await?;
@@ -1634,6 +1635,65 @@ macro_rules! sql_store {
                     ))
                 })
                 .transpose()
+            }
+
+            async fn purge_personal_data(&self, before: i64) -> Result<Purged, StoreError> {
+                // Bookings that are over and ended before the cut-off.
+                const OVER: &str = "SELECT id FROM bookings WHERE ends_at < $1 \
+                     AND state NOT IN ('booked', 'checked_in', 'started')";
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                let ident = sqlx::query(sql(format!("DELETE FROM booking_identifications WHERE booking_id IN ({OVER})")))
+                    .bind(before)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                let evidence = sqlx::query(sql(format!(
+                    "DELETE FROM identifications WHERE booking_id IN ({OVER}) OR (booking_id IS NULL AND at < $1)"
+                )))
+                .bind(before)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                let messages = sqlx::query(sql(format!(
+                    "DELETE FROM outbox WHERE state = 'delivered' AND (booking_id IN ({OVER}) OR delivered_at < $1)"
+                )))
+                .bind(before)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                // Citizens with nothing after the cut-off, not yet anonymised.
+                let citizens: Vec<String> = sqlx::query_scalar(
+                    "SELECT c.id FROM citizens c WHERE c.created_at < $1 AND c.display_name <> $2 \
+                       AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.citizen_id = c.id \
+                           AND (b.ends_at >= $1 OR b.state IN ('booked', 'checked_in', 'started')))",
+                )
+                .bind(before)
+                .bind(ANONYMISED_NAME)
+                .fetch_all(&mut *tx)
+                .await?;
+                for id in &citizens {
+                    // The look-up hash becomes the id's own bytes: unique, and never the 32-byte
+                    // keyed hash of any personnummer, so nobody finds this row by one again.
+                    sqlx::query(
+                        "UPDATE citizens SET display_name = $2, personnummer_enc = $3, personnummer_hash = $4 WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(ANONYMISED_NAME)
+                    .bind(Vec::<u8>::new())
+                    .bind(id.as_bytes().to_vec())
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query("DELETE FROM sessions WHERE subject_kind = 'citizen' AND subject_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(Purged {
+                    citizens_anonymised: citizens.len() as u64,
+                    identifications: ident + evidence,
+                    messages,
+                })
             }
 
             async fn add_enrolment_code(
