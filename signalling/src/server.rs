@@ -24,6 +24,9 @@ use crate::protocol::{
 };
 use crate::token::{JoinClaims, JoinTokenVerifier};
 
+/// After the server closes a connection, how long it reads on for the client's close.
+const CLOSE_DRAIN: Duration = Duration::from_secs(2);
+
 /// A connection that has not joined within this time is closed: it holds a socket and a task.
 const JOIN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -439,6 +442,13 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
     .await;
     drop(out);
     let _ = writer.await;
+    // A client still sending when the server closed (a flood, say) would otherwise meet a reset
+    // that can destroy the error and close frames just sent: read and drop what it sends until it
+    // closes too, for a moment at most. A connection that closed or dropped ends here at once.
+    let _ = tokio::time::timeout(CLOSE_DRAIN, async {
+        while let Some(Ok(_)) = stream.next().await {}
+    })
+    .await;
 }
 
 enum Flow {
