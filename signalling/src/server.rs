@@ -229,8 +229,10 @@ async fn meeting_end(ended: &mut watch::Receiver<Option<EndReason>>) -> EndReaso
 /// What the writer half of a connection sends.
 enum Outgoing {
     Message(ServerMessage),
-    /// Close with this code (the numbered error code for fatal errors, 1000 for a normal leave).
-    Close(u16, &'static str),
+    /// A last message (the fatal error, `meeting_ended`), then the close with this code (the
+    /// numbered error code for fatal errors, 1000 for a normal leave): one entry, so nothing another
+    /// task queues for this client (a participant leaving, say) comes between the two.
+    Close(Option<ServerMessage>, u16, &'static str),
 }
 
 type Outbox = mpsc::UnboundedSender<Outgoing>;
@@ -290,7 +292,10 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
         while let Some(next) = outbox.recv().await {
             let result = match next {
                 Outgoing::Message(m) => sink.send(Message::Text(Utf8Bytes::from(m.encode()))).await,
-                Outgoing::Close(code, reason) => {
+                Outgoing::Close(last, code, reason) => {
+                    if let Some(m) = last {
+                        let _ = sink.send(Message::Text(Utf8Bytes::from(m.encode()))).await;
+                    }
                     let _ = sink
                         .send(Message::Close(Some(CloseFrame {
                             code,
@@ -344,8 +349,8 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
                     if matches!(frame, Some(Ok(_))) && !budget.take() {
                         tracing::warn!("connection closed for sending too many messages");
                         ending = Ending::Leave;
-                        send(&out, ServerMessage::error(ErrorCode::TooManyMessages, "too many messages: the connection is closed", true));
-                        let _ = out.send(Outgoing::Close(ErrorCode::TooManyMessages.number(), "too many messages"));
+                        let error = ServerMessage::error(ErrorCode::TooManyMessages, "too many messages: the connection is closed", true);
+                        let _ = out.send(Outgoing::Close(Some(error), ErrorCode::TooManyMessages.number(), "too many messages"));
                         break;
                     }
                     let text = match frame {
@@ -368,7 +373,7 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
                         Flow::Continue => {}
                         Flow::Close(code, reason) => {
                             ending = Ending::Leave;
-                            let _ = out.send(Outgoing::Close(code, reason));
+                            let _ = out.send(Outgoing::Close(None, code, reason));
                             break;
                         }
                     }
@@ -386,7 +391,7 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
                             }
                         }
                         ending = Ending::HandedOver;
-                        let _ = out.send(Outgoing::Close(1000, "resumed on another connection"));
+                        let _ = out.send(Outgoing::Close(None, 1000, "resumed on another connection"));
                         break;
                     }
                     SessionSignal::Claimed(None) => {
@@ -396,15 +401,14 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
                     }
                     SessionSignal::Ended(reason) => {
                         ending = Ending::Leave;
-                        send(&out, ServerMessage::MeetingEnded { reason });
-                        let _ = out.send(Outgoing::Close(1000, "meeting ended"));
+                        let _ = out.send(Outgoing::Close(Some(ServerMessage::MeetingEnded { reason }), 1000, "meeting ended"));
                         break;
                     }
                     SessionSignal::Peer(Some(PeerEvent::Closed) | None) => {
                         tracing::info!("media connection lost");
                         ending = Ending::Leave;
-                        send(&out, ServerMessage::error(ErrorCode::Internal, "media connection lost", true));
-                        let _ = out.send(Outgoing::Close(ErrorCode::Internal.number(), "media connection lost"));
+                        let error = ServerMessage::error(ErrorCode::Internal, "media connection lost", true);
+                        let _ = out.send(Outgoing::Close(Some(error), ErrorCode::Internal.number(), "media connection lost"));
                         break;
                     }
                     SessionSignal::Peer(Some(event)) => {
@@ -414,8 +418,8 @@ async fn serve_connection(state: Signalling, socket: WebSocket) {
                     }
                 },
                 _ = &mut join_deadline, if awaiting_join => {
-                    send(&out, ServerMessage::error(ErrorCode::NotJoined, "no join within 10 seconds", true));
-                    let _ = out.send(Outgoing::Close(ErrorCode::NotJoined.number(), "join timeout"));
+                    let error = ServerMessage::error(ErrorCode::NotJoined, "no join within 10 seconds", true);
+                    let _ = out.send(Outgoing::Close(Some(error), ErrorCode::NotJoined.number(), "join timeout"));
                     break;
                 }
             }
