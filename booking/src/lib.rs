@@ -349,7 +349,10 @@ impl Booking {
 /// abandoned BankID orders and OpenID logins, and removes personal data past `retention_days`.
 fn spawn_session_purge(inner: std::sync::Weak<Inner>) {
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+        // The first round one period after start, not at once: nothing is due in a fresh process,
+        // and a short-lived one (a test) never races its own shutdown with a purge.
+        let period = std::time::Duration::from_secs(300);
+        let mut every = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;

@@ -350,3 +350,43 @@ async fn jwks_is_served_for_remote_media_nodes() {
     assert_eq!(a.body["keys"][0]["kid"], booking.token_issuer().kid());
     assert_eq!(a.body["keys"][0]["crv"], "Ed25519");
 }
+
+async fn signing_out_everywhere_ends_every_session_of_that_person_only(db: &TestDb) {
+    let (booking, _) = open(db).await;
+    let app = booking.router();
+    let laptop = login(&app, demo::OFFICER_ANNA).await;
+    let phone = login(&app, demo::OFFICER_ANNA).await;
+    let guide = login(&app, demo::GUIDE).await;
+    let a = post(
+        &app,
+        "/api/v1/session/logout-everywhere",
+        Some(&phone),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.body["sessions_ended"], 2);
+    assert!(
+        a.headers
+            .get(axum::http::header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    for cookie in [&laptop, &phone] {
+        let me = get(&app, "/api/v1/session", Some(cookie)).await;
+        assert_eq!(me.status, StatusCode::UNAUTHORIZED, "{}", me.text);
+    }
+    assert_eq!(
+        get(&app, "/api/v1/session", Some(&guide)).await.status,
+        StatusCode::OK,
+        "another person stays signed in"
+    );
+    let none = post(&app, "/api/v1/session/logout-everywhere", None, None).await;
+    assert_eq!(
+        (none.status, none.code()),
+        (StatusCode::UNAUTHORIZED, "not_signed_in")
+    );
+}
+on_both_databases!(signing_out_everywhere_ends_every_session_of_that_person_only);

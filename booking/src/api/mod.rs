@@ -262,6 +262,25 @@ async fn logout(
     Ok(res)
 }
 
+/// Ends every session of the signed-in person (a lost phone, a shared computer left signed in).
+async fn logout_everywhere(
+    State(booking): State<Booking>,
+    identity: Identity,
+) -> Result<Response, ApiError> {
+    let ended = booking
+        .store()
+        .delete_sessions_of(&identity.subject)
+        .await?;
+    tracing::info!(sessions = ended, "signed out everywhere");
+    let cookie = booking
+        .sessions()
+        .sign_out(&axum::http::HeaderMap::new())
+        .await?;
+    let mut res = Json(serde_json::json!({ "sessions_ended": ended })).into_response();
+    cookie.apply(res.headers_mut());
+    Ok(res)
+}
+
 async fn directory(
     State(booking): State<Booking>,
     identity: Identity,

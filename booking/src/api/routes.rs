@@ -165,6 +165,8 @@ pub fn table() -> Vec<RouteSpec> {
         route!(get "/api/v1/openapi.json", "This document", Access::Public, openapi_json),
         route!(get "/api/v1/session", "Who is signed in", Access::Roles(SIGNED_IN, "not_signed_in"), super::session),
         route!(post "/api/v1/session/logout", "Sign out", Access::Public, super::logout),
+        route!(post "/api/v1/session/logout-everywhere", "Sign out on every device and browser",
+            Access::Roles(SIGNED_IN, "not_signed_in"), super::logout_everywhere),
         route!(get "/api/v1/directory", "Agencies, services, centres, booths and officers",
             Access::Roles(STAFF, "staff_only"), super::directory),
         route!(get "/api/v1/bookings", "Today's and later bookings of the guide's centre or the officer",

@@ -1308,6 +1308,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<(SessionRecord, Option<String>)>, StoreError>;
     async fn touch_session(&self, id: &SessionId, now: i64) -> Result<(), StoreError>;
     async fn delete_session(&self, id: &SessionId) -> Result<(), StoreError>;
+    /// Ends every session of `subject`; returns how many there were.
+    async fn delete_sessions_of(&self, subject: &Subject) -> Result<u64, StoreError>;
     /// Deletes sessions past their absolute expiry or idle since `idle_before`; returns how many.
     async fn purge_sessions(
         &self,

@@ -2010,6 +2010,15 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn delete_sessions_of(&self, subject: &Subject) -> Result<u64, StoreError> {
+                let done = sqlx::query("DELETE FROM sessions WHERE subject_kind = $1 AND subject_id = $2")
+                    .bind(subject.kind())
+                    .bind(subject.id_string())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
             async fn delete_session(&self, id: &SessionId) -> Result<(), StoreError> {
                 sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id.as_str()).execute(&self.pool).await?;
                 Ok(())
