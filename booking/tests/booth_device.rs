@@ -25,6 +25,17 @@ fn set_cookie(a: &Answer, name: &str) -> Option<String> {
         .find(|c| c.starts_with(&format!("{name}=")))
 }
 
+/// Offers `code` to the enrolment route from a device with no credential.
+async fn try_enrol(app: &Router, code: &str) -> Answer {
+    post(
+        app,
+        "/api/v1/booth-device/enrol",
+        None,
+        Some(json!({ "code": code })),
+    )
+    .await
+}
+
 /// A code from the centre admin, traded for a kiosk credential; returns the `Cookie` value.
 async fn enrol(app: &Router, booth: impl ToString) -> String {
     let admin = login(app, demo::GUIDE).await;
@@ -37,13 +48,7 @@ async fn enrol(app: &Router, booth: impl ToString) -> String {
     .await;
     assert_eq!(code.status, StatusCode::CREATED, "{}", code.text);
     let code = code.body["code"].as_str().unwrap().to_owned();
-    let a = post(
-        app,
-        "/api/v1/booth-device/enrol",
-        None,
-        Some(json!({"code": code})),
-    )
-    .await;
+    let a = try_enrol(app, &code).await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
     let cookie = set_cookie(&a, "narvaro_device").unwrap();
     assert!(
@@ -119,13 +124,7 @@ async fn a_code_enrols_one_kiosk_once(db: &TestDb) {
     assert_eq!(code.replace('-', "").len(), 26, "{code}");
     let before = booking.store().table_counts().await.unwrap();
     for wrong in ["", "AAAA-BBBB", "'; DELETE FROM booth_devices; --"] {
-        let a = post(
-            &app,
-            "/api/v1/booth-device/enrol",
-            None,
-            Some(json!({"code": wrong})),
-        )
-        .await;
+        let a = try_enrol(&app, &wrong).await;
         assert_eq!(
             (a.status, a.code()),
             (StatusCode::NOT_FOUND, "invalid_enrolment_code"),
@@ -135,25 +134,13 @@ async fn a_code_enrols_one_kiosk_once(db: &TestDb) {
     assert_eq!(booking.store().table_counts().await.unwrap(), before);
     // Typed in lower case with spaces for dashes, it still works, once.
     let typed = code.to_lowercase().replace('-', " ");
-    let first = post(
-        &app,
-        "/api/v1/booth-device/enrol",
-        None,
-        Some(json!({"code": typed})),
-    )
-    .await;
+    let first = try_enrol(&app, &typed).await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
     assert_eq!(
         first.body["booth_id"].as_str(),
         Some(demo::BOOTH_1.to_string().as_str())
     );
-    let again = post(
-        &app,
-        "/api/v1/booth-device/enrol",
-        None,
-        Some(json!({"code": code})),
-    )
-    .await;
+    let again = try_enrol(&app, &code).await;
     assert_eq!(
         (again.status, again.code()),
         (StatusCode::NOT_FOUND, "invalid_enrolment_code")
@@ -164,13 +151,7 @@ async fn a_code_enrols_one_kiosk_once(db: &TestDb) {
         .unwrap()
         .to_owned();
     clock.advance(15 * 60);
-    let a = post(
-        &app,
-        "/api/v1/booth-device/enrol",
-        None,
-        Some(json!({"code": late})),
-    )
-    .await;
+    let a = try_enrol(&app, &late).await;
     assert_eq!(
         (a.status, a.code()),
         (StatusCode::NOT_FOUND, "invalid_enrolment_code")
@@ -468,22 +449,10 @@ async fn guessing_enrolment_codes_is_limited(db: &TestDb) {
     let before = booking.store().table_counts().await.unwrap();
     for i in 0..10 {
         let guess = format!("{:026}", i);
-        let a = post(
-            &app,
-            "/api/v1/booth-device/enrol",
-            None,
-            Some(json!({"code": guess})),
-        )
-        .await;
+        let a = try_enrol(&app, &guess).await;
         assert_eq!(a.code(), "invalid_enrolment_code", "guess {i}");
     }
-    let blocked = post(
-        &app,
-        "/api/v1/booth-device/enrol",
-        None,
-        Some(json!({"code": code})),
-    )
-    .await;
+    let blocked = try_enrol(&app, &code).await;
     assert_eq!(
         (blocked.status, blocked.code()),
         (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
@@ -506,13 +475,7 @@ async fn guessing_enrolment_codes_is_limited(db: &TestDb) {
         [198, 51, 100, 20],
         50000,
     ))));
-    let a = post(
-        &elsewhere,
-        "/api/v1/booth-device/enrol",
-        None,
-        Some(json!({"code": code})),
-    )
-    .await;
+    let a = try_enrol(&elsewhere, &code).await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
 }
 on_both_databases!(guessing_enrolment_codes_is_limited);
