@@ -36,6 +36,10 @@ pub const OFFICER_ANNA: OfficerId = OfficerId::from_u128(0x6e617276_6172_4f00_80
 pub const OFFICER_BJORN: OfficerId = OfficerId::from_u128(0x6e617276_6172_4f00_8000_00000000f002);
 /// Sara Nilsson, Skatteverket (and its admin).
 pub const OFFICER_SARA: OfficerId = OfficerId::from_u128(0x6e617276_6172_4f00_8000_00000000f003);
+/// Karin Dahl, Försäkringskassan's data protection officer: reads the agency's access log and
+/// takes no meetings.
+pub const OFFICER_KARIN_AUDITOR: OfficerId =
+    OfficerId::from_u128(0x6e617276_6172_4f00_8000_00000000f004);
 /// Work addresses, by which staff single sign-on finds people (Sara has none). The `.example`
 /// domain (RFC 2606) is nobody's.
 pub const OFFICER_ANNA_EMAIL: &str = "anna.lindqvist@fk.example";
@@ -147,7 +151,7 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
             }))
             .await?;
     }
-    for (id, agency_id, name, email, services, languages, agency_admin) in [
+    for (id, agency_id, name, email, services, languages, agency_admin, auditor) in [
         (
             OFFICER_ANNA,
             AGENCY_FORSAKRINGSKASSAN,
@@ -156,6 +160,7 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
             vec![SERVICE_FORALDRAPENNING, SERVICE_SJUKPENNING],
             vec!["sv", "en"],
             true,
+            false,
         ),
         (
             OFFICER_BJORN,
@@ -164,6 +169,7 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
             Some(OFFICER_BJORN_EMAIL),
             vec![SERVICE_FORALDRAPENNING, SERVICE_SJUKPENNING],
             vec!["sv", "ar"],
+            false,
             false,
         ),
         (
@@ -174,6 +180,17 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
             vec![SERVICE_DEKLARATION],
             vec!["sv"],
             true,
+            false,
+        ),
+        (
+            OFFICER_KARIN_AUDITOR,
+            AGENCY_FORSAKRINGSKASSAN,
+            "Karin Dahl",
+            None,
+            vec![],
+            vec!["sv"],
+            false,
+            true,
         ),
     ] {
         store
@@ -183,6 +200,7 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
                 display_name: name.to_owned(),
                 email: email.map(str::to_owned),
                 agency_admin,
+                auditor,
                 services,
                 languages: languages.into_iter().map(str::to_owned).collect(),
                 skills: vec![],

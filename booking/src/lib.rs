@@ -17,6 +17,7 @@ pub mod booth_devices;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod csrf;
 pub mod demo;
 pub mod dev_eid;
 pub mod http_client;

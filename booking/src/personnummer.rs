@@ -84,6 +84,18 @@ impl Personnummer {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// `YYYYMMDD-XXXX`, as people write it: only for a role that needs the whole number (the
+    /// officer handling the citizen's matter).
+    pub fn formatted(&self) -> String {
+        format!("{}-{}", &self.0[..8], &self.0[8..])
+    }
+
+    /// `YYYYMMDD-****`: the date of birth without the four digits that make the number someone's,
+    /// for a role that only has to tell two citizens apart or compare an ID document (the guide).
+    pub fn masked(&self) -> String {
+        format!("{}-****", &self.0[..8])
+    }
 }
 
 fn num(s: &str) -> i32 {
@@ -156,6 +168,13 @@ mod tests {
                 .expose(),
             "200505059824"
         );
+    }
+
+    #[test]
+    fn formatted_shows_the_whole_number_and_masked_only_the_birth_date() {
+        let p = Personnummer::parse_on("191212121212", TODAY).unwrap();
+        assert_eq!(p.formatted(), "19121212-1212");
+        assert_eq!(p.masked(), "19121212-****");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use crate::clock::Clock;
 use crate::identity::{IdMethod, Identity, Subject};
 use crate::ids::SessionId;
-use crate::store::{SessionRecord, Store, StoreError};
+use crate::store::{SessionRecord, StaffAccess, Store, StoreError};
 
 pub const SESSION_COOKIE: &str = "narvaro_session";
 pub const IDLE_TIMEOUT_SECS: i64 = 30 * 60;
@@ -76,6 +76,15 @@ impl Sessions {
                 last_seen_at: now,
                 expires_at: now + ABSOLUTE_TIMEOUT_SECS,
             })
+            .await?;
+        // Every authentication is on record: a sign-in that cannot be logged does not happen.
+        let access = StaffAccess {
+            actor: subject,
+            reason: format!("signed in with {}", method.as_str()),
+            at: now,
+        };
+        self.store
+            .record_access(&access, "auth.sign_in", None)
             .await?;
         let secure = if self.secure { "; Secure" } else { "" };
         let cookie = format!("{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Lax; Path=/{secure}");

@@ -144,6 +144,7 @@ pub async fn generate(
             agency_id,
             display_name: format!("Handläggare {o}"),
             agency_admin: false,
+            auditor: false,
             email: None,
             services: services.clone(),
             languages: if o % 7 == 0 {

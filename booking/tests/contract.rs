@@ -126,6 +126,7 @@ async fn personas(app: &Router, booking: &booking::Booking) -> Vec<(Role, Option
             Role::Officer => Some(demo::OFFICER_BJORN.to_string()),
             Role::AgencyAdmin => Some(demo::OFFICER_ANNA.to_string()),
             Role::CentreAdmin => Some(demo::GUIDE.to_string()),
+            Role::Auditor => Some(demo::OFFICER_KARIN_AUDITOR.to_string()),
             Role::BoothDevice | Role::Interpreter | Role::Analyst => None,
         };
         let cookie = match (role, person) {
@@ -209,6 +210,8 @@ fn concrete(path: &str, ids: &(String, String)) -> String {
     let id = match path.split('/').nth(3).unwrap_or("") {
         "bookings" => booking_id.to_owned(),
         "drop-in" => ticket_id.to_owned(),
+        // Revoking kiosk credentials is tried on booth 2, so booth 1's kiosk persona stays.
+        "booths" if path.ends_with("/devices") => demo::BOOTH_2.to_string(),
         "booths" => demo::BOOTH_1.to_string(),
         "agencies" => demo::AGENCY_FORSAKRINGSKASSAN.to_string(),
         "services" => demo::SERVICE_FORALDRAPENNING.to_string(),

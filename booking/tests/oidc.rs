@@ -537,6 +537,32 @@ async fn a_tampered_state_is_refused(db: &TestDb) {
 }
 on_both_databases!(a_tampered_state_is_refused);
 
+/// A person's browser (it asks for HTML) is sent back to the sign-in page with the refusal's
+/// code, which the page turns into words; the login is spent all the same.
+async fn a_browser_is_sent_back_to_sign_in_with_the_refusal(db: &TestDb) {
+    let Some(r) = rig(db).await else { return };
+    let (started, back) = at_provider(&r, OFFICERS, "anna", "/officer").await;
+    let state = param(&back, "state").unwrap();
+    let tampered = with_param(&back, "state", Some(&format!("{state}x")));
+    let request = axum::http::Request::get(tampered.as_str())
+        .header(axum::http::header::COOKIE, &started.cookie)
+        .header(
+            axum::http::header::ACCEPT,
+            "text/html,application/xhtml+xml,*/*;q=0.8",
+        )
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let answer = send(&r.app, request).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.text);
+    assert_eq!(
+        answer.headers[axum::http::header::LOCATION],
+        "/sign-in?kind=officer&refused=oidc_state_mismatch"
+    );
+    let answer = get(&r.app, &back, Some(&started.cookie)).await;
+    assert_eq!(answer.code(), "oidc_login_not_found");
+}
+on_both_databases!(a_browser_is_sent_back_to_sign_in_with_the_refusal);
+
 /// A code is used once: the same answer again finds no login (spent at Närvaro), and the code
 /// carried into another login of the same browser is refused by the provider (used, and not
 /// that login's PKCE verifier).

@@ -14,9 +14,11 @@
  *    for the booked meeting, the booking identified with BankID (the guide's console says so) and
  *    the kiosk signed in as nobody.
  *
- * The server log is then searched for the personnummer, the session cookies and the QR codes.
+ * The server log is then searched for the personnummer, the session cookies, the QR codes and
+ * the orders' QR secrets (asked of the simulator, as BankID's side).
  */
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -121,6 +123,8 @@ test('the booth identifies a citizen with BankID through a live QR code', { time
   const booth = await openPage(browser, 'bankid-booth', server.baseUrl, collected);
   /** @type {string[]} */
   const qrContents = [];
+  /** @type {string[]} */
+  const qrSecrets = [];
   try {
     const { row, boothHref } = await bookBooth1(guide.page);
     const page = booth.page;
@@ -137,6 +141,17 @@ test('the booth identifies a citizen with BankID through a live QR code', { time
     assert.equal(second.token, first.token, 'the same order');
     assert.ok(second.seconds > first.seconds, `the code moves on: ${first.seconds} then ${second.seconds}`);
     assert.notEqual(second.content, first.content);
+    // Each code is HMAC-SHA256(qrStartSecret, seconds), computed here from the secret BankID's
+    // side holds; the secret itself is on no page.
+    const orderSecret = await phone('order-secret', { qr_start_token: first.token });
+    assert.equal(orderSecret.status, 200, JSON.stringify(orderSecret.body));
+    const secret = orderSecret.body.qr_start_secret;
+    qrSecrets.push(secret);
+    for (const code of [first, second]) {
+      const expected = crypto.createHmac('sha256', secret).update(String(code.seconds)).digest('hex');
+      assert.equal(code.content, `bankid.${first.token}.${code.seconds}.${expected}`);
+    }
+    assert.ok(!(await page.content()).includes(secret), 'the QR secret is not on the booth page');
     await page.screenshot({ path: path.join(ARTIFACTS, 'bankid-booth-qr.png') });
     await page.waitForTimeout(4_000);
     const stale = await phone('scan', { qr: first.content });
@@ -169,6 +184,7 @@ test('the booth identifies a citizen with BankID through a live QR code', { time
     await page.getByRole('button', { name: 'Försök igen' }).click();
     const live = await readQr(page);
     qrContents.push(live.content);
+    qrSecrets.push((await phone('order-secret', { qr_start_token: live.token })).body.qr_start_secret);
     const scan = await phone('scan', { qr: live.content });
     assert.equal(scan.status, 200, `the live code scans: ${JSON.stringify(scan.body)}`);
     await shows(page, EXPECTED.pending.userSign);
@@ -191,7 +207,10 @@ test('the booth identifies a citizen with BankID through a live QR code', { time
   assert.deepEqual(collected.pageProblems, [], 'pages ran under their CSP without errors');
 
   await server.stop();
-  const { leaks, numbers } = scanLog(server.logPath, collected, qrContents.map((value, i) => ({ label: `QR code #${i + 1}`, value })));
-  assert.deepEqual(leaks, [], 'no personnummer, session cookie or QR code in the server log');
+  const { leaks, numbers } = scanLog(server.logPath, collected, [
+    ...qrContents.map((value, i) => ({ label: `QR code #${i + 1}`, value })),
+    ...qrSecrets.map((value, i) => ({ label: `QR secret #${i + 1}`, value })),
+  ]);
+  assert.deepEqual(leaks, [], 'no personnummer, session cookie, QR code or QR secret in the server log');
   assert.deepEqual(numbers, [], 'no personnummer-shaped number in the server log');
 });

@@ -99,8 +99,8 @@ export async function openPage(browser, name, baseUrl, collected) {
   return { context, page, consoleLog };
 }
 
-/** Cookies whose values are bearer secrets, none of which may reach a log. */
-const SECRET_COOKIES = new Set(['narvaro_session', 'narvaro_device', 'narvaro_bankid']);
+/** Cookies whose values are bearer secrets or tokens (the CSRF token), none of which may reach a log. */
+const SECRET_COOKIES = new Set(['narvaro_session', 'narvaro_device', 'narvaro_bankid', 'narvaro_csrf']);
 
 /**
  * Keeps the secret cookies of the contexts (for the log scan), then closes them.

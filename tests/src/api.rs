@@ -19,6 +19,9 @@ use time::format_description::well_known::Rfc3339;
 
 /// The session cookie booking sets at sign-in.
 const SESSION_COOKIE: &str = "narvaro_session";
+/// The cookie booking keeps the session's CSRF token in, and the header it wants it back in.
+const CSRF_COOKIE: &str = "narvaro_csrf";
+const CSRF_HEADER: &str = "x-csrf-token";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -41,6 +44,7 @@ pub struct ApiClient {
     base: String,
     client: Client<HttpConnector, Full<Bytes>>,
     session: Option<String>,
+    csrf_token: Option<String>,
 }
 
 impl ApiClient {
@@ -49,6 +53,7 @@ impl ApiClient {
             base: format!("http://{http_addr}"),
             client: Client::builder(TokioExecutor::new()).build_http(),
             session: None,
+            csrf_token: None,
         }
     }
 
@@ -84,6 +89,10 @@ impl ApiClient {
         if let Some(session) = &self.session {
             req = req.header(COOKIE, format!("{SESSION_COOKIE}={session}"));
         }
+        // As the web client does: the token booking handed out in its cookie, as a header.
+        if let Some(token) = &self.csrf_token {
+            req = req.header(CSRF_HEADER, token);
+        }
         let body = match body {
             Some(v) => {
                 req = req.header(CONTENT_TYPE, "application/json");
@@ -103,6 +112,10 @@ impl ApiClient {
             if let Some(rest) = value.strip_prefix(&format!("{SESSION_COOKIE}=")) {
                 let secret = rest.split(';').next().unwrap_or_default();
                 self.session = (!secret.is_empty()).then(|| secret.to_owned());
+            }
+            if let Some(rest) = value.strip_prefix(&format!("{CSRF_COOKIE}=")) {
+                let token = rest.split(';').next().unwrap_or_default();
+                self.csrf_token = (!token.is_empty()).then(|| token.to_owned());
             }
         }
         let bytes = res

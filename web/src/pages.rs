@@ -199,6 +199,66 @@ struct SignInPage {
     logins: Vec<SignInLink>,
     /// The development e-ID, where it is on.
     dev_eid_href: Option<String>,
+    /// Why the last OpenID sign-in was refused, when it was.
+    refused: Option<Refusal>,
+}
+
+pub(crate) struct Refusal {
+    code: &'static str,
+    message: &'static str,
+}
+
+/// What a person is told when their OpenID sign-in was refused, by booking's stable code. Only
+/// known codes are shown, so the page never repeats text someone put in a link.
+fn refusal(code: &str) -> Refusal {
+    const SECURITY: &str =
+        "Inloggningen kunde inte bekräftas och avbröts av säkerhetsskäl. Börja om.";
+    const NO_ACCESS: &str =
+        "Vi hittade ingen behörighet för dig i Närvaro. Kontakta den som administrerar Närvaro.";
+    const KNOWN: &[(&str, &str)] = &[
+        (
+            "oidc_login_not_found",
+            "Inloggningen hittades inte: den gjordes i en annan webbläsare eller är redan avslutad. Börja om.",
+        ),
+        (
+            "oidc_login_expired",
+            "Inloggningen tog för lång tid. Börja om.",
+        ),
+        (
+            "oidc_login_refused",
+            "Inloggningen avbröts. Försök igen när du vill.",
+        ),
+        (
+            "oidc_unavailable",
+            "Inloggningstjänsten svarar inte just nu. Försök igen om en stund.",
+        ),
+        (
+            "oidc_acr_not_allowed",
+            "Den e-legitimationen räcker inte för Närvaro. Välj en med högre tillitsnivå.",
+        ),
+        (
+            "oidc_personal_number_invalid",
+            "E-legitimationen gav inget giltigt personnummer.",
+        ),
+        ("oidc_unknown_person", NO_ACCESS),
+        ("oidc_ambiguous_person", NO_ACCESS),
+        ("oidc_email_missing", NO_ACCESS),
+        ("oidc_email_unverified", NO_ACCESS),
+        ("oidc_state_mismatch", SECURITY),
+        ("oidc_nonce_mismatch", SECURITY),
+        ("oidc_wrong_issuer", SECURITY),
+        ("oidc_id_token_invalid", SECURITY),
+        ("oidc_code_rejected", SECURITY),
+        ("invalid_request", SECURITY),
+    ];
+    KNOWN
+        .iter()
+        .find(|(known, _)| *known == code)
+        .map(|&(code, message)| Refusal { code, message })
+        .unwrap_or(Refusal {
+            code: "",
+            message: "Inloggningen misslyckades. Försök igen.",
+        })
 }
 
 /// How to sign in as a kind of person: each OpenID provider configured for that kind, and the
@@ -209,6 +269,7 @@ pub(crate) async fn sign_in(
     Query(query): Query<SignInQuery>,
 ) -> Response {
     let visitor = visitor(&booking, &headers).await;
+    let refused = query.refused.clone();
     let (kind, return_to, visitor) = match sign_in_target(query, visitor) {
         Ok(target) => target,
         Err(page) => return page,
@@ -218,6 +279,7 @@ pub(crate) async fn sign_in(
         kind_label: kind.label(),
         logins: oidc_logins(&booking, kind, &return_to),
         dev_eid_href: dev_eid_enabled(&booking).then(|| dev_eid_href(kind, &return_to)),
+        refused: refused.as_deref().map(refusal),
     };
     render(&page, StatusCode::OK)
 }
@@ -227,6 +289,8 @@ pub(crate) async fn sign_in(
 pub(crate) struct SignInQuery {
     return_to: Option<String>,
     kind: Option<String>,
+    /// Booking's code for a refused OpenID sign-in that sent the person back here.
+    refused: Option<String>,
 }
 
 /// The kind (default: citizen) and return path (default: `/`) of a sign-in page's query, or the

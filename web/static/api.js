@@ -20,6 +20,35 @@ export class ApiError extends Error {
 }
 
 /**
+ * The CSRF token booking keeps in the `narvaro_csrf` cookie: a hash of this browser's credential
+ * that only pages of this origin can read. Read at every call, since a sign-in changes it.
+ * @returns {string}
+ */
+function csrfToken() {
+  const entry = document.cookie.split('; ').find((c) => c.startsWith('narvaro_csrf='));
+  return entry ? entry.slice('narvaro_csrf='.length) : '';
+}
+
+/**
+ * One request with the current CSRF token.
+ * @param {string} path
+ * @param {string} method
+ * @param {unknown} body
+ * @returns {Promise<Response>}
+ */
+function send(path, method, body) {
+  /** @type {Record<string, string>} */
+  const headers = { Accept: 'application/json', 'X-CSRF-Token': csrfToken() };
+  /** @type {RequestInit} */
+  const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  return fetch(path, init);
+}
+
+/**
  * Fetches JSON from booking's API. A 401 (no session, or it expired) reloads the page, so the
  * server's sign-in guard sends the person to the e-ID page: one place decides about sign-in.
  * @template T
@@ -28,18 +57,14 @@ export class ApiError extends Error {
  * @returns {Promise<T>}
  */
 export async function api(path, options = {}) {
-  /** @type {RequestInit} */
-  const init = {
-    method: options.method ?? 'GET',
-    headers: { Accept: 'application/json' },
-    credentials: 'same-origin',
-    cache: 'no-store',
-  };
-  if (options.body !== undefined) {
-    init.headers = { ...init.headers, 'Content-Type': 'application/json' };
-    init.body = JSON.stringify(options.body);
+  const method = options.method ?? 'GET';
+  let response = await send(path, method, options.body);
+  if (response.status === 403 && response.headers.get('Content-Type')?.includes('json')) {
+    // A refused CSRF token (the cookie was lost or belongs to an earlier sign-in): the refusal
+    // brought the right one, so try once more.
+    const refusal = await response.clone().json().catch(() => null);
+    if (refusal?.error?.code === 'csrf_token_invalid') response = await send(path, method, options.body);
   }
-  const response = await fetch(path, init);
   if (response.status === 401 && options.reloadOn401 !== false) {
     window.location.reload();
     // The page is going away; never settle, so callers do not show a transient error.

@@ -471,6 +471,32 @@ async fn configured_openid_providers_are_offered_where_their_people_sign_in() {
         .get("/sign-in?kind=officer&return_to=%2F%2Fevil.example", None)
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
+    // A refused OpenID sign-in comes back here with booking's code: a message for people, the
+    // code for support, and never text from the link itself.
+    let refused = app
+        .get("/sign-in?kind=officer&refused=oidc_state_mismatch", None)
+        .await;
+    assert_eq!(refused.status, StatusCode::OK);
+    assert!(
+        refused.body.contains(r#"role="alert""#)
+            && refused.body.contains("avbröts av säkerhetsskäl")
+            && refused.body.contains("felkod oidc_state_mismatch"),
+        "{}",
+        refused.body
+    );
+    let planted = app
+        .get("/sign-in?kind=officer&refused=Ring+0701234567+nu", None)
+        .await;
+    assert!(
+        planted
+            .body
+            .contains("Inloggningen misslyckades. Försök igen.")
+            && !planted.body.contains("0701234567")
+            && !planted.body.contains("felkod"),
+        "{}",
+        planted.body
+    );
 }
 
 /// In production with no provider configured for a kind, its page says so instead of pointing

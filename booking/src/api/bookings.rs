@@ -51,6 +51,10 @@ pub(crate) struct BookingJson {
     language: Option<String>,
     booth: NamedJson<BoothId>,
     citizen_name: String,
+    /// Only when one booking is read: whole for the booking's officers (their matter needs it),
+    /// masked to the date of birth for guides (`YYYYMMDD-****`). Never in lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    citizen_personnummer: Option<String>,
     /// How the citizen was identified for the meeting; none yet.
     identified: Option<super::IdentifiedJson>,
 }
@@ -86,6 +90,7 @@ impl From<BookingView> for BookingJson {
             language: v.language,
             booth: v.booth.into(),
             citizen_name: v.citizen_name,
+            citizen_personnummer: None,
             identified: v.identification.as_ref().map(Into::into),
         }
     }
@@ -372,7 +377,11 @@ pub(crate) async fn join(
                 };
                 (Role::Citizen, CITIZEN_LABEL.to_owned(), Subject::Citizen(record.citizen_id), i.label())
             }
-            _ => return Err(not_a_participant()),
+            Caller::Person(actor) => {
+                super::log_refusal(&booking, actor, "not_a_participant", "join token", Some(id)).await;
+                return Err(not_a_participant());
+            }
+            Caller::Booth(_) => return Err(not_a_participant()),
         };
         match record.state {
             BookingState::Started => {}
@@ -411,6 +420,14 @@ pub(crate) async fn join(
             booking.config().join_token_lifetime_secs,
         );
         claims.identified = identified;
+        // Admission to a meeting is on record before the token exists.
+        let via = if matches!(caller, Caller::Booth(_)) { " at the booth's kiosk" } else { "" };
+        let access = StaffAccess {
+            actor: person,
+            reason: format!("join token as {role:?}{via}"),
+            at: now,
+        };
+        store.record_access(&access, "meeting.join_granted", Some(id)).await?;
         let token = tokens.sign(&claims);
         tracing::info!(role = ?role, "join token issued");
         Ok(Json(JoinJson {
@@ -474,6 +491,14 @@ async fn staff_of_booking(
         }
     };
     if !allowed {
+        super::log_refusal(
+            booking,
+            actor,
+            "not_your_booking",
+            "staff use of a booking",
+            Some(record.id),
+        )
+        .await;
         return Err(ApiError::forbidden(
             "not_your_booking",
             "the booking is at another centre or with other officers",
@@ -534,7 +559,22 @@ pub(crate) async fn read(
     Path(id): Path<String>,
 ) -> Result<Json<BookingJson>, ApiError> {
     let record = staff_of_booking(&booking, &actor, &id).await?;
-    read_view(&booking, &actor, record.id, "staff opened the booking").await
+    let Json(mut view) = read_view(&booking, &actor, record.id, "staff opened the booking").await?;
+    let access = StaffAccess {
+        actor: actor.subject(),
+        reason: "staff opened the booking".to_owned(),
+        at: booking.clock().now(),
+    };
+    // Read through the store's logged look-up, so the access log says who saw the number.
+    let personnummer = booking
+        .store()
+        .citizen_personnummer(record.citizen_id, &access)
+        .await?;
+    view.citizen_personnummer = personnummer.map(|p| match actor {
+        Actor::Officer(_) => p.formatted(),
+        _ => p.masked(),
+    });
+    Ok(Json(view))
 }
 
 pub(crate) async fn history(

@@ -29,24 +29,7 @@ pub(crate) async fn enrolment_code(
     actor: Actor,
     Path(booth_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let booth: BoothId = parse_path_id(&booth_id, "booth_not_found")?;
-    let centre = booking
-        .store()
-        .booth_centre(booth)
-        .await?
-        .ok_or_else(|| ApiError::not_found("booth_not_found", "no such booth"))?;
-    let Actor::Guide(admin) = &actor else {
-        return Err(ApiError::forbidden(
-            "admin_only",
-            "only the centre's admin may enrol its kiosks",
-        ));
-    };
-    if !admin.centre_admin || admin.centre_id != centre {
-        return Err(ApiError::forbidden(
-            "not_your_centre",
-            "the booth is at another centre",
-        ));
-    }
+    let (booth, admin) = admin_of_booth(&booking, &actor, &booth_id).await?;
     let code = booth_devices::new_enrolment_code()
         .map_err(|_| ApiError::internal(std::io::Error::other("random source failed")))?;
     let expires_at = booking.clock().now() + ENROLMENT_CODE_LIFETIME_SECS;
@@ -69,6 +52,61 @@ pub(crate) async fn enrolment_code(
         }),
     )
         .into_response())
+}
+
+/// The booth of the path, if the caller is the admin of its centre.
+async fn admin_of_booth<'a>(
+    booking: &Booking,
+    actor: &'a Actor,
+    raw_booth_id: &str,
+) -> Result<(BoothId, &'a crate::store::Guide), ApiError> {
+    let booth: BoothId = parse_path_id(raw_booth_id, "booth_not_found")?;
+    let centre = booking
+        .store()
+        .booth_centre(booth)
+        .await?
+        .ok_or_else(|| ApiError::not_found("booth_not_found", "no such booth"))?;
+    let Actor::Guide(admin) = actor else {
+        return Err(ApiError::forbidden(
+            "admin_only",
+            "only the centre's admin may manage its kiosks",
+        ));
+    };
+    if !admin.centre_admin || admin.centre_id != centre {
+        return Err(ApiError::forbidden(
+            "not_your_centre",
+            "the booth is at another centre",
+        ));
+    }
+    Ok((booth, admin))
+}
+
+#[derive(Serialize)]
+pub(crate) struct RevokedJson {
+    booth_id: BoothId,
+    /// How many live kiosk credentials were revoked (0 when none was enrolled).
+    revoked: u64,
+}
+
+/// Revokes the booth's kiosk credentials: a stolen or replaced kiosk is locked out at once (its
+/// next call is 401) and the booth needs a new enrolment code.
+pub(crate) async fn revoke_devices(
+    State(booking): State<Booking>,
+    actor: Actor,
+    Path(booth_id): Path<String>,
+) -> Result<Json<RevokedJson>, ApiError> {
+    let (booth, admin) = admin_of_booth(&booking, &actor, &booth_id).await?;
+    let access = crate::store::StaffAccess {
+        actor: crate::identity::Subject::Guide(admin.id),
+        reason: format!("revoked the kiosk credentials of booth {booth}"),
+        at: booking.clock().now(),
+    };
+    let revoked = booking.store().revoke_booth_devices(booth, &access).await?;
+    tracing::info!(revoked, "booth kiosk credentials revoked");
+    Ok(Json(RevokedJson {
+        booth_id: booth,
+        revoked,
+    }))
 }
 
 #[derive(Deserialize)]

@@ -1,5 +1,6 @@
 //! The HTTP API. `router` builds it with state applied, so tests drive it with `oneshot`.
 
+mod access_log;
 mod bookings;
 mod booths;
 mod drop_in;
@@ -24,8 +25,8 @@ pub use error::ApiError;
 
 use crate::Booking;
 use crate::identity::{Identity, Subject};
-use crate::ids::{CitizenId, GuideId, OfficerId};
-use crate::store::{Guide, Officer};
+use crate::ids::{BookingId, CitizenId, GuideId, OfficerId};
+use crate::store::{Guide, Officer, StaffAccess};
 
 /// Largest request body the API reads. Generous for any resource or booking; bigger is an error,
 /// not a slow parse.
@@ -56,6 +57,10 @@ pub fn router(booking: Booking) -> Router {
             res
         },
     ));
+    let secure_cookies = booking.environment() == crate::Environment::Production;
+    let api = api.layer(axum::middleware::from_fn(move |req, next| {
+        crate::csrf::protect(secure_cookies, req, next)
+    }));
     let mut router = Router::new()
         .route("/.well-known/jwks.json", get(jwks))
         .with_state(booking.clone())
@@ -92,6 +97,29 @@ impl Staff {
             Subject::Officer(id) => Ok(Staff::Officer(id)),
             Subject::Citizen(_) => Err(ApiError::forbidden("staff_only", "only staff may do this")),
         }
+    }
+}
+
+/// Writes an authorization refusal to the access log. A refusal stands whether or not it could
+/// be written, so a failure to write is logged and the refusal still goes out.
+pub(crate) async fn log_refusal(
+    booking: &Booking,
+    actor: &Actor,
+    code: &str,
+    what: &str,
+    booking_id: Option<BookingId>,
+) {
+    let access = StaffAccess {
+        actor: actor.subject(),
+        reason: format!("{code}: {what}"),
+        at: booking.clock().now(),
+    };
+    if let Err(e) = booking
+        .store()
+        .record_access(&access, "authz.refused", booking_id)
+        .await
+    {
+        tracing::error!(error = %e, "could not write a refusal to the access log");
     }
 }
 

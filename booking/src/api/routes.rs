@@ -4,7 +4,8 @@
 //! cannot drift apart.
 //!
 //! Roles are what a caller is: a citizen, a guide, an officer; an agency admin is an officer and a
-//! centre admin a guide flagged as such; a booth device is an enrolled kiosk (no session, its own
+//! centre admin a guide flagged as such; an auditor is an officer flagged as one, and only that
+//! (no casework); a booth device is an enrolled kiosk (no session, its own
 //! credential). Interpreters and analysts have roles here but no sign-in yet, so no route admits
 //! them. Handlers still check scope (your centre, your booking, your booth) after the role check.
 
@@ -16,7 +17,9 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Actor, ApiError, Caller, bookings, booths, drop_in, follow_up, resources, slots};
+use super::{
+    Actor, ApiError, Caller, access_log, bookings, booths, drop_in, follow_up, resources, slots,
+};
 use crate::Booking;
 use crate::limits::{self, Limit};
 use crate::store::{Agency, Booth, Centre, Guide, Interpreter, Officer, Service};
@@ -32,10 +35,12 @@ pub enum Role {
     AgencyAdmin,
     CentreAdmin,
     Analyst,
+    /// Reads the access log of their agency, and nothing else.
+    Auditor,
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::Citizen,
         Role::Guide,
         Role::Officer,
@@ -44,6 +49,7 @@ impl Role {
         Role::AgencyAdmin,
         Role::CentreAdmin,
         Role::Analyst,
+        Role::Auditor,
     ];
 }
 
@@ -92,6 +98,7 @@ const SIGNED_IN: &[Role] = &[
     Role::Officer,
     Role::AgencyAdmin,
     Role::CentreAdmin,
+    Role::Auditor,
 ];
 /// A join is for the booking's citizen (on their own device or at the booth's kiosk) and officers;
 /// the handler checks which booking.
@@ -107,6 +114,7 @@ const CITIZENS_AND_GUIDES: &[Role] = &[Role::Citizen, Role::Guide, Role::CentreA
 const AGENCY_ADMINS: &[Role] = &[Role::AgencyAdmin];
 const CENTRE_ADMINS: &[Role] = &[Role::CentreAdmin];
 const ADMINS: &[Role] = &[Role::AgencyAdmin, Role::CentreAdmin];
+const AUDITORS: &[Role] = &[Role::Auditor];
 
 macro_rules! route {
     ($method:ident $path:expr, $summary:expr, $access:expr, $handler:expr) => {
@@ -194,6 +202,8 @@ pub fn table() -> Vec<RouteSpec> {
             Access::Roles(PARTICIPANTS, "not_a_participant"), bookings::join).limited(&limits::JOIN_TOKEN),
         route!(post "/api/v1/booths/{booth_id}/enrolment-code", "A one-time code to enrol the booth's kiosk",
             Access::Roles(CENTRE_ADMINS, "admin_only"), booths::enrolment_code),
+        route!(delete "/api/v1/booths/{booth_id}/devices", "Revoke the booth's kiosk credentials (a lost or replaced kiosk)",
+            Access::Roles(CENTRE_ADMINS, "admin_only"), booths::revoke_devices),
         route!(post body "/api/v1/booth-device/enrol", "Enrol this device as a booth kiosk with a code",
             Access::Public, booths::enrol).limited(&limits::ENROLMENT_CODE),
         route!(get "/api/v1/booth-device", "This kiosk's booth and its next meeting",
@@ -214,6 +224,8 @@ pub fn table() -> Vec<RouteSpec> {
             Access::Roles(STAFF, "staff_only"), drop_in::close),
         route!(post body "/api/v1/slots/search", "Free times for a service (or several) at a centre",
             Access::Roles(STAFF, "staff_only"), slots::search),
+        route!(get "/api/v1/access-log", "Who read which citizen's data and which sign-ins and refusals happened, for the auditor's agency",
+            Access::Roles(AUDITORS, "auditor_only"), access_log::read),
     ];
     t.extend(resource_routes!(Agency, "agencies", AGENCY_ADMINS));
     t.extend(resource_routes!(Service, "services", AGENCY_ADMINS));
@@ -233,6 +245,8 @@ pub(crate) fn roles_of(caller: &Caller) -> Vec<Role> {
     };
     match actor {
         Actor::Citizen(_) => vec![Role::Citizen],
+        // An auditor is kept apart from casework: no agenda, no meetings, no citizen's booking.
+        Actor::Officer(o) if o.auditor => vec![Role::Auditor],
         Actor::Officer(o) if o.agency_admin => vec![Role::Officer, Role::AgencyAdmin],
         Actor::Officer(_) => vec![Role::Officer],
         Actor::Guide(g) if g.centre_admin => vec![Role::Guide, Role::CentreAdmin],
@@ -282,9 +296,22 @@ async fn check_roles(
         Err(e) => return e.into_response(),
     };
     if !roles_of(&caller).iter().any(|r| roles.contains(r)) {
+        if let Caller::Person(actor) = &caller {
+            let route = format!("{} {}", parts.method, route_of(&parts));
+            super::log_refusal(&booking, actor, refusal, &route, None).await;
+        }
         return ApiError::forbidden(refusal, "your role may not do this").into_response();
     }
     next.run(Request::from_parts(parts, body)).await
+}
+
+/// The route's pattern (`/api/v1/bookings/{id}`), never the path with its ids.
+fn route_of(parts: &axum::http::request::Parts) -> &str {
+    parts
+        .extensions
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str())
+        .unwrap_or("unmatched")
 }
 
 async fn openapi_json(State(booking): State<Booking>) -> axum::Json<Value> {

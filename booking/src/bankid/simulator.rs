@@ -149,6 +149,7 @@ impl Simulator {
             .route("/identify", post(phone_identify))
             .route("/cancel", post(phone_cancel))
             .route("/hint", post(phone_hint))
+            .route("/order-secret", post(order_secret))
             .with_state(self.clone())
     }
 }
@@ -548,6 +549,22 @@ async fn phone_cancel(
     set_state(&sim, &qr_start_token, |now| SimState::Failed {
         hint_code: "userCancel".into(),
         at: now,
+    })
+}
+
+/// What BankID's side knows of an order: its `qrStartSecret`. Not a phone's doing (a phone never
+/// learns it); the browser tests ask for it so they can search every log and page for the secret
+/// itself, which must never leave Närvaro's server.
+async fn order_secret(
+    State(sim): State<Simulator>,
+    body: Result<Json<TokenIn>, JsonRejection>,
+) -> Response {
+    let TokenIn { qr_start_token } = match phone_body(body) {
+        Ok(b) => b,
+        Err(e) => return *e,
+    };
+    on_order(&sim, &qr_start_token, |order, _| {
+        Json(json!({"qr_start_secret": order.qr_start_secret})).into_response()
     })
 }
 

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::header::{self, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -282,12 +282,28 @@ async fn callback(
             if !e.status.is_server_error() {
                 tracing::info!(provider = %ctx.config().name, code = e.code, "OpenID login refused");
             }
-            e.into_response()
+            if wants_html(&headers) {
+                // A person in a browser gets the sign-in page again, saying what went wrong (by
+                // its stable code), not a JSON document.
+                let kind = ctx.config().purpose.as_str();
+                let to = format!("/sign-in?kind={kind}&refused={}", e.code);
+                (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response()
+            } else {
+                e.into_response()
+            }
         }
     };
     // Answered or refused, the login is over: the binding cookie goes too.
     res.headers_mut().append(SET_COOKIE, ctx.cookie("", 0));
     res
+}
+
+/// Whether the caller is a browser navigating (it asks for HTML first), not an API client.
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
 }
 
 fn bad_request(code: &'static str, message: &'static str) -> ApiError {

@@ -104,6 +104,10 @@ pub struct Officer {
     /// May manage the agency, its services and officers.
     #[serde(default)]
     pub agency_admin: bool,
+    /// May read the access log of the agency's bookings and staff (a data protection officer or
+    /// internal auditor); nothing else follows from it.
+    #[serde(default)]
+    pub auditor: bool,
     /// Work address for meeting invitations; none: not emailed.
     #[serde(default)]
     pub email: Option<String>,
@@ -772,6 +776,16 @@ pub struct StaffAccess {
     pub at: i64,
 }
 
+/// What an auditor asks of the access log.
+#[derive(Debug, Clone)]
+pub struct AccessLogQuery {
+    pub agency: AgencyId,
+    pub from: i64,
+    pub until: i64,
+    pub booking: Option<BookingId>,
+    pub limit: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AccessLogEntry {
     pub at: i64,
@@ -1209,6 +1223,24 @@ pub trait Store: Send + Sync + 'static {
         citizen: CitizenId,
     ) -> Result<Vec<AccessLogEntry>, StoreError>;
 
+    /// An agency's access log for its auditor: entries about bookings any of the agency's officers
+    /// take part in, and entries of the agency's officers' own actions, in `[from, until)`,
+    /// oldest first. Writes the reading itself to the log, in the same transaction.
+    async fn access_log_of_agency(
+        &self,
+        query: &AccessLogQuery,
+        access: &StaffAccess,
+    ) -> Result<Vec<AccessLogEntry>, StoreError>;
+
+    /// Appends a decision (a sign-in, a refusal) to the access log. Append is the only write the
+    /// log has.
+    async fn record_access(
+        &self,
+        access: &StaffAccess,
+        action: &str,
+        booking: Option<BookingId>,
+    ) -> Result<(), StoreError>;
+
     /// The booth's first booked or started meeting in `[from, until)` not yet ended by `from`,
     /// whoever it is for, with that citizen's id.
     async fn booth_booking_ahead(
@@ -1243,6 +1275,14 @@ pub trait Store: Send + Sync + 'static {
         secret_hash: &str,
         now: i64,
     ) -> Result<BoothDevice, StoreError>;
+    /// Revokes every live kiosk credential of the booth (a lost or replaced device) and writes
+    /// that to the access log; returns how many. The kiosk must be enrolled again.
+    async fn revoke_booth_devices(
+        &self,
+        booth: BoothId,
+        access: &StaffAccess,
+    ) -> Result<u64, StoreError>;
+    /// The live (not revoked) kiosk whose credential hashes to `secret_hash`.
     async fn booth_device(&self, secret_hash: &str) -> Result<Option<BoothDevice>, StoreError>;
     /// Records how the booking's citizen was identified (replacing an earlier identification) and
     /// notes it in the history; `InvalidTransition` once the meeting has ended or was cancelled.

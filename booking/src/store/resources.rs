@@ -122,8 +122,8 @@ macro_rules! resource_methods {
                         "UPDATE services SET agency_id = $2, name = $3, default_duration_minutes = $4 WHERE id = $1",
                     ),
                     Resource::Officer(_) => (
-                        "INSERT INTO officers (id, agency_id, display_name, agency_admin, email) VALUES ($1, $2, $3, $4, $5)",
-                        "UPDATE officers SET agency_id = $2, display_name = $3, agency_admin = $4, email = $5 WHERE id = $1",
+                        "INSERT INTO officers (id, agency_id, display_name, agency_admin, email, auditor) VALUES ($1, $2, $3, $4, $5, $6)",
+                        "UPDATE officers SET agency_id = $2, display_name = $3, agency_admin = $4, email = $5, auditor = $6 WHERE id = $1",
                     ),
                     Resource::Centre(_) => (
                         "INSERT INTO centres (id, kommun, name, address) VALUES ($1, $2, $3, $4)",
@@ -149,7 +149,7 @@ macro_rules! resource_methods {
                         q.bind(s.agency_id.to_string()).bind(&s.name).bind(s.default_duration_minutes)
                     }
                     Resource::Officer(o) => {
-                        q.bind(o.agency_id.to_string()).bind(&o.display_name).bind(o.agency_admin).bind(o.email.clone())
+                        q.bind(o.agency_id.to_string()).bind(&o.display_name).bind(o.agency_admin).bind(o.email.clone()).bind(o.auditor)
                     }
                     Resource::Centre(c) => q.bind(&c.kommun).bind(&c.name).bind(&c.address),
                     Resource::Booth(b) => q
@@ -246,8 +246,8 @@ macro_rules! resource_methods {
             }
 
             async fn load_officers(&self, filter: &'static str, key: Option<String>) -> Result<Vec<Officer>, StoreError> {
-                let rows: Vec<(String, String, String, bool, Option<String>)> = sqlx::query_as(sql(format!(
-                    "SELECT r.id, r.agency_id, r.display_name, r.agency_admin, r.email FROM officers r WHERE {filter} \
+                let rows: Vec<(String, String, String, bool, Option<String>, bool)> = sqlx::query_as(sql(format!(
+                    "SELECT r.id, r.agency_id, r.display_name, r.agency_admin, r.email, r.auditor FROM officers r WHERE {filter} \
                      ORDER BY r.display_name, r.id"
                 )))
                 .bind(key.clone())
@@ -302,11 +302,12 @@ macro_rules! resource_methods {
                     .collect(),
                 );
                 rows.into_iter()
-                    .map(|(id, agency, display_name, agency_admin, email)| {
+                    .map(|(id, agency, display_name, agency_admin, email, auditor)| {
                         Ok(Officer {
                             agency_id: parse_id(&agency)?,
                             display_name,
                             agency_admin,
+                            auditor,
                             email,
                             services: services
                                 .remove(&id)

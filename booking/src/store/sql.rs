@@ -280,6 +280,20 @@ struct AccessLogRow {
     reason: String,
 }
 
+impl AccessLogRow {
+    fn into_entry(self) -> Result<AccessLogEntry, StoreError> {
+        Ok(AccessLogEntry {
+            at: self.at,
+            actor: Subject::from_parts(&self.actor_kind, &self.actor_id)
+                .ok_or_else(|| StoreError::Corrupt("access log actor".into()))?,
+            action: self.action,
+            citizen_id: self.citizen_id.as_deref().map(parse_id).transpose()?,
+            booking_id: self.booking_id.as_deref().map(parse_id).transpose()?,
+            reason: self.reason,
+        })
+    }
+}
+
 /// The booking view query; a macro so `concat!` can append the `WHERE` clauses as literals.
 macro_rules! booking_view_sql {
     ($($tail:literal),*) => {
@@ -1532,19 +1546,46 @@ macro_rules! sql_store {
                 .bind(citizen.to_string())
                 .fetch_all(&self.pool)
                 .await?;
-                rows.into_iter()
-                    .map(|r| {
-                        Ok(AccessLogEntry {
-                            at: r.at,
-                            actor: Subject::from_parts(&r.actor_kind, &r.actor_id)
-                                .ok_or_else(|| StoreError::Corrupt("access log actor".into()))?,
-                            action: r.action,
-                            citizen_id: r.citizen_id.as_deref().map(parse_id).transpose()?,
-                            booking_id: r.booking_id.as_deref().map(parse_id).transpose()?,
-                            reason: r.reason,
-                        })
-                    })
-                    .collect()
+                rows.into_iter().map(AccessLogRow::into_entry).collect()
+            }
+
+            async fn access_log_of_agency(
+                &self,
+                query: &AccessLogQuery,
+                access: &StaffAccess,
+            ) -> Result<Vec<AccessLogEntry>, StoreError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                // The auditor's own reading is the first thing the log records of it.
+                Self::log_access(&mut tx, access, "access_log.read", None, query.booking).await?;
+                let rows: Vec<AccessLogRow> = sqlx::query_as(
+                    "SELECT l.at, l.actor_kind, l.actor_id, l.action, l.citizen_id, l.booking_id, l.reason \
+                     FROM access_log l \
+                     WHERE l.at >= $2 AND l.at < $3 AND (CAST($4 AS TEXT) IS NULL OR l.booking_id = CAST($4 AS TEXT)) \
+                       AND (l.booking_id IN (SELECT bo.booking_id FROM booking_officers bo \
+                                             JOIN officers o ON o.id = bo.officer_id WHERE o.agency_id = $1) \
+                            OR (l.actor_kind = 'officer' \
+                                AND l.actor_id IN (SELECT o.id FROM officers o WHERE o.agency_id = $1))) \
+                     ORDER BY l.at, l.id LIMIT $5",
+                )
+                .bind(query.agency.to_string())
+                .bind(query.from)
+                .bind(query.until)
+                .bind(query.booking.map(|b| b.to_string()))
+                .bind(query.limit)
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                rows.into_iter().map(AccessLogRow::into_entry).collect()
+            }
+
+            async fn record_access(
+                &self,
+                access: &StaffAccess,
+                action: &str,
+                booking: Option<BookingId>,
+            ) -> Result<(), StoreError> {
+                let mut conn = self.pool.acquire().await?;
+                Self::log_access(&mut conn, access, action, None, booking).await
             }
 
             async fn insert_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
@@ -1754,10 +1795,25 @@ macro_rules! sql_store {
                 Ok(device)
             }
 
+            async fn revoke_booth_devices(&self, booth: BoothId, access: &StaffAccess) -> Result<u64, StoreError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                let revoked = sqlx::query(
+                    "UPDATE booth_devices SET revoked_at = $2 WHERE booth_id = $1 AND revoked_at IS NULL",
+                )
+                .bind(booth.to_string())
+                .bind(access.at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                Self::log_access(&mut tx, access, "booth.devices_revoked", None, None).await?;
+                tx.commit().await?;
+                Ok(revoked)
+            }
+
             async fn booth_device(&self, secret_hash: &str) -> Result<Option<BoothDevice>, StoreError> {
                 let row: Option<(String, String, String)> = sqlx::query_as(
                     "SELECT d.id, d.booth_id, b.centre_id FROM booth_devices d JOIN booths b ON b.id = d.booth_id \
-                     WHERE d.secret_hash = $1",
+                     WHERE d.secret_hash = $1 AND d.revoked_at IS NULL",
                 )
                 .bind(secret_hash)
                 .fetch_optional(&self.pool)

@@ -124,6 +124,16 @@ pub async fn call_raw(
     let mut req = Request::builder().method(method).uri(uri);
     if let Some(c) = cookie {
         req = req.header(header::COOKIE, c);
+        // As the web client does: the credential's CSRF token in its header (tests of the
+        // refusal build their requests themselves).
+        let mut cookies = axum::http::HeaderMap::new();
+        cookies.insert(header::COOKIE, c.parse().unwrap());
+        if let Some(credential) = booking::csrf::credential(&cookies) {
+            req = req.header(
+                booking::csrf::CSRF_HEADER,
+                booking::csrf::token_for(credential),
+            );
+        }
     }
     let req = match body {
         Some(b) => req
@@ -132,6 +142,11 @@ pub async fn call_raw(
         None => req.body(Body::empty()),
     }
     .unwrap();
+    send(app, req).await
+}
+
+/// Sends a request as built and reads the answer.
+pub async fn send(app: &Router, req: Request<Body>) -> Answer {
     let res = app.clone().oneshot(req).await.unwrap();
     let status = res.status();
     let headers = res.headers().clone();
