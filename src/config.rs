@@ -8,7 +8,7 @@
 //! are not configuration (the test suite uses a few) and are left alone.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -44,6 +44,22 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// `text` for people, `json` for log collectors.
     pub log_format: LogFormat,
+    /// Whether `listen` speaks HTTPS, and with which certificate. Flat `tls_*` keys rather than a
+    /// `[server.tls]` table so that `NARVARO_SERVER__TLS=self_signed` sets them too.
+    pub tls: TlsMode,
+    /// PEM certificate chain (leaf first) and its private key, for `tls = "files"`.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Where `tls = "self_signed"` keeps its certificate and key (`cert.pem`, `key.pem`), made on
+    /// the first start and reused after, so a booth that accepted the certificate once keeps
+    /// working.
+    pub tls_dir: PathBuf,
+    /// Names (DNS names or IP addresses) the self-signed certificate covers besides `localhost`,
+    /// `127.0.0.1`, `::1`, this machine's hostname and `<hostname>.local`: for example the
+    /// address booths on the LAN type. From the environment: one string, names separated by
+    /// commas.
+    #[serde(deserialize_with = "one_or_many_names")]
+    pub tls_names: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -51,6 +67,64 @@ impl Default for ServerConfig {
         Self {
             listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
             log_format: LogFormat::Text,
+            tls: TlsMode::Off,
+            tls_cert: None,
+            tls_key: None,
+            tls_dir: PathBuf::from("data/tls"),
+            tls_names: Vec::new(),
+        }
+    }
+}
+
+fn one_or_many_names<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<String>),
+        Text(String),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::Many(names) => names,
+        OneOrMany::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+/// What the HTTP listener speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsMode {
+    /// Plain HTTP: on localhost, or behind a reverse proxy that terminates TLS.
+    Off,
+    /// HTTPS with the certificate and key in `tls_cert` and `tls_key`.
+    Files,
+    /// HTTPS with a certificate made here and trusted by nobody until someone accepts it in the
+    /// browser: development and pilots on a LAN only, refused in production.
+    SelfSigned,
+}
+
+impl ServerConfig {
+    /// Checks the keys against each other; the files themselves are read at start.
+    pub fn validate(&self, env: Environment) -> Result<(), ConfigError> {
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        match self.tls {
+            TlsMode::Off | TlsMode::SelfSigned
+                if self.tls_cert.is_some() || self.tls_key.is_some() =>
+            {
+                invalid("server.tls_cert and server.tls_key are for server.tls = \"files\"")
+            }
+            TlsMode::Files if self.tls_cert.is_none() || self.tls_key.is_none() => {
+                invalid("server.tls = \"files\" needs server.tls_cert and server.tls_key")
+            }
+            TlsMode::SelfSigned if env == Environment::Production => invalid(
+                "server.tls = \"self_signed\" is for development: in production use \"files\" \
+                 with a certificate browsers trust, or \"off\" behind a proxy that terminates TLS",
+            ),
+            _ => Ok(()),
         }
     }
 }
@@ -110,9 +184,16 @@ impl Config {
                 section.insert(key.to_ascii_lowercase(), value);
             }
         }
-        table
+        let config: Config = table
             .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks this crate's own sections; each service checks its own when it starts.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.server.validate(self.env)
     }
 }
 
@@ -190,10 +271,71 @@ mod tests {
         let c = Config::load(Some(&sample), vars(&[])).unwrap();
         let d = Config::default();
         assert_eq!(c.server.listen, d.server.listen);
+        assert_eq!(c.server.tls, d.server.tls);
+        assert_eq!(c.server.tls_dir, d.server.tls_dir);
+        assert_eq!(c.server.tls_names, d.server.tls_names);
         assert_eq!(c.media, d.media);
         assert_eq!(c.signalling, d.signalling);
         assert_eq!(c.booking.database_url, d.booking.database_url);
         assert_eq!(c.booking.public_url, d.booking.public_url);
         assert!(c.booking.oidc_providers.is_empty());
+    }
+
+    #[test]
+    fn tls_mode_is_set_from_the_environment() {
+        let c = Config::load(
+            None,
+            vars(&[
+                ("NARVARO_SERVER__TLS", "self_signed"),
+                ("NARVARO_SERVER__TLS_NAMES", "narvaro.lan, 192.168.1.20"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.server.tls, TlsMode::SelfSigned);
+        assert_eq!(c.server.tls_names, ["narvaro.lan", "192.168.1.20"]);
+        assert_eq!(Config::default().server.tls, TlsMode::Off);
+    }
+
+    #[test]
+    fn production_refuses_a_self_signed_certificate() {
+        let err = Config::load(
+            None,
+            vars(&[
+                ("NARVARO_ENV", "production"),
+                ("NARVARO_SERVER__TLS", "self_signed"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid(_)), "{err}");
+        assert!(err.to_string().contains("self_signed"), "{err}");
+        // The same certificate mode is fine in development, and files are fine in production.
+        assert!(Config::load(None, vars(&[("NARVARO_SERVER__TLS", "self_signed")])).is_ok());
+        assert!(
+            Config::load(
+                None,
+                vars(&[
+                    ("NARVARO_ENV", "production"),
+                    ("NARVARO_SERVER__TLS", "files"),
+                    ("NARVARO_SERVER__TLS_CERT", "/etc/narvaro/cert.pem"),
+                    ("NARVARO_SERVER__TLS_KEY", "/etc/narvaro/key.pem"),
+                ]),
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn files_mode_needs_both_paths_and_other_modes_take_none() {
+        let err = Config::load(
+            None,
+            vars(&[
+                ("NARVARO_SERVER__TLS", "files"),
+                ("NARVARO_SERVER__TLS_CERT", "/c.pem"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("tls_key"), "{err}");
+        let err = Config::load(None, vars(&[("NARVARO_SERVER__TLS_CERT", "/c.pem")])).unwrap_err();
+        assert!(err.to_string().contains("\"files\""), "{err}");
     }
 }

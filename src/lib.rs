@@ -3,10 +3,12 @@
 //! is blocked) one TCP port.
 //!
 //! This crate owns only the composition: configuration layering, the HTTP server with its
-//! `/healthz` and `/metrics`, logging setup and shutdown. Each service owns its own logic.
+//! `/healthz` and `/metrics` (over TLS when `server.tls` says so, [`tls`]), logging setup and
+//! shutdown. Each service owns its own logic.
 
 pub mod config;
 mod http_metrics;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,14 +18,19 @@ use axum::extract::{MatchedPath, State};
 use axum::http::{Request, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{Config, ConfigError, Environment, LogFormat};
+pub use config::{Config, ConfigError, Environment, LogFormat, TlsMode};
 use http_metrics::HttpMetrics;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Tls(#[from] tls::TlsError),
     #[error("booking: {0}")]
     Booking(#[from] booking::BookingError),
     #[error("media: {0}")]
@@ -38,6 +45,7 @@ pub enum StartError {
 /// A running Närvaro. Dropping it stops the HTTP server (and with it signalling and the SFU).
 pub struct Running {
     http_addr: SocketAddr,
+    tls_fingerprint: Option<String>,
     booking: booking::Booking,
     sfu: sfu::Sfu,
     shutdown: Option<oneshot::Sender<()>>,
@@ -47,6 +55,12 @@ pub struct Running {
 impl Running {
     pub fn http_addr(&self) -> SocketAddr {
         self.http_addr
+    }
+
+    /// With `server.tls` on: the SHA-256 fingerprint of the certificate served (uppercase hex
+    /// pairs joined by colons, as browsers show it).
+    pub fn tls_fingerprint(&self) -> Option<&str> {
+        self.tls_fingerprint.as_deref()
     }
 
     /// The SFU's UDP socket; its port is the one every peer shares.
@@ -117,7 +131,14 @@ struct Observability {
 
 /// Starts every service on the current tokio runtime and returns once they listen.
 pub async fn start(config: Config) -> Result<Running, StartError> {
-    let booking = booking::Booking::open(&config.booking, config.env).await?;
+    // `Config::load` has checked a loaded configuration; one built in code is checked here.
+    config.validate()?;
+    let tls = tls::load(&config.server)?;
+    let booking = if tls.is_some() {
+        booking::Booking::open_over_tls(&config.booking, config.env).await?
+    } else {
+        booking::Booking::open(&config.booking, config.env).await?
+    };
     let sfu = sfu::Sfu::start(&config.media, Arc::default()).await?;
     let verifier = signalling::token::JoinTokenVerifier::new(
         booking.key_source(),
@@ -143,19 +164,42 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         source,
     })?;
     let (shutdown, stop) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
-            let _ = stop.await;
-        })
-        .await
-    });
-    tracing::info!(port = http_addr.port(), env = ?config.env, "Närvaro is serving");
+    let stop = async {
+        let _ = stop.await;
+    };
+    let make_service = app.into_make_service_with_connect_info::<SocketAddr>();
+    let tls_fingerprint = tls.as_ref().map(|t| t.fingerprint.clone());
+    let server = match tls {
+        None => tokio::spawn(
+            axum::serve(listener, make_service)
+                .with_graceful_shutdown(stop)
+                .into_future(),
+        ),
+        Some(tls) => {
+            let listener = tls::TlsListener::new(listener, tls.config)
+                .map_err(|source| StartError::Listen {
+                    addr: config.server.listen,
+                    source,
+                })?
+                // Nothing to tap: axum gives `ConnectInfo<SocketAddr>` to any tapped listener
+                // whose address is a `SocketAddr`, and the orphan rule forbids that impl here.
+                .tap_io(|_| {});
+            tokio::spawn(
+                axum::serve(listener, make_service)
+                    .with_graceful_shutdown(stop)
+                    .into_future(),
+            )
+        }
+    };
+    let scheme = if tls_fingerprint.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    tracing::info!(port = http_addr.port(), scheme, env = ?config.env, "Närvaro is serving");
     Ok(Running {
         http_addr,
+        tls_fingerprint,
         booking,
         sfu,
         shutdown: Some(shutdown),

@@ -7,7 +7,6 @@
 use axum::http::{HeaderMap, HeaderValue};
 
 use crate::Booking;
-use crate::config::Environment;
 use crate::store::{BoothDevice, StoreError};
 
 pub const DEVICE_COOKIE: &str = "narvaro_device";
@@ -54,12 +53,9 @@ pub fn code_hash(typed: &str) -> String {
 }
 
 /// The `Set-Cookie` value holding a new kiosk credential.
-pub fn device_cookie(secret: &str, env: Environment) -> HeaderValue {
-    let secure = if env == Environment::Production {
-        "; Secure"
-    } else {
-        ""
-    };
+/// `secure`: [`crate::Booking::secure_cookies`].
+pub fn device_cookie(secret: &str, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
     let cookie = format!(
         "{DEVICE_COOKIE}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age={DEVICE_LIFETIME_SECS}{secure}"
     );

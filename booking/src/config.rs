@@ -369,6 +369,16 @@ impl BookingConfig {
         self.public_url.trim_end_matches('/')
     }
 
+    /// Whether cookies carry `Secure`: in production, whenever browsers reach this service over
+    /// https (`public_url`, e.g. behind a proxy that terminates TLS) and whenever the process
+    /// serves TLS itself (`over_tls`). Plain http elsewhere keeps it off, or a browser on another
+    /// host would drop the cookie. The one place this is decided.
+    pub fn secure_cookies(&self, env: Environment, over_tls: bool) -> bool {
+        env == Environment::Production
+            || over_tls
+            || self.public_url.to_ascii_lowercase().starts_with("https://")
+    }
+
     /// Whether the development e-ID provider is mounted.
     pub fn dev_eid_enabled(&self, env: Environment) -> bool {
         env == Environment::Development && self.dev_eid.unwrap_or(true)
@@ -387,6 +397,19 @@ mod tests {
         };
         let s = format!("{c:?}");
         assert!(s.contains("[redacted]") && !s.contains("c2VjcmV0"), "{s}");
+    }
+
+    #[test]
+    fn cookies_are_secure_over_https_and_in_production_only() {
+        let plain = BookingConfig::default();
+        assert!(!plain.secure_cookies(Environment::Development, false));
+        assert!(plain.secure_cookies(Environment::Development, true));
+        assert!(plain.secure_cookies(Environment::Production, false));
+        let proxied = BookingConfig {
+            public_url: "HTTPS://narvaro.example".into(),
+            ..Default::default()
+        };
+        assert!(proxied.secure_cookies(Environment::Development, false));
     }
 
     #[test]

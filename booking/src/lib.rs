@@ -87,6 +87,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     config: BookingConfig,
     env: Environment,
+    /// Whether cookies carry `Secure`, decided once at open.
+    secure_cookies: bool,
     providers: Vec<Arc<dyn IdentityProvider>>,
     bankid: Option<bankid::BankId>,
     rate_limits: limits::RateLimits,
@@ -119,7 +121,26 @@ impl Booking {
         env: Environment,
         clock: Arc<dyn Clock>,
     ) -> Result<Booking, BookingError> {
+        Self::open_inner(config, env, clock, false).await
+    }
+
+    /// As [`Booking::open`], for a process that serves booking's router over TLS itself: cookies
+    /// then carry `Secure` whatever `public_url` says ([`BookingConfig::secure_cookies`]).
+    pub async fn open_over_tls(
+        config: &BookingConfig,
+        env: Environment,
+    ) -> Result<Booking, BookingError> {
+        Self::open_inner(config, env, Arc::new(SystemClock), true).await
+    }
+
+    async fn open_inner(
+        config: &BookingConfig,
+        env: Environment,
+        clock: Arc<dyn Clock>,
+        over_tls: bool,
+    ) -> Result<Booking, BookingError> {
         config.validate(env)?;
+        let secure_cookies = config.secure_cookies(env, over_tls);
         let url = config.database_url.as_str();
         let sqlite_file = sqlite_file(url);
         let data_key = Arc::new(load_data_key(config, env, sqlite_file.as_deref())?);
@@ -185,10 +206,10 @@ impl Booking {
                 config.public_base(),
                 tls.clone(),
                 clock.clone(),
-                env,
+                secure_cookies,
             )));
         }
-        let sessions = Sessions::new(store.clone(), clock.clone(), env == Environment::Production);
+        let sessions = Sessions::new(store.clone(), clock.clone(), secure_cookies);
         let mailer = match &config.smtp_host {
             Some(host) => Some(
                 outbox::SmtpMailer::new(host, config.smtp_port, &config.mail_from)
@@ -223,6 +244,7 @@ impl Booking {
                 clock,
                 config: config.clone(),
                 env,
+                secure_cookies,
                 providers,
                 bankid,
                 rate_limits: limits::RateLimits::default(),
@@ -297,6 +319,11 @@ impl Booking {
 
     pub fn environment(&self) -> Environment {
         self.inner.env
+    }
+
+    /// Whether the cookies booking sets carry `Secure` ([`BookingConfig::secure_cookies`]).
+    pub fn secure_cookies(&self) -> bool {
+        self.inner.secure_cookies
     }
 
     /// Per-address rate limits of the routes that guess or spend secrets.

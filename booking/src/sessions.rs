@@ -40,7 +40,7 @@ impl SetCookie {
 pub struct Sessions {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    /// `Secure` on the cookie; off in development so plain-HTTP hosts other than localhost work.
+    /// `Secure` on the cookie: [`crate::BookingConfig::secure_cookies`].
     secure: bool,
 }
 

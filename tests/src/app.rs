@@ -44,6 +44,10 @@ impl TestApp {
         }
     }
 
+    pub fn running(&self) -> &narvaro::Running {
+        &self.running
+    }
+
     pub fn http_addr(&self) -> SocketAddr {
         self.running.http_addr()
     }

@@ -165,7 +165,7 @@ pub(crate) fn enrolled_response(booking: &Booking, device: &BoothDevice, secret:
         .into_response();
     res.headers_mut().append(
         SET_COOKIE,
-        booth_devices::device_cookie(secret, booking.environment()),
+        booth_devices::device_cookie(secret, booking.secure_cookies()),
     );
     res
 }

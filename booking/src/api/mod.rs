@@ -57,7 +57,7 @@ pub fn router(booking: Booking) -> Router {
             res
         },
     ));
-    let secure_cookies = booking.environment() == crate::Environment::Production;
+    let secure_cookies = booking.secure_cookies();
     let api = api.layer(axum::middleware::from_fn(move |req, next| {
         crate::csrf::protect(secure_cookies, req, next)
     }));

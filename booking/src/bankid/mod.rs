@@ -406,7 +406,7 @@ async fn start(
         })
         .await?;
     tracing::info!(for_booking = booking_id.is_some(), "BankID order started");
-    let secure = if booking.environment() == Environment::Production {
+    let secure = if booking.secure_cookies() {
         "; Secure"
     } else {
         ""

@@ -73,13 +73,13 @@ impl OidcProvider {
         public_base: &str,
         tls: Option<TlsConnector>,
         clock: Arc<dyn Clock>,
-        env: Environment,
+        secure_cookies: bool,
     ) -> OidcProvider {
         let redirect_uri = format!("{public_base}/api/v1/{}/callback", config.name);
         OidcProvider {
             inner: Arc::new(Inner {
                 rp: RelyingParty::new(config, redirect_uri, tls, clock),
-                secure_cookies: env == Environment::Production,
+                secure_cookies,
             }),
         }
     }
