@@ -124,7 +124,7 @@ async fn a_code_enrols_one_kiosk_once(db: &TestDb) {
     assert_eq!(code.replace('-', "").len(), 26, "{code}");
     let before = booking.store().table_counts().await.unwrap();
     for wrong in ["", "AAAA-BBBB", "'; DELETE FROM booth_devices; --"] {
-        let a = try_enrol(&app, &wrong).await;
+        let a = try_enrol(&app, wrong).await;
         assert_eq!(
             (a.status, a.code()),
             (StatusCode::NOT_FOUND, "invalid_enrolment_code"),

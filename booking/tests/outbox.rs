@@ -94,10 +94,13 @@ fn received(dir: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// An iCalendar component's properties: name with parameters, and value.
+type Properties = Vec<(String, String)>;
+
 /// A strict reading of an iCalendar object: every line ends in CRLF, folded lines are joined,
 /// BEGIN/END nest and close; returns the VEVENT's properties (name with parameters, value) and
 /// the VCALENDAR's.
-fn parse_ical(text: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+fn parse_ical(text: &str) -> (Properties, Properties) {
     assert!(text.ends_with("\r\n"), "{text:?}");
     assert!(
         !text.replace("\r\n", "").contains(['\r', '\n']),
