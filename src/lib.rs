@@ -7,6 +7,7 @@
 
 pub mod config;
 mod http_metrics;
+mod remote_keys;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,6 +29,8 @@ pub enum StartError {
     Booking(#[from] booking::BookingError),
     #[error("media: {0}")]
     Media(#[from] sfu::SfuError),
+    #[error("signalling: {0}")]
+    Signalling(String),
     #[error("HTTP listener on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -117,10 +120,30 @@ struct Observability {
 
 /// Starts every service on the current tokio runtime and returns once they listen.
 pub async fn start(config: Config) -> Result<Running, StartError> {
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: config.server.listen,
+            source,
+        })?;
+    start_on(config, listener).await
+}
+
+/// As [`start`], serving HTTP on `listener` (bound already, so its address is known before the
+/// services start: a test points `signalling.jwks_url` at this very process).
+/// `config.server.listen` is not used.
+pub async fn start_on(
+    config: Config,
+    listener: tokio::net::TcpListener,
+) -> Result<Running, StartError> {
+    let http_addr = listener.local_addr().map_err(|source| StartError::Listen {
+        addr: config.server.listen,
+        source,
+    })?;
     let booking = booking::Booking::open(&config.booking, config.env).await?;
     let sfu = sfu::Sfu::start(&config.media, Arc::default()).await?;
     let verifier = signalling::token::JoinTokenVerifier::new(
-        booking.key_source(),
+        join_token_keys(&config.signalling, &booking)?,
         config.booking.token_issuer.clone(),
     );
     let signalling = signalling::Signalling::new(&config.signalling, verifier, sfu.clone());
@@ -132,16 +155,6 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     };
     let app = app(booking.clone(), &signalling, observability);
 
-    let listener = tokio::net::TcpListener::bind(config.server.listen)
-        .await
-        .map_err(|source| StartError::Listen {
-            addr: config.server.listen,
-            source,
-        })?;
-    let http_addr = listener.local_addr().map_err(|source| StartError::Listen {
-        addr: config.server.listen,
-        source,
-    })?;
     let (shutdown, stop) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         axum::serve(
@@ -161,6 +174,32 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         shutdown: Some(shutdown),
         server: Some(server),
     })
+}
+
+/// Where signalling finds booking's public keys: in memory from booking in this process, or,
+/// with `jwks_url`, fetched over HTTP (at start, every `jwks_refresh_secs`, and on a token whose
+/// key is not among them, at most once per `jwks_min_refetch_secs`).
+fn join_token_keys(
+    config: &signalling::SignallingConfig,
+    booking: &booking::Booking,
+) -> Result<Arc<dyn signalling::token::KeySource>, StartError> {
+    if config.jwks_url.is_empty() {
+        return Ok(booking.key_source());
+    }
+    if !(1..=86_400).contains(&config.jwks_refresh_secs) {
+        return Err(StartError::Signalling(
+            "jwks_refresh_secs must be 1 to 86400 (a day)".into(),
+        ));
+    }
+    let fetcher = remote_keys::HttpJwks::new(&config.jwks_url).map_err(StartError::Signalling)?;
+    let keys = signalling::jwks::RemoteJwks::new(
+        fetcher,
+        std::time::Duration::from_secs(config.jwks_min_refetch_secs),
+    );
+    // Not awaited: booking may be starting too (or be this process, not yet serving). Until the
+    // first fetch succeeds, a join makes signalling look again (rate-limited).
+    keys.spawn_refresh(std::time::Duration::from_secs(config.jwks_refresh_secs));
+    Ok(keys)
 }
 
 /// The whole HTTP surface. Separate from [`start`] so it can be exercised without a listener.
