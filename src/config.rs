@@ -278,6 +278,10 @@ mod tests {
         assert_eq!(c.signalling, d.signalling);
         assert_eq!(c.booking.database_url, d.booking.database_url);
         assert_eq!(c.booking.public_url, d.booking.public_url);
+        assert_eq!(
+            c.booking.join_key_rotation_hours,
+            d.booking.join_key_rotation_hours
+        );
         assert!(c.booking.oidc_providers.is_empty());
     }
 

@@ -8,6 +8,7 @@
 
 pub mod config;
 mod http_metrics;
+mod remote_keys;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -35,6 +36,8 @@ pub enum StartError {
     Booking(#[from] booking::BookingError),
     #[error("media: {0}")]
     Media(#[from] sfu::SfuError),
+    #[error("signalling: {0}")]
+    Signalling(String),
     #[error("HTTP listener on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -131,8 +134,28 @@ struct Observability {
 
 /// Starts every service on the current tokio runtime and returns once they listen.
 pub async fn start(config: Config) -> Result<Running, StartError> {
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: config.server.listen,
+            source,
+        })?;
+    start_on(config, listener).await
+}
+
+/// As [`start`], serving on `listener` (bound already, so its address is known before the
+/// services start: a test points `signalling.jwks_url` at this very process).
+/// `config.server.listen` is not used.
+pub async fn start_on(
+    config: Config,
+    listener: tokio::net::TcpListener,
+) -> Result<Running, StartError> {
     // `Config::load` has checked a loaded configuration; one built in code is checked here.
     config.validate()?;
+    let http_addr = listener.local_addr().map_err(|source| StartError::Listen {
+        addr: config.server.listen,
+        source,
+    })?;
     let tls = tls::load(&config.server)?;
     let booking = if tls.is_some() {
         booking::Booking::open_over_tls(&config.booking, config.env).await?
@@ -141,7 +164,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     };
     let sfu = sfu::Sfu::start(&config.media, Arc::default()).await?;
     let verifier = signalling::token::JoinTokenVerifier::new(
-        booking.key_source(),
+        join_token_keys(&config.signalling, &booking)?,
         config.booking.token_issuer.clone(),
     );
     let signalling = signalling::Signalling::new(&config.signalling, verifier, sfu.clone());
@@ -153,16 +176,6 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     };
     let app = app(booking.clone(), &signalling, observability);
 
-    let listener = tokio::net::TcpListener::bind(config.server.listen)
-        .await
-        .map_err(|source| StartError::Listen {
-            addr: config.server.listen,
-            source,
-        })?;
-    let http_addr = listener.local_addr().map_err(|source| StartError::Listen {
-        addr: config.server.listen,
-        source,
-    })?;
     let (shutdown, stop) = oneshot::channel::<()>();
     let stop = async {
         let _ = stop.await;
@@ -205,6 +218,32 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         shutdown: Some(shutdown),
         server: Some(server),
     })
+}
+
+/// Where signalling finds booking's public keys: in memory from booking in this process, or,
+/// with `jwks_url`, fetched over HTTP (at start, every `jwks_refresh_secs`, and on a token whose
+/// key is not among them, at most once per `jwks_min_refetch_secs`).
+fn join_token_keys(
+    config: &signalling::SignallingConfig,
+    booking: &booking::Booking,
+) -> Result<Arc<dyn signalling::token::KeySource>, StartError> {
+    if config.jwks_url.is_empty() {
+        return Ok(booking.key_source());
+    }
+    if !(1..=86_400).contains(&config.jwks_refresh_secs) {
+        return Err(StartError::Signalling(
+            "jwks_refresh_secs must be 1 to 86400 (a day)".into(),
+        ));
+    }
+    let fetcher = remote_keys::HttpJwks::new(&config.jwks_url).map_err(StartError::Signalling)?;
+    let keys = signalling::jwks::RemoteJwks::new(
+        fetcher,
+        std::time::Duration::from_secs(config.jwks_min_refetch_secs),
+    );
+    // Not awaited: booking may be starting too (or be this process, not yet serving). Until the
+    // first fetch succeeds, a join makes signalling look again (rate-limited).
+    keys.spawn_refresh(std::time::Duration::from_secs(config.jwks_refresh_secs));
+    Ok(keys)
 }
 
 /// The whole HTTP surface. Separate from [`start`] so it can be exercised without a listener.

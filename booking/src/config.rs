@@ -58,6 +58,9 @@ pub struct BookingConfig {
     pub signalling_url: String,
     /// Lifetime of join tokens; at most [`MAX_JOIN_TOKEN_LIFETIME_SECS`].
     pub join_token_lifetime_secs: i64,
+    /// How often a new key starts signing join tokens (the one before stays in the JWKS until
+    /// its tokens have expired). 0: never; the key made at start signs until the process ends.
+    pub join_key_rotation_hours: u64,
     /// The development e-ID provider. Unset: on in development, off in production. Set to `true`
     /// in production: a startup error.
     pub dev_eid: Option<bool>,
@@ -255,7 +258,7 @@ pub fn is_loopback_host(host: &str) -> bool {
 /// when `https_or_loopback`: what comes over it (an OpenID provider's keys and tokens) can be
 /// changed by anyone on the way, and on the loopback interface nobody else is on the way — that
 /// is where development and the tests run their provider.
-pub(crate) fn check_url(key: &str, url: &str, https_or_loopback: bool) -> Result<(), String> {
+pub fn check_url(key: &str, url: &str, https_or_loopback: bool) -> Result<(), String> {
     let uri: axum::http::Uri = url.parse().map_err(|_| format!("{key} is not a URL"))?;
     let host = uri.host().ok_or_else(|| format!("{key} has no host"))?;
     if url.contains('#') || uri.query().is_some() {
@@ -280,6 +283,7 @@ impl Default for BookingConfig {
             token_issuer: "narvaro-booking".to_owned(),
             signalling_url: "/signal".to_owned(),
             join_token_lifetime_secs: 60,
+            join_key_rotation_hours: 24,
             dev_eid: None,
             smtp_host: None,
             smtp_port: 25,
@@ -331,6 +335,11 @@ impl BookingConfig {
         }
         if self.token_issuer.is_empty() {
             return Err(Config("token_issuer must not be empty".into()));
+        }
+        if self.join_key_rotation_hours > 8760 {
+            return Err(Config(
+                "join_key_rotation_hours must be 0 (never) to 8760 (a year)".into(),
+            ));
         }
         check_url(
             "public_url",

@@ -237,7 +237,7 @@ impl Booking {
         );
         let booking = Booking {
             inner: Arc::new(Inner {
-                tokens: Arc::new(TokenIssuer::generate(&config.token_issuer)),
+                tokens: Arc::new(TokenIssuer::with_clock(&config.token_issuer, clock.clone())),
                 store,
                 data_key,
                 sessions,
@@ -255,6 +255,12 @@ impl Booking {
             }),
         };
         spawn_session_purge(Arc::downgrade(&booking.inner));
+        if config.join_key_rotation_hours > 0 {
+            spawn_key_rotation(
+                Arc::downgrade(&booking.inner),
+                std::time::Duration::from_secs(config.join_key_rotation_hours * 3600),
+            );
+        }
         Ok(booking)
     }
 
@@ -412,6 +418,21 @@ fn spawn_session_purge(inner: std::sync::Weak<Inner>) {
                 ),
                 Err(e) => tracing::warn!(error = %e, "the retention purge failed"),
             }
+        }
+    });
+}
+
+/// Every `period` until the last `Booking` handle is dropped: a new join-token key signs (see
+/// [`TokenIssuer::rotate`]). Like the purge, the first round is one period after start: the key
+/// made at start is new.
+fn spawn_key_rotation(inner: std::sync::Weak<Inner>, period: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let Some(inner) = inner.upgrade() else { break };
+            inner.tokens.rotate();
         }
     });
 }

@@ -1,8 +1,13 @@
 //! Join tokens: booking signs, signalling verifies.
 //!
-//! An Ed25519 key generated at start-up (a restart invalidates outstanding tokens, which live at
-//! most two minutes anyway). The public half is published as a JWKS, in-process through
+//! Ed25519 keys generated in memory (a restart invalidates outstanding tokens, which live at most
+//! two minutes anyway). One key signs; [`TokenIssuer::rotate`] (every
+//! `join_key_rotation_hours`) makes a new one sign from then on and keeps the one before
+//! published until every token it can have signed has expired, so a token handed out a moment
+//! before a rotation still joins. The public halves are published as a JWKS, in-process through
 //! [`signalling::token::KeySource`] and over HTTP at `/.well-known/jwks.json`.
+
+use std::sync::{Arc, RwLock};
 
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::Engine;
@@ -13,10 +18,31 @@ use jsonwebtoken::jwk::{
 };
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use signalling::ids::RoomId;
-use signalling::token::{JOIN_TOKEN_AUDIENCE, JOIN_TOKEN_TYP, JoinClaims, KeySource, Role};
+use signalling::token::{
+    CLOCK_LEEWAY_SECS, JOIN_TOKEN_AUDIENCE, JOIN_TOKEN_TYP, JoinClaims, KeySource,
+    MAX_JOIN_TOKEN_LIFETIME_SECS, Role,
+};
+
+use crate::clock::{Clock, SystemClock};
+
+/// How long a key stays published after it stopped signing: the longest a token it signed can
+/// be accepted (its lifetime and the clock leeway signalling allows on `exp`).
+pub const RETIRED_KEY_GRACE_SECS: i64 = MAX_JOIN_TOKEN_LIFETIME_SECS + CLOCK_LEEWAY_SECS as i64;
 
 pub struct TokenIssuer {
     issuer: String,
+    clock: Arc<dyn Clock>,
+    /// A read lock per token signed or JWKS served, a write lock per rotation: contention is nil.
+    keys: RwLock<Keys>,
+}
+
+struct Keys {
+    current: SigningKey,
+    /// Keys that no longer sign, each with the unix second it stops being published.
+    retired: Vec<(Jwk, i64)>,
+}
+
+struct SigningKey {
     kid: String,
     key: EncodingKey,
     jwk: Jwk,
@@ -26,14 +52,13 @@ impl std::fmt::Debug for TokenIssuer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenIssuer")
             .field("issuer", &self.issuer)
-            .field("kid", &self.kid)
+            .field("kid", &self.kid())
             .finish_non_exhaustive()
     }
 }
 
-impl TokenIssuer {
-    /// A fresh Ed25519 key for `issuer` (the `iss` claim).
-    pub fn generate(issuer: &str) -> TokenIssuer {
+impl SigningKey {
+    fn generate() -> SigningKey {
         // Key generation only fails if the system random source is broken; nothing can run then.
         let pair = Ed25519KeyPair::generate().expect("system random source works");
         // Serialising a freshly generated key to PKCS#8 cannot fail.
@@ -57,11 +82,29 @@ impl TokenIssuer {
                 x: public,
             }),
         };
-        TokenIssuer {
-            issuer: issuer.to_owned(),
+        SigningKey {
             kid,
             key: EncodingKey::from_ed_der(pkcs8.as_ref()),
             jwk,
+        }
+    }
+}
+
+impl TokenIssuer {
+    /// A fresh Ed25519 key for `issuer` (the `iss` claim), on the system clock.
+    pub fn generate(issuer: &str) -> TokenIssuer {
+        Self::with_clock(issuer, Arc::new(SystemClock))
+    }
+
+    /// As [`Self::generate`]; `clock` decides when a retired key stops being published.
+    pub fn with_clock(issuer: &str, clock: Arc<dyn Clock>) -> TokenIssuer {
+        TokenIssuer {
+            issuer: issuer.to_owned(),
+            clock,
+            keys: RwLock::new(Keys {
+                current: SigningKey::generate(),
+                retired: Vec::new(),
+            }),
         }
     }
 
@@ -69,8 +112,28 @@ impl TokenIssuer {
         &self.issuer
     }
 
-    pub fn kid(&self) -> &str {
-        &self.kid
+    /// The `kid` of the key that signs now.
+    pub fn kid(&self) -> String {
+        self.read().current.kid.clone()
+    }
+
+    /// A new key signs from now on. The one before stays in the JWKS for
+    /// [`RETIRED_KEY_GRACE_SECS`], so tokens it signed still verify until they expire.
+    pub fn rotate(&self) {
+        let fresh = SigningKey::generate();
+        let now = self.clock.now();
+        // A poisoned lock means a panic mid-rotation; `Keys` is never left half-written (one
+        // assignment each), so it is still sound to use.
+        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        let old = std::mem::replace(&mut keys.current, fresh);
+        keys.retired.retain(|(_, until)| *until >= now);
+        keys.retired.push((old.jwk, now + RETIRED_KEY_GRACE_SECS));
+        tracing::info!(kid = %keys.current.kid, "join-token signing key rotated");
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Keys> {
+        // See `rotate` on why a poisoned lock is still sound.
+        self.keys.read().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Claims for one join: valid from `now` for `lifetime_secs`, with a fresh `jti`.
@@ -108,16 +171,27 @@ impl TokenIssuer {
     pub fn sign_with_typ(&self, claims: &JoinClaims, typ: &str) -> String {
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(typ.to_owned());
-        header.kid = Some(self.kid.clone());
+        let keys = self.read();
+        header.kid = Some(keys.current.kid.clone());
         // Serialising plain claims and signing with a key we generated ourselves cannot fail.
-        jsonwebtoken::encode(&header, claims, &self.key).expect("join token signs")
+        jsonwebtoken::encode(&header, claims, &keys.current.key).expect("join token signs")
     }
 }
 
 impl KeySource for TokenIssuer {
+    /// The signing key first, then retired keys still within their grace.
     fn jwks(&self) -> JwkSet {
+        let now = self.clock.now();
+        let keys = self.read();
+        let retired = keys
+            .retired
+            .iter()
+            .filter(|(_, until)| *until >= now)
+            .map(|(jwk, _)| jwk.clone());
         JwkSet {
-            keys: vec![self.jwk.clone()],
+            keys: std::iter::once(keys.current.jwk.clone())
+                .chain(retired)
+                .collect(),
         }
     }
 }
@@ -184,6 +258,79 @@ mod tests {
             verifier.verify(&expired, &room, now),
             Err(TokenError::Expired)
         );
+    }
+
+    fn kids(issuer: &TokenIssuer) -> Vec<String> {
+        issuer
+            .jwks()
+            .keys
+            .into_iter()
+            .filter_map(|k| k.common.key_id)
+            .collect()
+    }
+
+    #[test]
+    fn after_a_rotation_both_keys_are_published_and_old_tokens_still_verify() {
+        let now = 1_800_000_000;
+        let clock = Arc::new(crate::ManualClock::new(now));
+        let issuer = Arc::new(TokenIssuer::with_clock("narvaro-booking", clock.clone()));
+        let verifier = JoinTokenVerifier::new(issuer.clone(), "narvaro-booking");
+        let room = RoomId::from("bk-1");
+        let old_kid = issuer.kid();
+        let before = issuer.sign(&claims(&issuer, "bk-1", now));
+
+        issuer.rotate();
+        let new_kid = issuer.kid();
+        assert_ne!(new_kid, old_kid);
+        assert_eq!(kids(&issuer), vec![new_kid.clone(), old_kid.clone()]);
+        let after = issuer.sign(&claims(&issuer, "bk-1", now));
+        let header = |t: &str| jsonwebtoken::decode_header(t).unwrap().kid.unwrap();
+        assert_eq!(header(&before), old_kid);
+        assert_eq!(header(&after), new_kid);
+
+        // The old key's last token is good until it expires (plus leeway), the key with it.
+        clock.advance(30);
+        assert!(verifier.verify(&before, &room, clock.now()).is_ok());
+        assert!(verifier.verify(&after, &room, clock.now()).is_ok());
+    }
+
+    #[test]
+    fn a_retired_key_leaves_the_jwks_once_no_token_it_signed_can_be_valid() {
+        let now = 1_800_000_000;
+        let clock = Arc::new(crate::ManualClock::new(now));
+        let issuer = Arc::new(TokenIssuer::with_clock("narvaro-booking", clock.clone()));
+        let verifier = JoinTokenVerifier::new(issuer.clone(), "narvaro-booking");
+        let room = RoomId::from("bk-1");
+        let old_kid = issuer.kid();
+        // The longest-lived token the old key can sign, signed at the last moment.
+        let last = issuer.sign(&issuer.claims(
+            room.clone(),
+            Role::Citizen,
+            "p-1".into(),
+            "Medborgare".into(),
+            now,
+            MAX_JOIN_TOKEN_LIFETIME_SECS,
+        ));
+        issuer.rotate();
+
+        clock.advance(RETIRED_KEY_GRACE_SECS);
+        assert!(kids(&issuer).contains(&old_kid), "kept through the grace");
+        assert!(
+            verifier.verify(&last, &room, clock.now()).is_ok(),
+            "its last token is still good at the end of the grace, and verifies"
+        );
+        clock.advance(1);
+        assert_eq!(kids(&issuer), vec![issuer.kid()], "gone after it");
+        // Past the grace its tokens have expired too: the key leaving refuses nothing valid.
+        assert_eq!(
+            verifier.verify(&last, &room, clock.now()),
+            Err(TokenError::Invalid)
+        );
+
+        // A second rotation long after keeps only the key it retires.
+        let middle = issuer.kid();
+        issuer.rotate();
+        assert_eq!(kids(&issuer), vec![issuer.kid(), middle]);
     }
 
     #[test]

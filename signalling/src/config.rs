@@ -13,6 +13,14 @@ pub struct SignallingConfig {
     /// another site cannot drive a meeting from a visitor's browser. Clients that are not
     /// browsers send none and are let through: they hold a join token or nothing.
     pub allowed_origins: Vec<String>,
+    /// Booking's JWKS (`https://booking.example/.well-known/jwks.json`) for a media node apart
+    /// from booking. Empty: the keys of booking in this process, read in memory.
+    pub jwks_url: String,
+    /// How often the keys at `jwks_url` are fetched again (a key booking retired leaves then).
+    pub jwks_refresh_secs: u64,
+    /// A token naming a key not among those fetched makes signalling fetch them again at once,
+    /// but at most once per this many seconds: a `kid` is the client's to choose.
+    pub jwks_min_refetch_secs: u64,
 }
 
 impl Default for SignallingConfig {
@@ -20,6 +28,9 @@ impl Default for SignallingConfig {
         Self {
             resume_grace_secs: 30,
             allowed_origins: Vec::new(),
+            jwks_url: String::new(),
+            jwks_refresh_secs: 300,
+            jwks_min_refetch_secs: 10,
         }
     }
 }

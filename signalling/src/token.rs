@@ -4,6 +4,8 @@
 //! issuer's public keys. The claims and constants here are the contract between the two.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use jsonwebtoken::jwk::JwkSet;
@@ -57,10 +59,22 @@ pub struct JoinClaims {
     pub identified: String,
 }
 
+/// A boxed future, so [`KeySource`] stays usable as `dyn` without an async-trait crate.
+pub type KeyFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
 /// Where signalling gets the issuer's public keys. Booking implements it in-process; a media node
-/// that runs apart from booking fetches booking's `/.well-known/jwks.json` instead.
+/// that runs apart from booking fetches booking's `/.well-known/jwks.json` instead
+/// ([`crate::jwks::RemoteJwks`]).
 pub trait KeySource: Send + Sync + 'static {
+    /// The keys known now. Called on every join, so it must not wait on anything.
     fn jwks(&self) -> JwkSet;
+
+    /// A token names a key that [`Self::jwks`] lacks: a source that can learn keys looks again
+    /// (when it may; see [`crate::jwks::RemoteJwks`]) before the token is judged. The default
+    /// has nothing to learn: an in-process source always has every key.
+    fn look_again(&self) -> KeyFuture<'_, ()> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -111,8 +125,34 @@ impl JoinTokenVerifier {
         }
     }
 
+    /// As [`Self::verify`], after letting the key source look again if the token names a key it
+    /// does not know: a key rotated in at booking since signalling last fetched the JWKS.
+    ///
+    /// The look-up is a step before the check rather than inside it so that [`Self::verify`]
+    /// stays synchronous and pure (given keys and a time, a verdict), and the one thing that
+    /// waits, a fetch, is where the caller can await it. Only a token that could be a join token
+    /// (its header parses, says our `typ` and names a `kid`) makes the source look; the source
+    /// itself limits how often it does.
+    pub async fn verify_looking_again(
+        &self,
+        token: &str,
+        expected_room: &RoomId,
+        now: i64,
+    ) -> Result<JoinClaims, TokenError> {
+        let unknown_kid = decode_header(token).ok().is_some_and(|h| {
+            h.typ.as_deref() == Some(JOIN_TOKEN_TYP)
+                && h.kid
+                    .is_some_and(|kid| self.keys.jwks().find(&kid).is_none())
+        });
+        if unknown_kid {
+            self.keys.look_again().await;
+        }
+        self.verify(token, expected_room, now)
+    }
+
     /// Checks signature, algorithm, `typ`, issuer, audience, time, lifetime and (when given) the
-    /// room; then spends the `jti`. `now` is unix seconds.
+    /// room; then spends the `jti`. `now` is unix seconds. Keys are the source's as they are now
+    /// (an unknown `kid` is [`TokenError::Invalid`]); see [`Self::verify_looking_again`].
     pub fn verify(
         &self,
         token: &str,

@@ -23,6 +23,15 @@ impl TestApp {
 
     /// As [`Self::start`], with the test's own changes to the configuration.
     pub async fn start_with(configure: impl FnOnce(&mut narvaro::Config)) -> TestApp {
+        Self::start_knowing_addr(|config, _| configure(config)).await
+    }
+
+    /// As [`Self::start_with`], for changes that need the app's own HTTP address (bound before
+    /// the app starts), e.g. signalling fetching the JWKS from this very app. The listener is
+    /// bound before `configure` runs, so changing `server.listen` there has no effect.
+    pub async fn start_knowing_addr(
+        configure: impl FnOnce(&mut narvaro::Config, SocketAddr),
+    ) -> TestApp {
         crate::init_tracing();
         // A test without a data directory cannot run at all.
         let data = tempfile::tempdir().expect("temporary directory");
@@ -36,8 +45,17 @@ impl TestApp {
         config.booking.database_url =
             format!("sqlite://{}/narvaro.db?mode=rwc", data.path().display());
         config.booking.demo_data = true;
-        configure(&mut config);
-        let running = narvaro::start(config).await.expect("the app starts");
+        // The loopback interface always has a free ephemeral port; a test cannot run without.
+        let listener = tokio::net::TcpListener::bind(config.server.listen)
+            .await
+            .expect("a listener on 127.0.0.1");
+        let addr = listener
+            .local_addr()
+            .expect("a bound listener has an address");
+        configure(&mut config, addr);
+        let running = narvaro::start_on(config, listener)
+            .await
+            .expect("the app starts");
         TestApp {
             running,
             _data: data,

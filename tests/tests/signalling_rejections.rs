@@ -100,7 +100,7 @@ async fn join_with_a_token_signed_by_an_unknown_key_is_refused_with_4011() {
 async fn join_with_an_unsigned_alg_none_token_is_refused_with_4011() {
     let app = TestApp::start().await;
     let claims = app.claims(&room(), Role::Officer);
-    let token = unsigned_token(&claims, app.booking().token_issuer().kid());
+    let token = unsigned_token(&claims, &app.booking().token_issuer().kid());
     assert_eq!(join_refusal(&app, &room(), &token).await, 4011);
 }
 
@@ -196,7 +196,7 @@ async fn a_meeting_in_another_room_keeps_working_while_joins_and_messages_are_re
         (
             unsigned_token(
                 &app.claims(&room(), Role::Citizen),
-                app.booking().token_issuer().kid(),
+                &app.booking().token_issuer().kid(),
             ),
             4011,
         ),

@@ -317,6 +317,9 @@ async fn directory(
     Ok(Json(booking.store().directory().await?))
 }
 
+/// The join-token keys. Cacheable for a minute: keys change once a rotation period, and a
+/// verifier holding a copy that lacks a key rotated in since looks again when a token names it
+/// (signalling does, at most once per `jwks_min_refetch_secs`).
 async fn jwks(State(booking): State<Booking>) -> impl IntoResponse {
     use signalling::token::KeySource;
     (
