@@ -10,7 +10,11 @@
  *    provider's own login form and comes back to the agenda signed in with `staff_login`; the
  *    guide starts the meeting and the officer presses "Anslut" and receives the booth's media;
  * 3. a citizen on the start page chooses "Logga in med Freja eID", signs in at the provider as
- *    demo citizen 1 and is back on the start page, signed in with `freja_eid`.
+ *    demo citizen 1 and is back on the start page, signed in with `freja_eid`;
+ * 4. the officer's provider answers are held back and delivered by the test, as by someone in
+ *    between: with a tampered `state`, a wrong `iss`, for an authorization request whose `nonce`
+ *    was changed, and the genuine answer twice. Each refusal brings her back to the sign-in page,
+ *    which says why (with booking's code); only the genuine answer, once, signs her in.
  *
  * The server log is then searched for personnummer, session and binding cookies, the codes and
  * states of the provider's answers and the client secret.
@@ -184,6 +188,111 @@ test('a citizen signs in with Freja eID from the start page', { timeout: 120_000
     await page.screenshot({ path: path.join(ARTIFACTS, 'oidc-citizen-signed-in.png') });
   } finally {
     await closePages([citizen], collected);
+  }
+});
+
+/**
+ * The officer's login, in a fresh browser, up to the provider's answer, which is held back from
+ * Närvaro: returns the callback URL as the provider made it, so the test can deliver it altered
+ * or twice, as someone in between could. `alterRequest` changes the authorization request on its
+ * way to the provider. (A browser follows redirects without letting a test stop them, so the
+ * redirects after the login form are followed by the test, with the browser's cookies.)
+ * @param {import('playwright-core').Page} page
+ * @param {(url: string) => string} [alterRequest]
+ * @returns {Promise<string>}
+ */
+async function officerAnswer(page, alterRequest = (u) => u) {
+  await page.goto('/sign-in?kind=officer&return_to=%2Fofficer');
+  const href = await page.getByRole('link', { name: 'Logga in med Försäkringskassan' }).getAttribute('href');
+  const login = await page.request.get(new URL(href ?? '', server.baseUrl).toString(), { maxRedirects: 0 });
+  const request = login.headers().location;
+  assert.ok(request?.startsWith(`${provider.issuer}/auth?`), `Närvaro sends the browser to the provider: ${login.status()} ${request}`);
+  /** @type {(url: string) => void} */
+  let hold = () => {};
+  /** @type {Promise<string>} */
+  const held = new Promise((resolve) => { hold = resolve; });
+  await page.route(
+    (u) => u.origin === provider.issuer && u.pathname.startsWith('/interaction/') && u.pathname.endsWith('/login'),
+    async (route) => {
+      let res = await route.fetch({ maxRedirects: 0 });
+      let location = res.headers().location;
+      while (location && !new URL(location, provider.issuer).toString().startsWith(server.baseUrl)) {
+        res = await page.request.get(new URL(location, provider.issuer).toString(), { maxRedirects: 0 });
+        location = res.headers().location;
+      }
+      hold(location ? new URL(location, provider.issuer).toString() : `no answer: ${res.status()}`);
+      await route.fulfill({ status: 200, contentType: 'text/plain; charset=utf-8', body: 'The test holds the answer back.' });
+    },
+  );
+  await page.goto(alterRequest(request));
+  await signInAtProvider(page, 'anna');
+  const answer = await held;
+  await page.unrouteAll();
+  assert.ok(answer.startsWith(`${server.baseUrl}/api/v1/fk/callback?`), answer);
+  return answer;
+}
+
+/**
+ * @param {string} url
+ * @param {string} name
+ * @param {string} value
+ */
+function withParam(url, name, value) {
+  const u = new URL(url);
+  u.searchParams.set(name, value);
+  return u.toString();
+}
+
+/**
+ * Delivers an answer and expects the sign-in page back, saying why with booking's code.
+ * @param {import('playwright-core').Page} page
+ * @param {string} answer
+ * @param {string} code
+ */
+async function refusedWith(page, answer, code) {
+  await page.goto(answer);
+  await page.waitForURL(`${server.baseUrl}/sign-in?kind=officer&refused=${code}`, { timeout: 15_000 });
+  const alert = page.getByRole('alert');
+  await alert.waitFor();
+  assert.match(await alert.textContent() ?? '', new RegExp(`felkod ${code}`));
+}
+
+test('a tampered state, a replayed code, a wrong iss and a wrong nonce are each refused in the browser', { timeout: 180_000 }, async () => {
+  /** @type {Awaited<ReturnType<typeof openPage>>[]} */
+  const browsers = [];
+  // Each attempt in a browser of its own, which the provider does not know yet.
+  const fresh = async () => {
+    const attempt = await openPage(browser, `oidc-refusal-${browsers.length + 1}`, server.baseUrl, collected);
+    watchLogin(attempt.page);
+    browsers.push(attempt);
+    return attempt.page;
+  };
+  try {
+    let page = await fresh();
+    let answer = await officerAnswer(page);
+    await refusedWith(page, withParam(answer, 'state', `${new URL(answer).searchParams.get('state')}x`), 'oidc_state_mismatch');
+    assert.equal((await session(page)).error?.code, 'not_signed_in', 'the refusal signed nobody in');
+
+    page = await fresh();
+    answer = await officerAnswer(page);
+    await refusedWith(page, withParam(answer, 'iss', 'https://idp.attacker.example'), 'oidc_wrong_issuer');
+    assert.equal((await session(page)).error?.code, 'not_signed_in', 'the refusal signed nobody in');
+
+    page = await fresh();
+    answer = await officerAnswer(page, (request) => withParam(request, 'nonce', 'a-nonce-of-someone-else'));
+    await refusedWith(page, answer, 'oidc_nonce_mismatch');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'oidc-refused.png') });
+    assert.equal((await session(page)).error?.code, 'not_signed_in', 'the refusal signed nobody in');
+
+    // The genuine answer signs in once; the same answer again is refused.
+    page = await fresh();
+    answer = await officerAnswer(page);
+    await page.goto(answer);
+    await page.waitForURL(`${server.baseUrl}/officer`, { timeout: 15_000 });
+    assert.equal((await session(page)).method, 'staff_login');
+    await refusedWith(page, answer, 'oidc_login_not_found');
+  } finally {
+    await closePages(browsers, collected);
   }
 });
 
