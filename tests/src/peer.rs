@@ -178,6 +178,18 @@ impl TestPeer {
         &self.media
     }
 
+    /// RTP packets received so far from `from`'s audio and from its video.
+    pub fn packets_received_from(&self, from: &TestPeer) -> (usize, usize) {
+        let logs = self.media.received();
+        let count = |kind| {
+            logs.iter()
+                .filter(|l| l.kind == kind && l.stream_id == from.participant_id().as_str())
+                .map(|l| l.len())
+                .sum::<usize>()
+        };
+        (count(Kind::Audio), count(Kind::Video))
+    }
+
     /// When signalling answered `joined`: the first stage of a join after the token.
     pub fn joined_at(&self) -> Instant {
         self.joined_at

@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use booking::TokenIssuer;
 use narvaro_tests::app::TestApp;
-use narvaro_tests::media::Kind;
-use narvaro_tests::peer::{TestPeer, meeting_of_two};
+use narvaro_tests::peer::meeting_of_two;
 use narvaro_tests::ws::{SignalClient, SignalError};
 use signalling::ids::RoomId;
 use signalling::protocol::{ErrorCode, ServerMessage};
@@ -46,18 +45,6 @@ async fn wait_for_first_fetch(app: &TestApp) -> u64 {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// Packets `me` has received so far from `from`'s audio and video.
-fn received_from(me: &TestPeer, from: &TestPeer) -> (usize, usize) {
-    let logs = me.media().received();
-    let count = |kind| {
-        logs.iter()
-            .filter(|l| l.kind == kind && l.stream_id == from.participant_id().as_str())
-            .map(|l| l.len())
-            .sum::<usize>()
-    };
-    (count(Kind::Audio), count(Kind::Video))
 }
 
 /// Joins `room` with `token` on a fresh connection; the refusal's code.
@@ -185,7 +172,7 @@ async fn a_key_rotated_in_mid_meeting_is_fetched_once_and_made_up_keys_cost_at_m
     citizen.ping(EVENT_TIMEOUT).await.unwrap();
     second_device.ping().await.unwrap();
     for (me, publisher) in [(&officer, &citizen), (&citizen, &officer)] {
-        let (audio, video) = received_from(me, publisher);
+        let (audio, video) = me.packets_received_from(publisher);
         me.wait_for_media_from(
             publisher.participant_id(),
             audio + 50,

@@ -6,24 +6,11 @@
 use std::time::Duration;
 
 use narvaro_tests::app::TestApp;
-use narvaro_tests::media::Kind;
-use narvaro_tests::peer::{TestPeer, meeting_of_two};
+use narvaro_tests::peer::meeting_of_two;
 use narvaro_tests::ws::{SignalClient, SignalError};
 use signalling::protocol::{ClientMessage, ErrorCode, MediaKind, ServerMessage};
 
 const EVENT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Packets received so far from `from`'s audio and video.
-fn received_from(me: &TestPeer, from: &TestPeer) -> (usize, usize) {
-    let logs = me.media().received();
-    let count = |kind| {
-        logs.iter()
-            .filter(|l| l.kind == kind && l.stream_id == from.participant_id().as_str())
-            .map(|l| l.len())
-            .sum::<usize>()
-    };
-    (count(Kind::Audio), count(Kind::Video))
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn media_goes_on_while_the_websocket_is_down_and_the_session_resumes() {
@@ -34,11 +21,11 @@ async fn media_goes_on_while_the_websocket_is_down_and_the_session_resumes() {
     while officer.next_event(Duration::from_millis(200)).await.is_ok() {}
 
     citizen.drop_signalling();
-    let (audio_before, video_before) = received_from(&officer, &citizen);
-    let (back_audio_before, back_video_before) = received_from(&citizen, &officer);
+    let (audio_before, video_before) = officer.packets_received_from(&citizen);
+    let (back_audio_before, back_video_before) = citizen.packets_received_from(&officer);
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let (audio, video) = received_from(&officer, &citizen);
-    let (back_audio, back_video) = received_from(&citizen, &officer);
+    let (audio, video) = officer.packets_received_from(&citizen);
+    let (back_audio, back_video) = citizen.packets_received_from(&officer);
     assert!(
         audio > audio_before + 50 && video > video_before + 20,
         "the officer kept receiving the citizen: audio {audio_before} -> {audio}, video {video_before} -> {video}"
@@ -165,10 +152,10 @@ async fn a_resume_takes_over_from_a_connection_the_server_still_thinks_is_open()
         .await
         .unwrap();
     assert!(updated.video_muted);
-    let (audio_before, _) = received_from(&officer, &citizen);
+    let (audio_before, _) = officer.packets_received_from(&citizen);
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(
-        received_from(&officer, &citizen).0 > audio_before + 20,
+        officer.packets_received_from(&citizen).0 > audio_before + 20,
         "media goes on"
     );
 }
