@@ -10,12 +10,12 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
 
-use super::{Actor, ApiError, rfc3339};
+use super::{Actor, ApiError, rfc3339, staff_access};
 use crate::Booking;
 use crate::identity::Subject;
 use crate::ids::{BookingId, CitizenId};
 use crate::schedule::parse_rfc3339;
-use crate::store::{AccessLogEntry, AccessLogQuery, StaffAccess};
+use crate::store::{AccessLogEntry, AccessLogQuery};
 
 /// Longest period one read covers, so a read is a bounded query.
 const MAX_PERIOD_SECS: i64 = 366 * 86_400;
@@ -105,11 +105,11 @@ pub(crate) async fn read(
         // One more than asked, to tell whether there is more.
         limit: limit + 1,
     };
-    let access = StaffAccess {
-        actor: Subject::Officer(auditor.id),
-        reason: "auditor read the agency's access log".to_owned(),
-        at: booking.clock().now(),
-    };
+    let access = staff_access(
+        &booking,
+        Subject::Officer(auditor.id),
+        "auditor read the agency's access log",
+    );
     let mut entries = booking
         .store()
         .access_log_of_agency(&query, &access)

@@ -11,7 +11,7 @@ use signalling::protocol::EndReason;
 use signalling::token::Role;
 use tracing::Instrument;
 
-use super::{Actor, ApiError, Caller, Staff, json_body, parse_path_id, rfc3339};
+use super::{Actor, ApiError, Caller, Staff, json_body, parse_path_id, rfc3339, staff_access};
 use crate::Booking;
 use crate::clock::local_day_bounds;
 use crate::identity::{IdMethod, Identity, Subject};
@@ -137,14 +137,6 @@ fn guide_only(identity: &Identity) -> Result<GuideId, ApiError> {
     }
 }
 
-fn access(booking: &Booking, identity: &Identity, reason: &str) -> StaffAccess {
-    StaffAccess {
-        actor: identity.subject,
-        reason: reason.to_owned(),
-        at: booking.clock().now(),
-    }
-}
-
 pub(crate) async fn create(
     State(booking): State<Booking>,
     identity: Identity,
@@ -210,9 +202,9 @@ pub(crate) async fn create(
     let view = store
         .create_booking(
             &new,
-            &access(
+            &staff_access(
                 &booking,
-                &identity,
+                identity.subject,
                 "guide booked a meeting for the citizen",
             ),
         )
@@ -266,7 +258,7 @@ pub(crate) async fn list(
         ),
     };
     let views = store
-        .list_bookings(filter, &access(&booking, &identity, reason))
+        .list_bookings(filter, &staff_access(&booking, identity.subject, reason))
         .await?;
     Ok(Json(views.into_iter().map(BookingJson::from).collect()))
 }
@@ -528,7 +520,8 @@ async fn apply(
             BookingChange::End { .. } => booking.end_meeting(record.id, EndReason::Ended),
             _ => {}
         }
-        read_view(booking, actor, record.id, "staff changed the booking").await
+        let access = staff_access(booking, actor.subject(), "staff changed the booking");
+        read_view(booking, record.id, &access).await
     }
     .instrument(span)
     .await
@@ -536,18 +529,12 @@ async fn apply(
 
 async fn read_view(
     booking: &Booking,
-    actor: &Actor,
     id: BookingId,
-    reason: &str,
+    access: &StaffAccess,
 ) -> Result<Json<BookingJson>, ApiError> {
-    let access = StaffAccess {
-        actor: actor.subject(),
-        reason: reason.to_owned(),
-        at: booking.clock().now(),
-    };
     let view = booking
         .store()
-        .view_booking(id, &access)
+        .view_booking(id, access)
         .await?
         .ok_or_else(|| ApiError::not_found("booking_not_found", "no such booking"))?;
     Ok(Json(view.into()))
@@ -559,12 +546,8 @@ pub(crate) async fn read(
     Path(id): Path<String>,
 ) -> Result<Json<BookingJson>, ApiError> {
     let record = staff_of_booking(&booking, &actor, &id).await?;
-    let Json(mut view) = read_view(&booking, &actor, record.id, "staff opened the booking").await?;
-    let access = StaffAccess {
-        actor: actor.subject(),
-        reason: "staff opened the booking".to_owned(),
-        at: booking.clock().now(),
-    };
+    let access = staff_access(&booking, actor.subject(), "staff opened the booking");
+    let Json(mut view) = read_view(&booking, record.id, &access).await?;
     // Read through the store's logged look-up, so the access log says who saw the number.
     let personnummer = booking
         .store()

@@ -96,11 +96,11 @@ pub(crate) async fn revoke_devices(
     Path(booth_id): Path<String>,
 ) -> Result<Json<RevokedJson>, ApiError> {
     let (booth, admin) = admin_of_booth(&booking, &actor, &booth_id).await?;
-    let access = crate::store::StaffAccess {
-        actor: crate::identity::Subject::Guide(admin.id),
-        reason: format!("revoked the kiosk credentials of booth {booth}"),
-        at: booking.clock().now(),
-    };
+    let access = super::staff_access(
+        &booking,
+        crate::identity::Subject::Guide(admin.id),
+        format!("revoked the kiosk credentials of booth {booth}"),
+    );
     let revoked = booking.store().revoke_booth_devices(booth, &access).await?;
     tracing::info!(revoked, "booth kiosk credentials revoked");
     Ok(Json(RevokedJson {

@@ -100,6 +100,19 @@ impl Staff {
     }
 }
 
+/// An access-log record of `actor` reading citizen data or being decided about now, for `reason`.
+pub(crate) fn staff_access(
+    booking: &Booking,
+    actor: Subject,
+    reason: impl Into<String>,
+) -> StaffAccess {
+    StaffAccess {
+        actor,
+        reason: reason.into(),
+        at: booking.clock().now(),
+    }
+}
+
 /// Writes an authorization refusal to the access log. A refusal stands whether or not it could
 /// be written, so a failure to write is logged and the refusal still goes out.
 pub(crate) async fn log_refusal(
@@ -109,11 +122,7 @@ pub(crate) async fn log_refusal(
     what: &str,
     booking_id: Option<BookingId>,
 ) {
-    let access = StaffAccess {
-        actor: actor.subject(),
-        reason: format!("{code}: {what}"),
-        at: booking.clock().now(),
-    };
+    let access = staff_access(booking, actor.subject(), format!("{code}: {what}"));
     if let Err(e) = booking
         .store()
         .record_access(&access, "authz.refused", booking_id)

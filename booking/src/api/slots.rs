@@ -19,7 +19,7 @@ use crate::availability::{Candidate, SlotRequest, busy_by_resource, search as se
 use crate::ids::*;
 use crate::personnummer::Personnummer;
 use crate::schedule::Period;
-use crate::store::{OfficerPick, Reserved, Resource, ResourceKind, StaffAccess};
+use crate::store::{OfficerPick, Reserved, Resource, ResourceKind};
 
 /// The longest range one search covers, in days.
 const MAX_RANGE_DAYS: i64 = 31;
@@ -182,11 +182,11 @@ pub(crate) async fn search(
         Some(raw) => {
             let pnr = Personnummer::parse(raw)
                 .map_err(|e| ApiError::unprocessable("invalid_personnummer", e.to_string()))?;
-            let access = StaffAccess {
-                actor: actor.subject(),
-                reason: "slot search: the citizen's own officer first".into(),
-                at: booking.clock().now(),
-            };
+            let access = super::staff_access(
+                &booking,
+                actor.subject(),
+                "slot search: the citizen's own officer first",
+            );
             match store.citizen_by_personnummer(&pnr, &access).await? {
                 Some(c) => store.last_officer_of(c.id, req.service_id).await?,
                 None => None,
