@@ -56,6 +56,17 @@ async fn call(
         .header(header::CONTENT_TYPE, "application/json");
     if let Some(c) = cookie {
         req = req.header(header::COOKIE, c);
+        // As the web client does: the session's CSRF token beside it.
+        let mut cookies = axum::http::HeaderMap::new();
+        if let Ok(value) = c.parse() {
+            cookies.insert(header::COOKIE, value);
+        }
+        if let Some(credential) = booking::csrf::credential(&cookies) {
+            req = req.header(
+                booking::csrf::CSRF_HEADER,
+                booking::csrf::token_for(credential),
+            );
+        }
     }
     // A well-formed request: building it cannot fail.
     let req = req.body(Body::from(body.to_string())).expect("request");

@@ -1,6 +1,7 @@
 //! The transactional outbox: a booking's invitations reach a real SMTP server (aiosmtpd, started
-//! by the test) with a valid iCalendar attachment; with the SMS provider failing, messages wait in
-//! the outbox with back-off and are delivered once it recovers, each once.
+//! by the test) with a valid iCalendar attachment; moving the meeting updates them and cancelling
+//! it cancels them, with the citizen told by SMS each time; with the SMS provider failing,
+//! messages wait in the outbox with back-off and are delivered once it recovers, each once.
 
 mod common;
 
@@ -87,7 +88,12 @@ fn received(dir: &Path) -> Vec<Value> {
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
-    files.sort();
+    // The sink numbers its files 1, 2, …: in the order it received them.
+    files.sort_by_key(|p| {
+        p.file_stem()
+            .and_then(|s| s.to_str())
+            .and_then(|s| s.parse::<u32>().ok())
+    });
     files
         .iter()
         .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
@@ -148,24 +154,36 @@ async fn set_email(app: &axum::Router, admin: &str, uri: &str, email: &str) {
     assert_eq!(get(app, uri, Some(admin)).await.body["email"], email);
 }
 
+/// `config` sending mail to `sink`, as "Närvaro bokning".
+fn with_mail(mut config: BookingConfig, sink: &SmtpSink) -> BookingConfig {
+    config.smtp_host = Some("127.0.0.1".into());
+    config.smtp_port = sink.port;
+    config.mail_from = "Närvaro bokning <bokning@narvaro.example>".into();
+    config.outbox_poll_secs = 3600;
+    config
+}
+
+/// Gives Anna and the Arabic interpreter email addresses (Sara keeps none); returns Anna's
+/// session.
+async fn give_addresses(app: &axum::Router) -> String {
+    let anna = login(app, demo::OFFICER_ANNA).await;
+    let officer_uri = format!("/api/v1/officers/{}", demo::OFFICER_ANNA);
+    set_email(app, &anna, &officer_uri, "anna.lindqvist@fk.example").await;
+    let interp_uri = format!("/api/v1/interpreters/{}", demo::INTERPRETER_ARABIC);
+    set_email(app, &anna, &interp_uri, "leila@tolk.example").await;
+    anna
+}
+
 /// Officers and the interpreter of a booking get one invitation each, with the meeting's times in
 /// a valid iCalendar REQUEST; the outbox rows are then delivered and not sent again.
 async fn a_booking_sends_calendar_invitations_over_smtp(db: &TestDb) {
     let Some(sink) = start_smtp_sink() else {
         return;
     };
-    let mut config = db.config.clone();
-    config.smtp_host = Some("127.0.0.1".into());
-    config.smtp_port = sink.port;
-    config.mail_from = "Närvaro bokning <bokning@narvaro.example>".into();
-    config.outbox_poll_secs = 3600;
-    let (booking, _clock) = open_with(config).await;
+    let (booking, _clock) = open_with(with_mail(db.config.clone(), &sink)).await;
     let app = booking.router();
-    let anna = login(&app, demo::OFFICER_ANNA).await;
+    let anna = give_addresses(&app).await;
     let officer_uri = format!("/api/v1/officers/{}", demo::OFFICER_ANNA);
-    set_email(&app, &anna, &officer_uri, "anna.lindqvist@fk.example").await;
-    let interp_uri = format!("/api/v1/interpreters/{}", demo::INTERPRETER_ARABIC);
-    set_email(&app, &anna, &interp_uri, "leila@tolk.example").await;
     // A bad address is refused with its own code and changes nothing.
     let mut bad = get(&app, &officer_uri, Some(&anna)).await.body;
     bad["email"] = json!("anna@fk.example\r\nBcc: x@evil.example");
@@ -207,37 +225,17 @@ async fn a_booking_sends_calendar_invitations_over_smtp(db: &TestDb) {
         .collect();
     to.sort();
     assert_eq!(to, ["anna.lindqvist@fk.example", "leila@tolk.example"]);
-    let starts = time::OffsetDateTime::from_unix_timestamp(T0 + 3600).unwrap();
-    let ends = starts + time::Duration::minutes(45);
-    let stamp = |t: time::OffsetDateTime| {
-        t.format(time::macros::format_description!(
-            "[year][month][day]T[hour][minute][second]Z"
-        ))
-        .unwrap()
-    };
     for mail in &mails {
         assert_eq!(mail["mail_from"], "bokning@narvaro.example");
-        let calendars = mail["calendars"].as_array().unwrap();
-        assert_eq!(calendars.len(), 1, "{mail}");
-        let content_type = calendars[0]["content_type"]
-            .as_str()
-            .unwrap()
-            .to_ascii_lowercase()
-            .replace('"', "");
-        assert!(
-            content_type.starts_with("text/calendar") && content_type.contains("method=request"),
-            "{content_type}"
-        );
-        let (calendar, event) = parse_ical(calendars[0]["text"].as_str().unwrap());
+        let (method, calendar, event) = calendar_of(mail);
+        assert_eq!(method, "request");
         assert_eq!(prop(&calendar, "METHOD"), "REQUEST");
         assert_eq!(prop(&calendar, "VERSION"), "2.0");
         assert_eq!(prop(&event, "UID"), format!("{booking_id}@narvaro"));
-        assert_eq!(prop(&event, "DTSTART"), stamp(starts));
-        assert_eq!(prop(&event, "DTEND"), stamp(ends));
-        assert_eq!(
-            prop(&event, "DTSTAMP"),
-            stamp(time::OffsetDateTime::from_unix_timestamp(T0).unwrap())
-        );
+        assert_eq!(prop(&event, "DTSTART"), ical_time(T0 + 3600));
+        assert_eq!(prop(&event, "DTEND"), ical_time(T0 + 3600 + 45 * 60));
+        assert_eq!(prop(&event, "DTSTAMP"), ical_time(T0));
+        assert_eq!(prop(&event, "SEQUENCE"), "0");
         assert!(
             prop(&event, "SUMMARY").contains("Föräldrapenning"),
             "{event:?}"
@@ -392,3 +390,200 @@ async fn sms_wait_in_the_outbox_while_the_provider_is_down(db: &TestDb) {
     assert!(done.iter().all(|m| m.delivered), "{done:?}");
 }
 on_both_databases!(sms_wait_in_the_outbox_while_the_provider_is_down);
+
+/// The calendar part of one received mail: its method parameter (lower case) and its VEVENT.
+fn calendar_of(mail: &Value) -> (String, Properties, Properties) {
+    let calendars = mail["calendars"].as_array().unwrap();
+    assert_eq!(calendars.len(), 1, "{mail}");
+    let content_type = calendars[0]["content_type"]
+        .as_str()
+        .unwrap()
+        .to_ascii_lowercase()
+        .replace('"', "");
+    assert!(content_type.starts_with("text/calendar"), "{content_type}");
+    let method = content_type
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("method=").map(str::to_owned))
+        .unwrap_or_default();
+    let (calendar, event) = parse_ical(calendars[0]["text"].as_str().unwrap());
+    (method, calendar, event)
+}
+
+fn ical_time(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .unwrap()
+        .format(time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
+        .unwrap()
+}
+
+/// Moving a booking sends each invited officer and interpreter an update of the same calendar
+/// event (same UID, higher SEQUENCE, new times) and the citizen an SMS, and moves the reminder;
+/// a new booth at the same time tells nobody anything; cancelling sends `METHOD:CANCEL` and an
+/// SMS, and withdraws the reminder.
+async fn moving_and_cancelling_a_booking_updates_every_invitation_and_tells_the_citizen(
+    db: &TestDb,
+) {
+    let Some(sink) = start_smtp_sink() else {
+        return;
+    };
+    let gateway = SmsGateway::default();
+    let sms_port = start_sms_gateway(gateway.clone()).await;
+    let mut config = with_mail(db.config.clone(), &sink);
+    config.sms_url = Some(format!("http://127.0.0.1:{sms_port}/sms"));
+    config.reminder_before_secs = 3600;
+    let (booking, clock) = open_with(config).await;
+    let app = booking.router();
+    give_addresses(&app).await;
+    let guide = login(&app, demo::GUIDE).await;
+    let body = json!({
+        "service_id": demo::SERVICE_FORALDRAPENNING, "officer_id": demo::OFFICER_ANNA,
+        "booth_id": demo::BOOTH_1, "starts_at": at(2 * 86_400), "duration_minutes": 45,
+        "citizen_personnummer": demo::CITIZEN_1_PERSONNUMMER, "citizen_phone": "+46701234567",
+        "interpreter_id": demo::INTERPRETER_ARABIC, "language": "ar",
+    });
+    let a = post(&app, "/api/v1/bookings", Some(&guide), Some(body)).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let id = a.body["booking_id"].as_str().unwrap().to_owned();
+    let uid = format!("{id}@narvaro");
+    // Two invitations and the confirmation now; the reminder waits.
+    assert_eq!(booking.deliver_due_messages().await.unwrap().delivered, 3);
+    assert_eq!(received(&sink.dir).len(), 2);
+    let pending = |entries: Vec<booking::store::OutboxEntry>| -> Vec<(Channel, i64)> {
+        let mut p: Vec<_> = entries
+            .iter()
+            .filter(|m| !m.delivered)
+            .map(|m| (m.channel, m.due_at))
+            .collect();
+        p.sort_by_key(|(c, due)| (c.as_str(), *due));
+        p
+    };
+    assert_eq!(
+        pending(booking.store().outbox_entries().await.unwrap()),
+        [(Channel::Sms, T0 + 2 * 86_400 - 3600)]
+    );
+
+    // Moved a day later and shortened.
+    clock.advance(600);
+    let moved_at = T0 + 600;
+    let a = post(
+        &app,
+        &format!("/api/v1/bookings/{id}/reschedule"),
+        Some(&guide),
+        Some(json!({"starts_at": at(3 * 86_400), "duration_minutes": 30})),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    // The old reminder is withdrawn; a new one is due an hour before the new time.
+    assert_eq!(
+        pending(booking.store().outbox_entries().await.unwrap()),
+        [
+            (Channel::Email, moved_at),
+            (Channel::Email, moved_at),
+            (Channel::Sms, moved_at),
+            (Channel::Sms, T0 + 3 * 86_400 - 3600)
+        ]
+    );
+    assert_eq!(booking.deliver_due_messages().await.unwrap().delivered, 3);
+    let mails = received(&sink.dir);
+    assert_eq!(mails.len(), 4);
+    let mut sequences = Vec::new();
+    for mail in &mails[2..] {
+        let (method, calendar, event) = calendar_of(mail);
+        assert_eq!(
+            (method.as_str(), prop(&calendar, "METHOD")),
+            ("request", "REQUEST")
+        );
+        assert_eq!(prop(&event, "UID"), uid);
+        assert_eq!(prop(&event, "DTSTART"), ical_time(T0 + 3 * 86_400));
+        assert_eq!(prop(&event, "DTEND"), ical_time(T0 + 3 * 86_400 + 30 * 60));
+        assert_eq!(prop(&event, "STATUS"), "CONFIRMED");
+        assert!(
+            mail["subject"].as_str().unwrap().starts_with("Ny tid: "),
+            "{mail}"
+        );
+        sequences.push(prop(&event, "SEQUENCE").parse::<i64>().unwrap());
+    }
+    for mail in &mails[..2] {
+        assert_eq!(prop(&calendar_of(mail).2, "SEQUENCE"), "0");
+    }
+    assert!(sequences.iter().all(|s| *s > 0), "{sequences:?}");
+    let mut to: Vec<&str> = mails[2..]
+        .iter()
+        .map(|m| m["rcpt_tos"][0].as_str().unwrap())
+        .collect();
+    to.sort();
+    assert_eq!(to, ["anna.lindqvist@fk.example", "leila@tolk.example"]);
+    {
+        let accepted = gateway.accepted.lock().unwrap();
+        assert_eq!(accepted.len(), 2, "{accepted:?}");
+        assert_eq!(accepted[1]["to"], "+46701234567");
+        assert_eq!(
+            accepted[1]["text"],
+            "Din bokade tid på Statligt servicekontor Ljusdal är flyttad till 2026-06-18 kl. 10:00."
+        );
+    }
+
+    // Another booth at the same time: nothing anyone was told has changed.
+    let before = booking.store().outbox_entries().await.unwrap().len();
+    let a = post(
+        &app,
+        &format!("/api/v1/bookings/{id}/reschedule"),
+        Some(&guide),
+        Some(
+            json!({"starts_at": at(3 * 86_400), "duration_minutes": 30, "booth_id": demo::BOOTH_2}),
+        ),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(
+        booking.store().outbox_entries().await.unwrap().len(),
+        before
+    );
+
+    // Cancelled: the calendars remove the event, the citizen is told, the reminder never goes.
+    let a = post(
+        &app,
+        &format!("/api/v1/bookings/{id}/cancel"),
+        Some(&guide),
+        Some(json!({"reason": "citizen_request"})),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(booking.deliver_due_messages().await.unwrap().delivered, 3);
+    clock.set(T0 + 3 * 86_400);
+    assert_eq!(
+        booking.deliver_due_messages().await.unwrap(),
+        Default::default()
+    );
+    assert!(pending(booking.store().outbox_entries().await.unwrap()).is_empty());
+    let mails = received(&sink.dir);
+    assert_eq!(mails.len(), 6);
+    for mail in &mails[4..] {
+        let (method, calendar, event) = calendar_of(mail);
+        assert_eq!(
+            (method.as_str(), prop(&calendar, "METHOD")),
+            ("cancel", "CANCEL")
+        );
+        assert_eq!(prop(&event, "UID"), uid);
+        assert_eq!(prop(&event, "STATUS"), "CANCELLED");
+        assert_eq!(prop(&event, "DTSTART"), ical_time(T0 + 3 * 86_400));
+        let sequence: i64 = prop(&event, "SEQUENCE").parse().unwrap();
+        assert!(
+            sequences.iter().all(|s| sequence > *s),
+            "{sequence} after {sequences:?}"
+        );
+        assert!(
+            mail["subject"].as_str().unwrap().starts_with("Inställt: "),
+            "{mail}"
+        );
+    }
+    let accepted = gateway.accepted.lock().unwrap().clone();
+    assert_eq!(accepted.len(), 3, "{accepted:?}");
+    assert_eq!(
+        accepted[2]["text"],
+        "Din bokade tid på Statligt servicekontor Ljusdal 2026-06-18 kl. 10:00 är avbokad."
+    );
+}
+on_both_databases!(moving_and_cancelling_a_booking_updates_every_invitation_and_tells_the_citizen);

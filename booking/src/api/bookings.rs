@@ -590,6 +590,7 @@ pub(crate) async fn reschedule(
         starts_at,
         duration_minutes,
         booth_id: req.booth_id,
+        reminder_before_secs: booking.notify_for(None).reminder_before_secs,
     };
     apply(&booking, &actor, &record, change).await
 }

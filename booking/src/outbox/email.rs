@@ -1,5 +1,5 @@
-//! Email over SMTP with `lettre`: a short text and the iCalendar invitation as a
-//! `text/calendar; method=REQUEST` attachment.
+//! Email over SMTP with `lettre`: a short text and the iCalendar invitation (or its update or
+//! cancellation) as a `text/calendar; method=REQUEST|CANCEL` attachment.
 
 use std::time::Duration;
 
@@ -37,6 +37,8 @@ impl SmtpMailer {
             service,
             centre,
             attendee_name,
+            sequence,
+            cancelled,
         } = &m.payload
         else {
             return Err(DeliveryError::Build("not an email"));
@@ -52,7 +54,7 @@ impl SmtpMailer {
         let location = format!("{centre} (videomöte)");
         let organizer_name = self.from.name.clone().unwrap_or_else(|| "Närvaro".into());
         let organizer_email = self.from.email.to_string();
-        let ics = ical::request(&ical::Invitation {
+        let invitation = ical::Invitation {
             uid: &uid,
             stamp: now,
             starts_at: *starts_at,
@@ -63,19 +65,40 @@ impl SmtpMailer {
             organizer_email: &organizer_email,
             attendee_name,
             attendee_email: &m.recipient,
-        });
-        let text = format!(
-            "Ett möte är bokat: {service}, {} – {}, med medborgaren i {centre}.\n\
-             Öppna mötet från Närvaros sida för handläggare.\n",
-            local_when(*starts_at),
-            local_when(*ends_at),
-        );
-        let calendar = ContentType::parse("text/calendar; method=REQUEST; charset=utf-8")
-            .map_err(|_| DeliveryError::Build("content type"))?;
+            sequence: *sequence,
+            cancelled: *cancelled,
+        };
+        let ics = ical::calendar(&invitation);
+        let when = format!("{} – {}", local_when(*starts_at), local_when(*ends_at));
+        let (subject, text) = match (*cancelled, *sequence) {
+            (true, _) => (
+                format!("Inställt: {summary}"),
+                format!("Mötet är avbokat: {service}, {when}, med medborgaren i {centre}.\n"),
+            ),
+            (false, 0) => (
+                summary.clone(),
+                format!(
+                    "Ett möte är bokat: {service}, {when}, med medborgaren i {centre}.\n\
+                     Öppna mötet från Närvaros sida för handläggare.\n"
+                ),
+            ),
+            (false, _) => (
+                format!("Ny tid: {summary}"),
+                format!(
+                    "Mötet har fått en ny tid: {service}, {when}, med medborgaren i {centre}.\n\
+                     Öppna mötet från Närvaros sida för handläggare.\n"
+                ),
+            ),
+        };
+        let calendar = ContentType::parse(&format!(
+            "text/calendar; method={}; charset=utf-8",
+            invitation.method()
+        ))
+        .map_err(|_| DeliveryError::Build("content type"))?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(summary)
+            .subject(subject)
             .multipart(
                 MultiPart::mixed()
                     .singlepart(SinglePart::plain(text))

@@ -1,6 +1,8 @@
-//! iCalendar (RFC 5545) invitations: one VEVENT with `METHOD:REQUEST`, so a calendar client offers
-//! to put the meeting in the officer's or interpreter's calendar. Written by hand: the format is
-//! a few lines, and what matters (CRLF, folding at 75 octets, escaping) is tested here.
+//! iCalendar (RFC 5545, iTIP RFC 5546) invitations: one VEVENT with `METHOD:REQUEST`, so a
+//! calendar client offers to put the meeting in the officer's or interpreter's calendar; a moved
+//! meeting sends the same UID with a higher SEQUENCE, which replaces the event, and a cancelled
+//! one `METHOD:CANCEL`, which removes it. Written by hand: the format is a few lines, and what
+//! matters (CRLF, folding at 75 octets, escaping) is tested here.
 
 use time::OffsetDateTime;
 use time::macros::format_description;
@@ -20,23 +22,40 @@ pub struct Invitation<'a> {
     pub organizer_email: &'a str,
     pub attendee_name: &'a str,
     pub attendee_email: &'a str,
+    /// Higher for each update of the same meeting.
+    pub sequence: i64,
+    pub cancelled: bool,
 }
 
-/// The `text/calendar; method=REQUEST` body, CRLF line ends.
-pub fn request(inv: &Invitation<'_>) -> String {
+impl Invitation<'_> {
+    /// The iTIP method, also the `method` parameter of the part's Content-Type.
+    pub fn method(&self) -> &'static str {
+        if self.cancelled { "CANCEL" } else { "REQUEST" }
+    }
+}
+
+/// The `text/calendar` body, CRLF line ends.
+pub fn calendar(inv: &Invitation<'_>) -> String {
     let lines = [
         "BEGIN:VCALENDAR".to_owned(),
         "VERSION:2.0".to_owned(),
         "PRODID:-//Narvaro//Booking//SV".to_owned(),
         "CALSCALE:GREGORIAN".to_owned(),
-        "METHOD:REQUEST".to_owned(),
+        format!("METHOD:{}", inv.method()),
         "BEGIN:VEVENT".to_owned(),
         format!("UID:{}", text(inv.uid)),
         format!("DTSTAMP:{}", utc(inv.stamp)),
         format!("DTSTART:{}", utc(inv.starts_at)),
         format!("DTEND:{}", utc(inv.ends_at)),
-        "SEQUENCE:0".to_owned(),
-        "STATUS:CONFIRMED".to_owned(),
+        format!("SEQUENCE:{}", inv.sequence),
+        format!(
+            "STATUS:{}",
+            if inv.cancelled {
+                "CANCELLED"
+            } else {
+                "CONFIRMED"
+            }
+        ),
         format!("SUMMARY:{}", text(inv.summary)),
         format!("LOCATION:{}", text(inv.location)),
         format!(
@@ -117,8 +136,8 @@ fn fold(line: &str, out: &mut String) {
 mod tests {
     use super::*;
 
-    fn sample(summary: &str) -> String {
-        request(&Invitation {
+    fn invitation(summary: &str) -> Invitation<'_> {
+        Invitation {
             uid: "b1@narvaro",
             stamp: 1_781_510_400,
             starts_at: 1_781_514_000,
@@ -129,7 +148,13 @@ mod tests {
             organizer_email: "bokning@example.org",
             attendee_name: "Anna; \"A\"",
             attendee_email: "anna@example.org",
-        })
+            sequence: 0,
+            cancelled: false,
+        }
+    }
+
+    fn sample(summary: &str) -> String {
+        calendar(&invitation(summary))
     }
 
     #[test]
@@ -156,5 +181,27 @@ mod tests {
             "{unfolded}"
         );
         assert!(unfolded.contains(":mailto:anna@example.org\r\n"));
+    }
+
+    #[test]
+    fn an_update_keeps_the_uid_and_a_cancellation_says_so() {
+        let moved = calendar(&Invitation {
+            sequence: 3,
+            ..invitation("Möte")
+        });
+        assert!(moved.contains("METHOD:REQUEST\r\n"));
+        assert!(moved.contains("UID:b1@narvaro\r\n"));
+        assert!(moved.contains("SEQUENCE:3\r\n"));
+        assert!(moved.contains("STATUS:CONFIRMED\r\n"));
+        let cancelled = calendar(&Invitation {
+            sequence: 4,
+            cancelled: true,
+            ..invitation("Möte")
+        });
+        assert!(cancelled.contains("METHOD:CANCEL\r\n"));
+        assert!(cancelled.contains("UID:b1@narvaro\r\n"));
+        assert!(cancelled.contains("SEQUENCE:4\r\n"));
+        assert!(cancelled.contains("STATUS:CANCELLED\r\n"));
+        assert!(!cancelled.contains("CONFIRMED"));
     }
 }

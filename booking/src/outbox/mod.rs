@@ -1,10 +1,13 @@
 //! The transactional outbox and its courier.
 //!
 //! A booking change writes the messages it causes (officers' and interpreters' calendar
-//! invitations by email, the citizen's SMS confirmation and reminder) to the `outbox` table in its
-//! own transaction. The [`Courier`] later claims due messages, delivers them and marks each
-//! delivered, or counts the failure and sets the next attempt with exponential back-off. A
-//! provider that is down only delays messages: they stay in the table until it answers.
+//! invitations by email, the citizen's SMS confirmation and reminder; when the meeting is moved or
+//! cancelled, the updated invitation or its cancellation and an SMS saying so) to the `outbox`
+//! table in its own transaction; messages of the booking not yet delivered are withdrawn then,
+//! since what replaces them says what holds now. The [`Courier`] later claims due messages,
+//! delivers them and marks each delivered, or counts the failure and sets the next attempt with
+//! exponential back-off. A provider that is down only delays messages: they stay in the table
+//! until it answers.
 //! Recipients are email addresses and phone numbers, so log lines name the message and booking,
 //! never the recipient, and the stored error is a kind ("smtp 451", "http 503"), not a reply
 //! text that could quote an address.
@@ -192,6 +195,18 @@ fn sms_text(payload: &Payload) -> Option<String> {
             starts_at, centre, ..
         } => Some(format!(
             "Påminnelse: ditt möte på {centre} börjar {}.",
+            local_when(*starts_at)
+        )),
+        Payload::Moved {
+            starts_at, centre, ..
+        } => Some(format!(
+            "Din bokade tid på {centre} är flyttad till {}.",
+            local_when(*starts_at)
+        )),
+        Payload::Cancelled {
+            starts_at, centre, ..
+        } => Some(format!(
+            "Din bokade tid på {centre} {} är avbokad.",
             local_when(*starts_at)
         )),
         Payload::Invitation { .. } => None,

@@ -365,6 +365,8 @@ pub enum BookingChange {
         starts_at: i64,
         duration_minutes: i64,
         booth_id: Option<BoothId>,
+        /// When a citizen told of the booking by SMS is reminded of its new time.
+        reminder_before_secs: i64,
     },
     Cancel {
         reason: CancelReason,
@@ -710,7 +712,8 @@ impl Channel {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Payload {
-    /// An officer's or interpreter's calendar invitation.
+    /// An officer's or interpreter's calendar invitation, or its update: every message of one
+    /// booking carries the same UID, so a calendar replaces the event it already holds.
     Invitation {
         booking_id: BookingId,
         starts_at: i64,
@@ -718,6 +721,14 @@ pub enum Payload {
         service: String,
         centre: String,
         attendee_name: String,
+        /// iCalendar SEQUENCE: 0 when booked, then the booking's history number of the change,
+        /// so each update outranks the one before. Absent in rows written before updates were
+        /// sent.
+        #[serde(default)]
+        sequence: i64,
+        /// The meeting was cancelled: the calendar removes the event (`METHOD:CANCEL`).
+        #[serde(default)]
+        cancelled: bool,
     },
     /// The citizen's SMS that the meeting is booked.
     Confirmation {
@@ -727,6 +738,18 @@ pub enum Payload {
     },
     /// The citizen's SMS shortly before the meeting.
     Reminder {
+        booking_id: BookingId,
+        starts_at: i64,
+        centre: String,
+    },
+    /// The citizen's SMS that the meeting has a new time.
+    Moved {
+        booking_id: BookingId,
+        starts_at: i64,
+        centre: String,
+    },
+    /// The citizen's SMS that the meeting is cancelled.
+    Cancelled {
         booking_id: BookingId,
         starts_at: i64,
         centre: String,

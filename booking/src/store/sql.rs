@@ -74,6 +74,22 @@ impl PgStore {
     }
 }
 
+/// What a change to a booking tells those its messages went to.
+enum Notice {
+    Moved {
+        starts_at: i64,
+        ends_at: i64,
+        reminder_before_secs: i64,
+    },
+    /// `citizen`: an SMS to the citizen; `calendars`: `METHOD:CANCEL` to the invited.
+    Cancelled {
+        starts_at: i64,
+        ends_at: i64,
+        citizen: bool,
+        calendars: bool,
+    },
+}
+
 fn parse_id<T: FromStr>(s: &str) -> Result<T, StoreError> {
     s.parse()
         .map_err(|_| StoreError::Corrupt(format!("bad id {s:?}")))
@@ -657,6 +673,8 @@ macro_rules! sql_store {
                             service: service.clone(),
                             centre: centre.clone(),
                             attendee_name: name,
+                            sequence: 0,
+                            cancelled: false,
                         })
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                         Self::enqueue(conn, id, Channel::Email, &email, &payload, new.created_at, new.created_at).await?;
@@ -674,6 +692,90 @@ macro_rules! sql_store {
                         let value = serde_json::to_value(&reminder).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                         Self::enqueue(conn, id, Channel::Sms, phone, &value, remind_at, new.created_at).await?;
                     }
+                }
+                Ok(())
+            }
+
+            /// What a move or a cancellation tells those the booking's earlier messages went
+            /// to (the addresses and the phone number are kept only in those rows), in the
+            /// change's transaction. Messages not yet delivered are withdrawn first: a pending
+            /// reminder of the old time, or an invitation the new one replaces.
+            async fn enqueue_change_messages(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                id: BookingId,
+                notice: &Notice,
+                sequence: i64,
+                at: i64,
+            ) -> Result<(), StoreError> {
+                let rows: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT recipient, payload FROM outbox WHERE booking_id = $1 ORDER BY created_at, id",
+                )
+                .bind(id.to_string())
+                .fetch_all(&mut *conn)
+                .await?;
+                if rows.is_empty() {
+                    return Ok(());
+                }
+                sqlx::query("DELETE FROM outbox WHERE booking_id = $1 AND state = 'pending'")
+                    .bind(id.to_string())
+                    .execute(&mut *conn)
+                    .await?;
+                // Each invited address once, with what its latest invitation said; the citizen's
+                // phone and centre from any of their SMS.
+                let mut invited: Vec<(String, String, String, String)> = Vec::new();
+                let mut citizen: Option<(String, String)> = None;
+                for (recipient, payload) in rows {
+                    let payload: Payload =
+                        serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    match payload {
+                        Payload::Invitation { service, centre, attendee_name, .. } => {
+                            invited.retain(|(to, ..)| *to != recipient);
+                            invited.push((recipient, service, centre, attendee_name));
+                        }
+                        Payload::Confirmation { centre, .. }
+                        | Payload::Reminder { centre, .. }
+                        | Payload::Moved { centre, .. }
+                        | Payload::Cancelled { centre, .. } => citizen = Some((recipient, centre)),
+                    }
+                }
+                let (starts_at, ends_at, cancelled, calendars) = match *notice {
+                    Notice::Moved { starts_at, ends_at, .. } => (starts_at, ends_at, false, true),
+                    Notice::Cancelled { starts_at, ends_at, calendars, .. } => (starts_at, ends_at, true, calendars),
+                };
+                if calendars {
+                    for (to, service, centre, attendee_name) in invited {
+                        let payload = Payload::Invitation {
+                            booking_id: id,
+                            starts_at,
+                            ends_at,
+                            service,
+                            centre,
+                            attendee_name,
+                            sequence,
+                            cancelled,
+                        };
+                        let value = serde_json::to_value(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                        Self::enqueue(conn, id, Channel::Email, &to, &value, at, at).await?;
+                    }
+                }
+                let Some((phone, centre)) = citizen else { return Ok(()) };
+                let mut sms = Vec::new();
+                match *notice {
+                    Notice::Moved { starts_at, reminder_before_secs, .. } => {
+                        sms.push((Payload::Moved { booking_id: id, starts_at, centre: centre.clone() }, at));
+                        let remind_at = starts_at - reminder_before_secs;
+                        if remind_at > at {
+                            sms.push((Payload::Reminder { booking_id: id, starts_at, centre }, remind_at));
+                        }
+                    }
+                    Notice::Cancelled { starts_at, citizen: true, .. } => {
+                        sms.push((Payload::Cancelled { booking_id: id, starts_at, centre }, at))
+                    }
+                    Notice::Cancelled { citizen: false, .. } => {}
+                }
+                for (payload, due_at) in sms {
+                    let value = serde_json::to_value(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    Self::enqueue(conn, id, Channel::Sms, &phone, &value, due_at, at).await?;
                 }
                 Ok(())
             }
@@ -705,6 +807,7 @@ macro_rules! sql_store {
                 Ok(BoothDevice { id: device_id, booth_id: booth, centre_id: parse_id(&centre)? })
             }
 
+            /// Returns the entry's number in the history.
             async fn append_event(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 id: BookingId,
@@ -712,10 +815,11 @@ macro_rules! sql_store {
                 actor: Subject,
                 kind: &str,
                 detail: &serde_json::Value,
-            ) -> Result<(), StoreError> {
-                sqlx::query(
+            ) -> Result<i64, StoreError> {
+                let seq = sqlx::query_scalar(
                     "INSERT INTO booking_events (booking_id, seq, at, actor_kind, actor_id, kind, detail) \
-                     SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6 FROM booking_events WHERE booking_id = $1",
+                     SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6 FROM booking_events WHERE booking_id = $1 \
+                     RETURNING seq",
                 )
                 .bind(id.to_string())
                 .bind(at)
@@ -723,9 +827,9 @@ macro_rules! sql_store {
                 .bind(actor.id_string())
                 .bind(kind)
                 .bind(detail.to_string())
-                .execute(&mut *conn)
+                .fetch_one(&mut *conn)
                 .await?;
-                Ok(())
+                Ok(seq)
             }
         }
 
@@ -1213,21 +1317,22 @@ macro_rules! sql_store {
                 at: i64,
             ) -> Result<BookingRecord, StoreError> {
                 let mut tx = self.pool.begin_with($begin_write).await?;
-                let row: Option<(String, String)> = sqlx::query_as(concat!(
-                    "SELECT b.state, bo.centre_id FROM bookings b JOIN booths bo ON bo.id = b.booth_id WHERE b.id = $1",
+                let row: Option<(String, String, i64, i64)> = sqlx::query_as(concat!(
+                    "SELECT b.state, bo.centre_id, b.starts_at, b.ends_at FROM bookings b \
+                     JOIN booths bo ON bo.id = b.booth_id WHERE b.id = $1",
                     $for_update
                 ))
                 .bind(id.to_string())
                 .fetch_optional(&mut *tx)
                 .await?;
-                let (state, centre) = row.ok_or(StoreError::NotFound("booking"))?;
+                let (state, centre, was_starting, was_ending) = row.ok_or(StoreError::NotFound("booking"))?;
                 let from = parse_state(&state)?;
                 let (allowed, to) = change.transition();
                 if !allowed.contains(&from) {
                     return Err(StoreError::InvalidTransition { from, change: change.kind() });
                 }
                 let detail = match change {
-                    BookingChange::Reschedule { starts_at, duration_minutes, booth_id } => {
+                    BookingChange::Reschedule { starts_at, duration_minutes, booth_id, .. } => {
                         let ends_at = starts_at + duration_minutes * 60;
                         if let Some(booth) = booth_id {
                             let booth_centre: Option<String> =
@@ -1302,7 +1407,30 @@ macro_rules! sql_store {
                     }
                 }
                 if from != to || matches!(change, BookingChange::Reschedule { .. }) {
-                    Self::append_event(&mut tx, id, at, actor, change.kind(), &detail).await?;
+                    let seq = Self::append_event(&mut tx, id, at, actor, change.kind(), &detail).await?;
+                    let notice = match change {
+                        BookingChange::Reschedule { starts_at, duration_minutes, reminder_before_secs, .. } => {
+                            let ends_at = starts_at + duration_minutes * 60;
+                            // A new booth at the same centre changes nothing anyone was told.
+                            ((*starts_at, ends_at) != (was_starting, was_ending)).then_some(Notice::Moved {
+                                starts_at: *starts_at,
+                                ends_at,
+                                reminder_before_secs: *reminder_before_secs,
+                            })
+                        }
+                        BookingChange::Cancel { .. } => Some(Notice::Cancelled {
+                            starts_at: was_starting,
+                            ends_at: was_ending,
+                            // Once the citizen is at the centre the guide tells them, and once
+                            // the meeting has started its officers know.
+                            citizen: from == BookingState::Booked,
+                            calendars: from != BookingState::Started,
+                        }),
+                        _ => None,
+                    };
+                    if let Some(notice) = notice {
+                        Self::enqueue_change_messages(&mut tx, id, &notice, seq - 1, at).await?;
+                    }
                 }
                 let record = Self::booking_record(&mut tx, id).await?.ok_or(StoreError::NotFound("booking"))?;
                 tx.commit().await?;
