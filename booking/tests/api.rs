@@ -15,6 +15,22 @@ fn anna_in_booth_1(offset: i64, personnummer: &str) -> Value {
     })
 }
 
+/// Whether a citizen with this personnummer is in the store.
+async fn is_stored(booking: &Booking, clock: &booking::ManualClock, personnummer: &str) -> bool {
+    let access = booking::store::StaffAccess {
+        actor: booking::Subject::Guide(demo::GUIDE),
+        reason: "test".into(),
+        at: booking::Clock::now(clock),
+    };
+    let pnr = booking::Personnummer::parse(personnummer).unwrap();
+    booking
+        .store()
+        .citizen_by_personnummer(&pnr, &access)
+        .await
+        .unwrap()
+        .is_some()
+}
+
 async fn requests_without_a_session_get_401(db: &TestDb) {
     let (booking, _) = open(db).await;
     let app = booking.router();
@@ -161,18 +177,10 @@ async fn a_refused_booking_leaves_no_new_citizen_behind(db: &TestDb) {
         (StatusCode::CONFLICT, "double_booking")
     );
 
-    let access = booking::store::StaffAccess {
-        actor: booking::Subject::Guide(demo::GUIDE),
-        reason: "test".into(),
-        at: booking::Clock::now(clock.as_ref()),
-    };
-    let pnr = booking::Personnummer::parse(newcomer).unwrap();
-    let found = booking
-        .store()
-        .citizen_by_personnummer(&pnr, &access)
-        .await
-        .unwrap();
-    assert!(found.is_none(), "the refused booking's citizen was stored");
+    assert!(
+        !is_stored(&booking, &clock, newcomer).await,
+        "the refused booking's citizen was stored"
+    );
 
     // Booked at a free time, the same citizen is added.
     let later = post(
@@ -183,14 +191,61 @@ async fn a_refused_booking_leaves_no_new_citizen_behind(db: &TestDb) {
     )
     .await;
     assert_eq!(later.status, StatusCode::CREATED, "{}", later.text);
-    let found = booking
-        .store()
-        .citizen_by_personnummer(&pnr, &access)
-        .await
-        .unwrap();
-    assert!(found.is_some());
+    assert!(is_stored(&booking, &clock, newcomer).await);
 }
 on_both_databases!(a_refused_booking_leaves_no_new_citizen_behind);
+
+/// A guide books the booths of their own centre only; a refusal writes nothing.
+async fn a_guide_books_only_the_booths_of_their_centre(db: &TestDb) {
+    let (booking, clock) = open(db).await;
+    let app = booking.router();
+    let hudiksvall = booking::store::Centre {
+        kommun: "Hudiksvall".into(),
+        name: "Servicekontor Hudiksvall".into(),
+        ..Default::default()
+    };
+    let elsewhere = booking::store::Guide {
+        centre_id: hudiksvall.id,
+        display_name: "Olle Ek".into(),
+        ..Default::default()
+    };
+    for resource in [
+        booking::store::Resource::Centre(hudiksvall),
+        booking::store::Resource::Guide(elsewhere.clone()),
+    ] {
+        booking.store().create_resource(&resource).await.unwrap();
+    }
+    let olle = login(&app, elsewhere.id).await;
+    let newcomer = "200001019827";
+    let refused = post(
+        &app,
+        "/api/v1/bookings",
+        Some(&olle),
+        Some(anna_in_booth_1(0, newcomer)),
+    )
+    .await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::FORBIDDEN, "not_your_centre"),
+        "{}",
+        refused.text
+    );
+    assert!(
+        !is_stored(&booking, &clock, newcomer).await,
+        "the refused booking's citizen was stored"
+    );
+    // The same booth, the same time: free, so nothing of the refused booking holds it.
+    let maria = login(&app, demo::GUIDE).await;
+    let booked = post(
+        &app,
+        "/api/v1/bookings",
+        Some(&maria),
+        Some(anna_in_booth_1(0, newcomer)),
+    )
+    .await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{}", booked.text);
+}
+on_both_databases!(a_guide_books_only_the_booths_of_their_centre);
 
 /// Many guides booking the same slot at once: exactly one wins.
 async fn concurrent_bookings_of_one_slot_admit_one(db: &TestDb) {

@@ -19,9 +19,9 @@ use crate::ids::*;
 use crate::personnummer::Personnummer;
 use crate::schedule::parse_rfc3339;
 use crate::store::{
-    BookingChange, BookingEvent, BookingFilter, BookingIdentification, BookingRecord, BookingState,
-    BookingView, CancelReason, DocumentType, Named, NewBooking, Outcome, Participant, StaffAccess,
-    StoreError,
+    BOOTH_AT_ANOTHER_CENTRE, BookingChange, BookingEvent, BookingFilter, BookingIdentification,
+    BookingRecord, BookingState, BookingView, CancelReason, DocumentType, Named, NewBooking,
+    Outcome, Participant, StaffAccess, StoreError,
 };
 
 /// Longest meeting that can be booked, in minutes.
@@ -145,20 +145,6 @@ pub(crate) async fn create(
     let guide_id = guide_only(&identity)?;
     let req = json_body(body)?;
     let store = booking.store();
-    let guide = store
-        .guide(guide_id)
-        .await?
-        .ok_or_else(ApiError::not_signed_in)?;
-    let booth_centre = store
-        .booth_centre(req.booth_id)
-        .await?
-        .ok_or_else(|| ApiError::unprocessable("unknown_booth", "no such booth"))?;
-    if booth_centre != guide.centre_id {
-        return Err(ApiError::forbidden(
-            "not_your_centre",
-            "the booth is at another centre",
-        ));
-    }
     let (starts_at, duration_minutes) = parse_time(&req.starts_at, req.duration_minutes)?;
     if req.additional_officers.len() + 1 > MAX_OFFICERS {
         return Err(ApiError::unprocessable(
@@ -221,6 +207,10 @@ pub(crate) async fn create(
             }
             StoreError::NotFound("interpreter") => {
                 ApiError::unprocessable("unknown_interpreter", "no such interpreter")
+            }
+            StoreError::NotFound("guide") => ApiError::not_signed_in(),
+            StoreError::Invalid(BOOTH_AT_ANOTHER_CENTRE) => {
+                ApiError::forbidden("not_your_centre", BOOTH_AT_ANOTHER_CENTRE)
             }
             StoreError::Invalid("an officer is listed twice") => {
                 ApiError::unprocessable("duplicate_officer", "an officer is listed twice")
@@ -328,9 +318,11 @@ pub(crate) struct JoinJson {
 pub(crate) async fn join(
     State(booking): State<Booking>,
     caller: Caller,
-    headers: axum::http::HeaderMap,
+    // The session behind `caller`, when a person calls (the extractor keeps it for the request).
+    session: Option<axum::Extension<Identity>>,
     Path(id): Path<String>,
 ) -> Result<Json<JoinJson>, ApiError> {
+    let session_method = session.map(|axum::Extension(i)| i.method);
     let id: BookingId = parse_path_id(&id, "booking_not_found")?;
     let span = tracing::info_span!("join_booking", booking_id = %id);
     async move {
@@ -344,18 +336,13 @@ pub(crate) async fn join(
         // Who joins as whom, and how they were identified, as the others will see it.
         let (role, name, person, identified) = match &caller {
             Caller::Person(Actor::Officer(o)) if record.officers.iter().any(|p| p.officer_id == o.id) => {
-                let method = booking.session_identity(&headers).await.map(|i| i.method);
-                let label = method.map(|m| m.label().to_owned()).unwrap_or_default();
+                let label = session_method.map(|m| m.label().to_owned()).unwrap_or_default();
                 (Role::Officer, o.display_name.clone(), Subject::Officer(o.id), label)
             }
             Caller::Person(Actor::Citizen(c)) if *c == record.citizen_id => {
                 let label = match store.booking_identification(id).await? {
                     Some(i) => i.label(),
-                    None => booking
-                        .session_identity(&headers)
-                        .await
-                        .map(|i| i.method.label().to_owned())
-                        .unwrap_or_default(),
+                    None => session_method.map(|m| m.label().to_owned()).unwrap_or_default(),
                 };
                 (Role::Citizen, CITIZEN_LABEL.to_owned(), Subject::Citizen(*c), label)
             }

@@ -72,15 +72,21 @@ pub fn router(booking: Booking) -> Router {
     router
 }
 
-/// The request's signed-in person; rejects with 401 `not_signed_in`.
+/// The request's signed-in person; rejects with 401 `not_signed_in`. Looked up once per request:
+/// the role check, `Actor` and the handler all ask, and each ask would be a database query.
 impl FromRequestParts<Booking> for Identity {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, booking: &Booking) -> Result<Self, ApiError> {
-        booking
+        if let Some(identity) = parts.extensions.get::<Identity>() {
+            return Ok(identity.clone());
+        }
+        let identity = booking
             .session_identity(&parts.headers)
             .await
-            .ok_or_else(ApiError::not_signed_in)
+            .ok_or_else(ApiError::not_signed_in)?;
+        parts.extensions.insert(identity.clone());
+        Ok(identity)
     }
 }
 
@@ -159,9 +165,12 @@ impl FromRequestParts<Booking> for Actor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, booking: &Booking) -> Result<Self, ApiError> {
+        if let Some(actor) = parts.extensions.get::<Actor>() {
+            return Ok(actor.clone());
+        }
         let identity = Identity::from_request_parts(parts, booking).await?;
         let store = booking.store();
-        Ok(match identity.subject {
+        let actor = match identity.subject {
             Subject::Citizen(c) => Actor::Citizen(c),
             Subject::Officer(id) => Actor::Officer(
                 store
@@ -172,12 +181,15 @@ impl FromRequestParts<Booking> for Actor {
             Subject::Guide(id) => {
                 Actor::Guide(store.guide(id).await?.ok_or_else(ApiError::not_signed_in)?)
             }
-        })
+        };
+        parts.extensions.insert(actor.clone());
+        Ok(actor)
     }
 }
 
 /// Whoever calls a route: a signed-in person, or (without a session) an enrolled booth kiosk.
-/// Rejects with 401 `not_signed_in`.
+/// Rejects with 401 `not_signed_in`. Found once per request, as `Identity` is.
+#[derive(Clone)]
 pub(crate) enum Caller {
     Person(Actor),
     Booth(crate::store::BoothDevice),
@@ -187,15 +199,20 @@ impl FromRequestParts<Booking> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, booking: &Booking) -> Result<Self, ApiError> {
-        if booking.session_identity(&parts.headers).await.is_some() {
-            return Ok(Caller::Person(
-                Actor::from_request_parts(parts, booking).await?,
-            ));
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
         }
-        match crate::booth_devices::device_of(booking, &parts.headers).await? {
-            Some(device) => Ok(Caller::Booth(device)),
-            None => Err(ApiError::not_signed_in()),
-        }
+        let caller = match Actor::from_request_parts(parts, booking).await {
+            Ok(actor) => Caller::Person(actor),
+            // No session: perhaps a booth kiosk. A store failure is no reason to try that.
+            Err(e) if e.code != "not_signed_in" => return Err(e),
+            Err(_) => match crate::booth_devices::device_of(booking, &parts.headers).await? {
+                Some(device) => Caller::Booth(device),
+                None => return Err(ApiError::not_signed_in()),
+            },
+        };
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
     }
 }
 

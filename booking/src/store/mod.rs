@@ -650,6 +650,9 @@ pub struct CitizenBookingView {
     pub officer_name: String,
 }
 
+/// Refusal of a booking whose guide is at another centre than the booth.
+pub const BOOTH_AT_ANOTHER_CENTRE: &str = "the booth is at another centre";
+
 #[derive(Debug, Clone)]
 pub struct NewBooking {
     pub service_id: ServiceId,
@@ -665,6 +668,8 @@ pub struct NewBooking {
     pub citizen_name: String,
     pub starts_at: i64,
     pub duration_minutes: i64,
+    /// The guide who books; the booth must be at their centre (checked in the booking's first
+    /// query, so the request needs no look-up of its own).
     pub created_by: Option<GuideId>,
     pub created_at: i64,
     /// Which messages the booking queues in the outbox, in its own transaction.

@@ -373,9 +373,90 @@ const DATA_TABLES: [&str; 33] = [
     "drop_in_tickets",
 ];
 
-const INSERT_ACCESS_LOG: &str = "INSERT INTO access_log \
-     (id, at, actor_kind, actor_id, action, citizen_id, booking_id, reason) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+/// A value for an [`Insert`].
+enum Param {
+    Text(String),
+    Int(i64),
+    MaybeText(Option<String>),
+}
+
+/// Rows of one table, written by one multi-row INSERT.
+struct Insert {
+    table: &'static str,
+    columns: &'static str,
+    rows: Vec<Vec<Param>>,
+}
+
+/// The statements that write `inserts`, each with the inserts it binds: one statement per insert,
+/// or, when `together` (PostgreSQL), a single statement whose data-modifying CTEs write every
+/// table, parameters numbered across all of them. A booking's five inserts are then one round
+/// trip, and foreign keys between them hold, since they are checked at the end of the statement.
+fn insert_statements(inserts: &[Insert], together: bool) -> Vec<(String, std::ops::Range<usize>)> {
+    let mut n = 0;
+    let mut each: Vec<String> = Vec::with_capacity(inserts.len());
+    for insert in inserts {
+        if !together {
+            n = 0;
+        }
+        let rows: Vec<String> = insert
+            .rows
+            .iter()
+            .map(|row| {
+                let params: Vec<String> = row
+                    .iter()
+                    .map(|_| {
+                        n += 1;
+                        format!("${n}")
+                    })
+                    .collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        each.push(format!(
+            "INSERT INTO {} ({}) VALUES {}",
+            insert.table,
+            insert.columns,
+            rows.join(", ")
+        ));
+    }
+    if !together || each.len() < 2 {
+        return each
+            .into_iter()
+            .enumerate()
+            .map(|(i, sql)| (sql, i..i + 1))
+            .collect();
+    }
+    let last = each.pop().unwrap_or_default();
+    let ctes: Vec<String> = each
+        .iter()
+        .enumerate()
+        .map(|(i, sql)| format!("w{i} AS ({sql})"))
+        .collect();
+    vec![(format!("WITH {} {last}", ctes.join(", ")), 0..inserts.len())]
+}
+
+/// The access log's row for `access`.
+fn access_log_insert(
+    access: &StaffAccess,
+    action: &str,
+    citizen: Option<CitizenId>,
+    booking: Option<BookingId>,
+) -> Insert {
+    Insert {
+        table: "access_log",
+        columns: "id, at, actor_kind, actor_id, action, citizen_id, booking_id, reason",
+        rows: vec![vec![
+            Param::Text(uuid::Uuid::new_v4().to_string()),
+            Param::Int(access.at),
+            Param::Text(access.actor.kind().to_owned()),
+            Param::Text(access.actor.id_string()),
+            Param::Text(action.to_owned()),
+            Param::MaybeText(citizen.map(|c| c.to_string())),
+            Param::MaybeText(booking.map(|b| b.to_string())),
+            Param::Text(access.reason.clone()),
+        ]],
+    }
+}
 
 /// The slot search's officers ([`Store::slot_officers`]): `$1` service, `$2` language (or NULL),
 /// `$3` the only officer (or NULL), `$4` the officer to put first (or NULL), and `[$5, $6)` the
@@ -421,7 +502,8 @@ fn slot_officers_sql(language: bool, only: bool, limit: i64) -> String {
 
 macro_rules! sql_store {
     ($store:ident, $db:ty, begin_write = $begin_write:literal, for_update = $for_update:literal,
-     queue_lock = $queue_lock:literal, generic_plan = $generic_plan:expr) => {
+     queue_lock = $queue_lock:literal, generic_plan = $generic_plan:expr,
+     inserts_together = $inserts_together:literal) => {
         impl $store {
             async fn log_access(
                 conn: &mut <$db as sqlx::Database>::Connection,
@@ -430,17 +512,22 @@ macro_rules! sql_store {
                 citizen: Option<CitizenId>,
                 booking: Option<BookingId>,
             ) -> Result<(), StoreError> {
-                sqlx::query(INSERT_ACCESS_LOG)
-                    .bind(uuid::Uuid::new_v4().to_string())
-                    .bind(access.at)
-                    .bind(access.actor.kind())
-                    .bind(access.actor.id_string())
-                    .bind(action)
-                    .bind(citizen.map(|c| c.to_string()))
-                    .bind(booking.map(|b| b.to_string()))
-                    .bind(&access.reason)
-                    .execute(&mut *conn)
-                    .await?;
+                Self::insert(conn, &[access_log_insert(access, action, citizen, booking)]).await
+            }
+
+            /// Writes `inserts` in as few statements as the database allows.
+            async fn insert(conn: &mut <$db as sqlx::Database>::Connection, inserts: &[Insert]) -> Result<(), StoreError> {
+                for (statement, covers) in insert_statements(inserts, $inserts_together) {
+                    let mut query = sqlx::query(sql(statement));
+                    for param in inserts[covers].iter().flat_map(|i| &i.rows).flatten() {
+                        query = match param {
+                            Param::Text(t) => query.bind(t.as_str()),
+                            Param::Int(i) => query.bind(*i),
+                            Param::MaybeText(t) => query.bind(t.as_deref()),
+                        };
+                    }
+                    query.execute(&mut *conn).await?;
+                }
                 Ok(())
             }
 
@@ -1093,7 +1180,24 @@ macro_rules! sql_store {
                 // NULL when missing), one more per further officer: round trips are most of what a
                 // booking costs. The checks then run in the order the fields are listed. The names
                 // come along so that the answer is made without reading the new booking back.
-                let (first_officer, first_service, officer_name, service_name, agency_name, booth_centre, booth_name, interpreter_name): (
+                let citizen_hash = self.key.lookup_hash(new.citizen_personnummer.expose().as_bytes());
+                #[allow(clippy::type_complexity)]
+                let (
+                    first_officer,
+                    first_service,
+                    officer_name,
+                    service_name,
+                    agency_name,
+                    booth_centre,
+                    booth_name,
+                    interpreter_name,
+                    known_citizen,
+                    known_citizen_name,
+                    guide_centre,
+                ): (
+                    Option<String>,
+                    Option<String>,
+                    Option<String>,
                     Option<String>,
                     Option<String>,
                     Option<String>,
@@ -1110,12 +1214,17 @@ macro_rules! sql_store {
                             (SELECT a.name FROM services s JOIN agencies a ON a.id = s.agency_id WHERE s.id = $2), \
                             (SELECT centre_id FROM booths WHERE id = $3), \
                             (SELECT name FROM booths WHERE id = $3), \
-                            (SELECT display_name FROM interpreters WHERE id = $4)",
+                            (SELECT display_name FROM interpreters WHERE id = $4), \
+                            (SELECT id FROM citizens WHERE personnummer_hash = $5), \
+                            (SELECT display_name FROM citizens WHERE personnummer_hash = $5), \
+                            (SELECT centre_id FROM guides WHERE id = $6)",
                 )
                 .bind(new.officer_id.to_string())
                 .bind(new.service_id.to_string())
                 .bind(new.booth_id.to_string())
                 .bind(new.interpreter_id.map(|i| i.to_string()))
+                .bind(&citizen_hash)
+                .bind(new.created_by.map(|g| g.to_string()))
                 .fetch_one(&mut *tx)
                 .await?;
                 let service_agency_id = first_service.clone().unwrap_or_default();
@@ -1142,53 +1251,65 @@ macro_rules! sql_store {
                     }
                 }
                 let booth_centre = booth_centre.ok_or(StoreError::NotFound("booth"))?;
+                if new.created_by.is_some() && guide_centre.ok_or(StoreError::NotFound("guide"))? != booth_centre {
+                    return Err(StoreError::Invalid(BOOTH_AT_ANOTHER_CENTRE));
+                }
                 let interpreter = match new.interpreter_id {
                     Some(id) => Some(Named { id, name: interpreter_name.ok_or(StoreError::NotFound("interpreter"))? }),
                     None => None,
                 };
-                // The citizen is added in the same transaction: a refused booking leaves no
-                // personnummer behind.
-                let (citizen_id, _, citizen_name) = Self::find_or_add_citizen(
-                    &mut tx,
-                    &self.key,
-                    CitizenId::new(),
-                    &new.citizen_personnummer,
-                    &new.citizen_name,
-                    new.created_at,
-                )
-                .await?;
+                // Most bookings are for a citizen already known. A new one is added in the same
+                // transaction: a refused booking leaves no personnummer behind.
+                let (citizen_id, citizen_name) = match (known_citizen, known_citizen_name) {
+                    (Some(id), Some(name)) => (parse_id(&id)?, name),
+                    _ => {
+                        let (id, _, name) = Self::find_or_add_citizen(
+                            &mut tx,
+                            &self.key,
+                            CitizenId::new(),
+                            &new.citizen_personnummer,
+                            &new.citizen_name,
+                            new.created_at,
+                        )
+                        .await?;
+                        (id, name)
+                    }
+                };
                 let id = BookingId::new();
-                sqlx::query(
-                    "INSERT INTO bookings (id, service_id, officer_id, booth_id, citizen_id, starts_at, \
-                         duration_minutes, ends_at, state, created_by_guide_id, created_at, interpreter_id, language) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'booked', $9, $10, $11, $12)",
-                )
-                .bind(id.to_string())
-                .bind(new.service_id.to_string())
-                .bind(new.officer_id.to_string())
-                .bind(new.booth_id.to_string())
-                .bind(citizen_id.to_string())
-                .bind(new.starts_at)
-                .bind(new.duration_minutes)
-                .bind(ends_at)
-                .bind(new.created_by.map(|g| g.to_string()))
-                .bind(new.created_at)
-                .bind(new.interpreter_id.map(|i| i.to_string()))
-                .bind(new.language.clone())
-                .execute(&mut *tx)
-                .await?;
-                // Every officer in one statement: `$1` the booking, then two parameters per officer.
-                let values: Vec<String> =
-                    (0..participants.len()).map(|i| format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3)).collect();
-                let mut insert = sqlx::query(sql(format!(
-                    "INSERT INTO booking_officers (booking_id, officer_id, service_id) VALUES {}",
-                    values.join(", ")
-                )))
-                .bind(id.to_string());
-                for p in &participants {
-                    insert = insert.bind(p.officer_id.to_string()).bind(p.service_id.to_string());
-                }
-                insert.execute(&mut *tx).await?;
+                let booking = Insert {
+                    table: "bookings",
+                    columns: "id, service_id, officer_id, booth_id, citizen_id, starts_at, duration_minutes, ends_at, \
+                              state, created_by_guide_id, created_at, interpreter_id, language",
+                    rows: vec![vec![
+                        Param::Text(id.to_string()),
+                        Param::Text(new.service_id.to_string()),
+                        Param::Text(new.officer_id.to_string()),
+                        Param::Text(new.booth_id.to_string()),
+                        Param::Text(citizen_id.to_string()),
+                        Param::Int(new.starts_at),
+                        Param::Int(new.duration_minutes),
+                        Param::Int(ends_at),
+                        Param::Text(BookingState::Booked.as_str().to_owned()),
+                        Param::MaybeText(new.created_by.map(|g| g.to_string())),
+                        Param::Int(new.created_at),
+                        Param::MaybeText(new.interpreter_id.map(|i| i.to_string())),
+                        Param::MaybeText(new.language.clone()),
+                    ]],
+                };
+                let officers = Insert {
+                    table: "booking_officers",
+                    columns: "booking_id, officer_id, service_id",
+                    rows: participants
+                        .iter()
+                        .map(|p| {
+                            vec![
+                                Param::Text(id.to_string()),
+                                Param::Text(p.officer_id.to_string()),
+                                Param::Text(p.service_id.to_string()),
+                            ]
+                        })
+                        .collect(),
+                };
                 let mut held: Vec<(String, &str)> = participants
                     .iter()
                     .map(|p| (p.officer_id.to_string(), "officer"))
@@ -1198,19 +1319,22 @@ macro_rules! sql_store {
                 // One order for every transaction, so two bookings waiting on each other's
                 // reservations cannot deadlock; a multi-row insert writes its rows in this order.
                 held.sort();
-                let values: Vec<String> =
-                    (0..held.len()).map(|i| format!("($1, ${}, ${}, $2, $3)", 2 * i + 4, 2 * i + 5)).collect();
-                let mut insert = sqlx::query(sql(format!(
-                    "INSERT INTO reservations (booking_id, resource_id, kind, starts_at, ends_at) VALUES {}",
-                    values.join(", ")
-                )))
-                .bind(id.to_string())
-                .bind(new.starts_at)
-                .bind(ends_at);
-                for (resource, kind) in held {
-                    insert = insert.bind(resource).bind(kind);
-                }
-                insert.execute(&mut *tx).await?;
+                let reservations = Insert {
+                    table: "reservations",
+                    columns: "booking_id, resource_id, kind, starts_at, ends_at",
+                    rows: held
+                        .into_iter()
+                        .map(|(resource, kind)| {
+                            vec![
+                                Param::Text(id.to_string()),
+                                Param::Text(resource),
+                                Param::Text(kind.to_owned()),
+                                Param::Int(new.starts_at),
+                                Param::Int(ends_at),
+                            ]
+                        })
+                        .collect(),
+                };
                 let detail = serde_json::json!({
                     "starts_at": crate::schedule::format_rfc3339(new.starts_at),
                     "duration_minutes": new.duration_minutes,
@@ -1219,17 +1343,21 @@ macro_rules! sql_store {
                     "interpreter_id": new.interpreter_id,
                 });
                 // A new booking's history starts at 1: no need to look for the last entry.
-                sqlx::query(
-                    "INSERT INTO booking_events (booking_id, seq, at, actor_kind, actor_id, kind, detail) \
-                     VALUES ($1, 1, $2, $3, $4, 'created', $5)",
-                )
-                .bind(id.to_string())
-                .bind(new.created_at)
-                .bind(access.actor.kind())
-                .bind(access.actor.id_string())
-                .bind(detail.to_string())
-                .execute(&mut *tx)
-                .await?;
+                let history = Insert {
+                    table: "booking_events",
+                    columns: "booking_id, seq, at, actor_kind, actor_id, kind, detail",
+                    rows: vec![vec![
+                        Param::Text(id.to_string()),
+                        Param::Int(1),
+                        Param::Int(new.created_at),
+                        Param::Text(access.actor.kind().to_owned()),
+                        Param::Text(access.actor.id_string()),
+                        Param::Text("created".to_owned()),
+                        Param::Text(detail.to_string()),
+                    ]],
+                };
+                let logged = access_log_insert(access, "booking.create", Some(citizen_id), Some(id));
+                Self::insert(&mut tx, &[booking, officers, reservations, history, logged]).await?;
                 // What `booking_view` would read back, from what this transaction has read and
                 // written. Several officers are listed in the database's order of their names.
                 let officer = Named { id: new.officer_id, name: officer_name.unwrap_or_default() };
@@ -1253,7 +1381,6 @@ macro_rules! sql_store {
                 if participants.len() > 1 {
                     Self::add_participants(&mut tx, &mut view).await?;
                 }
-                Self::log_access(&mut tx, access, "booking.create", Some(view.citizen_id), Some(id)).await?;
                 Self::enqueue_booking_messages(&mut tx, new, &view).await?;
                 tx.commit().await?;
                 Ok(view)
@@ -2231,7 +2358,9 @@ sql_store!(
     begin_write = "BEGIN IMMEDIATE",
     for_update = "",
     queue_lock = "",
-    generic_plan = None
+    generic_plan = None,
+    // SQLite has no data-modifying CTEs, and its statements cost no round trip.
+    inserts_together = false
 );
 sql_store!(
     PgStore,
@@ -2244,5 +2373,54 @@ sql_store!(
     // the range conditions better than its generic plan does, so it planned the query anew on
     // every search (0 generic, 8 custom plans in pg_prepared_statements), 0.5-3 ms each time,
     // while the generic plan is the same walk of officers_name and index look-ups.
-    generic_plan = Some("SET LOCAL plan_cache_mode = force_generic_plan")
+    generic_plan = Some("SET LOCAL plan_cache_mode = force_generic_plan"),
+    inserts_together = true
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn two_inserts() -> Vec<Insert> {
+        vec![
+            Insert {
+                table: "a",
+                columns: "x, y",
+                rows: vec![
+                    vec![Param::Int(1), Param::Int(2)],
+                    vec![Param::Int(3), Param::Int(4)],
+                ],
+            },
+            Insert {
+                table: "b",
+                columns: "z",
+                rows: vec![vec![Param::MaybeText(None)]],
+            },
+        ]
+    }
+
+    #[test]
+    fn inserts_are_one_statement_each_or_one_for_all() {
+        assert_eq!(
+            insert_statements(&two_inserts(), false),
+            [
+                (
+                    "INSERT INTO a (x, y) VALUES ($1, $2), ($3, $4)".to_owned(),
+                    0..1
+                ),
+                ("INSERT INTO b (z) VALUES ($1)".to_owned(), 1..2),
+            ]
+        );
+        assert_eq!(
+            insert_statements(&two_inserts(), true),
+            [(
+                "WITH w0 AS (INSERT INTO a (x, y) VALUES ($1, $2), ($3, $4)) INSERT INTO b (z) VALUES ($5)".to_owned(),
+                0..2
+            )]
+        );
+        assert_eq!(
+            insert_statements(&two_inserts()[1..], true),
+            [("INSERT INTO b (z) VALUES ($1)".to_owned(), 0..1)]
+        );
+    }
+}
