@@ -215,7 +215,7 @@ export async function scanLabLog(meeting) {
  * @property {PathInfo | null} path the selected candidate pair
  * @property {number} tiles
  * @property {{packetsReceived: number, packetsLost: number, concealedSamples: number, silentConcealedSamples: number, totalSamplesReceived: number, concealmentEvents: number}} inAudio
- * @property {{packetsReceived: number, packetsLost: number, nackCount: number, pliCount: number, framesDecoded: number, framesDropped: number, freezeCount: number, frameHeight: number | null, framesPerSecond: number | null, retransmittedPacketsReceived: number}} inVideo
+ * @property {{packetsReceived: number, packetsLost: number, nackCount: number, pliCount: number, framesDecoded: number, keyFramesDecoded: number, framesDropped: number, freezeCount: number, frameHeight: number | null, framesPerSecond: number | null, retransmittedPacketsReceived: number}} inVideo
  * @property {{packetsSent: number, nackCount: number, retransmittedPacketsSent: number}} outAudio
  * @property {{rid: string | null, frameHeight: number | null, framesPerSecond: number | null, framesEncoded: number, packetsSent: number, nackCount: number, retransmittedPacketsSent: number, qualityLimitationReason: string | null, targetBitrate: number | null}[]} outVideo
  *   one entry per encoding (simulcast layer)
@@ -292,6 +292,7 @@ export function linkStats(page) {
         nackCount: video.nackCount ?? 0,
         pliCount: video.pliCount ?? 0,
         framesDecoded: video.framesDecoded ?? 0,
+        keyFramesDecoded: video.keyFramesDecoded ?? 0,
         framesDropped: video.framesDropped ?? 0,
         freezeCount: video.freezeCount ?? 0,
         frameHeight: video.frameHeight ?? null,

@@ -53,12 +53,38 @@ after(() => meeting?.close());
  * @property {number | null} height the officer's video as the booth receives it
  * @property {number} decoded frames decoded since the previous reading
  * @property {number} audioLost the officer's audio packets the booth counts lost since then
+ * @property {number} videoPackets the officer's video packets received since then
+ * @property {number} nacks NACKs the booth sent since then
+ * @property {number} plis keyframe requests (PLI) the booth sent since then
+ * @property {number} keyframes keyframes decoded since then
+ * @property {number} resent retransmitted video packets received since then
+ * @property {number | null} rttMs the booth's round trip to the SFU now
  * @property {boolean} paused the booth's tile shows the SFU's pause notice
  * @property {string} connection the booth's connection state
  * @property {number} tiles
  */
 
-/** @typedef {{frames: number, lost: number}} Totals the booth's counters at a reading */
+/**
+ * @typedef {{frames: number, lost: number, packets: number, nacks: number, plis: number, keyframes: number, resent: number}} Totals
+ * the booth's counters at a reading
+ */
+
+/**
+ * The booth's counters in a reading of its link.
+ * @param {import('./lab-meeting.mjs').LinkStats} s
+ * @returns {Totals}
+ */
+function totalsOf(s) {
+  return {
+    frames: s.inVideo.framesDecoded,
+    lost: s.inAudio.packetsLost,
+    packets: s.inVideo.packetsReceived,
+    nacks: s.inVideo.nackCount,
+    plis: s.inVideo.pliCount,
+    keyframes: s.inVideo.keyFramesDecoded,
+    resent: s.inVideo.retransmittedPacketsReceived,
+  };
+}
 
 /**
  * What the booth receives of the officer's video now.
@@ -71,15 +97,22 @@ async function read(booth, startedAt, before) {
   const s = await linkStats(booth);
   assert.ok(s, "the booth's peer connection exists");
   const notice = await booth.locator('#remote-tiles .tile .tile-notice').first().textContent().catch(() => '');
-  const decoded = s.inVideo.framesDecoded - before.frames;
-  const audioLost = s.inAudio.packetsLost - before.lost;
-  before.frames = s.inVideo.framesDecoded;
-  before.lost = s.inAudio.packetsLost;
+  const now = totalsOf(s);
+  const since = {
+    decoded: now.frames - before.frames,
+    audioLost: now.lost - before.lost,
+    videoPackets: now.packets - before.packets,
+    nacks: now.nacks - before.nacks,
+    plis: now.plis - before.plis,
+    keyframes: now.keyframes - before.keyframes,
+    resent: now.resent - before.resent,
+  };
+  Object.assign(before, now);
   return {
     ms: Date.now() - startedAt,
     height: s.inVideo.frameHeight,
-    decoded,
-    audioLost,
+    ...since,
+    rttMs: s.path?.rttMs ?? null,
     paused: (notice ?? '').includes(PAUSED_TEXT),
     connection: s.connectionState,
     tiles: s.tiles,
@@ -141,7 +174,8 @@ test('booth downlink capped at 300 kbit/s: the officer\'s video goes down to 180
   const climb = [];
   const booth0 = await linkStats(booth);
   /** @type {Totals} */
-  const totals = { frames: booth0?.inVideo.framesDecoded ?? 0, lost: booth0?.inAudio.packetsLost ?? 0 };
+  assert.ok(booth0, "the booth's peer connection exists");
+  const totals = totalsOf(booth0);
   for (;;) {
     const r = await read(booth, climbStarted, totals);
     climb.push(r);
@@ -233,8 +267,15 @@ test('booth downlink capped at 300 kbit/s: the officer\'s video goes down to 180
   const stalled = held.map((r, i) => !r.paused && r.decoded === 0 && !(held[i - 1] ?? down[holdStarted - 1])?.paused);
   const longStalls = held.filter((_, i) => stalled[i] && stalled[i - 1]);
   console.log(`figure: ${RATE} downlink: ${stalled.filter(Boolean).length} of ${held.length} half-second readings while capped without a decoded frame, ${longStalls.length} of them following another`);
+  const count = (/** @type {'nacks' | 'plis' | 'keyframes' | 'resent'} */ k) => held.reduce((n, r) => n + r[k], 0);
+  console.log(`figure: ${RATE} downlink, held part: the booth sent ${count('nacks')} NACKs and ${count('plis')} PLIs, received ${count('resent')} retransmitted video packets and decoded ${count('keyframes')} keyframes`);
   if (longStalls.length) {
     problems.push(`video: while capped, the booth's video froze for a second or more without the pause notice: ${describe(longStalls)}`);
+    // What the booth's receiver did around the freeze, for whoever looks into it.
+    const first = held.indexOf(longStalls[0]) - 2;
+    const last = held.indexOf(/** @type {Reading} */ (longStalls.at(-1))) + 3;
+    console.log(`figure: ${RATE} downlink: around the freeze (s: video packets received, NACKs, PLIs sent, keyframes decoded, packets resent, frames decoded, booth rtt ms): `
+      + held.slice(Math.max(0, first), last).map((r) => `${(r.ms / 1000).toFixed(1)}: ${r.videoPackets} pkts ${r.nacks} nack ${r.plis} pli ${r.keyframes} kf ${r.resent} rtx ${r.decoded} fr ${r.rttMs?.toFixed(0) ?? '-'} ms`).join('; '));
   }
   const broken = down.find((r) => r.connection !== 'connected' || r.tiles !== 1);
   if (broken) problems.push(`meeting: the booth's connection ${broken.connection} with ${broken.tiles} tiles at ${broken.ms} ms into the cap`);
