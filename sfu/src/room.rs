@@ -816,6 +816,7 @@ impl Room {
                 true
             }
             Event::KeyframeRequest(req) => {
+                tracing::debug!(room_id = %self.id, participant_id = %self.peers[idx].participant, kind = ?req.kind, "subscriber asks for a keyframe");
                 let wanted = self.peers[idx]
                     .downtracks
                     .iter()
@@ -1120,10 +1121,13 @@ impl Room {
         let Some(layer) = track.layers.get_mut(layer) else {
             return;
         };
+        // Logged at debug level (requests come a few a second at most, not per packet) so that a
+        // frozen video can be traced from the subscriber's request to the publisher's keyframe.
         if layer
             .last_keyframe_request
             .is_some_and(|at| now.saturating_duration_since(at) < KEYFRAME_REQUEST_INTERVAL)
         {
+            tracing::debug!(room_id = %self.id, publisher = %track.publisher, rid = ?layer.rid, "keyframe request merged with the last");
             return;
         }
         let Some(publisher) = self
@@ -1138,6 +1142,7 @@ impl Room {
             rx.request_keyframe(kind);
             layer.last_keyframe_request = Some(now);
             self.keyframe_requests += 1;
+            tracing::debug!(room_id = %self.id, publisher = %track.publisher, rid = ?layer.rid, ?kind, "keyframe requested");
         }
     }
 
