@@ -173,7 +173,6 @@ test('booth downlink capped at 300 kbit/s: the officer\'s video goes down to 180
   /** @type {Reading[]} */
   const climb = [];
   const booth0 = await linkStats(booth);
-  /** @type {Totals} */
   assert.ok(booth0, "the booth's peer connection exists");
   const totals = totalsOf(booth0);
   for (;;) {
