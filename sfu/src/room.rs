@@ -60,6 +60,17 @@ const LOSS_NOTICED: f32 = 0.02;
 /// below it; a saturated link loses far more.
 const CONGESTION_LOSS: f32 = 0.25;
 
+/// A round trip this much longer than the link's lowest lately is time spent in a queue that
+/// stands: the link is sent more than it carries. A trial for a better layer ends there, and none
+/// starts: a congestion controller whose estimate sits above a link with a deep buffer (a router
+/// queueing 200 ms before it drops) sees no rising delay once the buffer is full, only the tail
+/// drops, and the packets dropped are the lowest layer's and the audio's.
+const STANDING_QUEUE: Duration = Duration::from_millis(80);
+
+/// The lowest round trip is looked for over this long (and the window before): long enough that
+/// a trial's queue has drained in it, short enough to follow a path that got longer.
+const RTT_FLOOR_WINDOW: Duration = Duration::from_secs(30);
+
 /// A probe for a better layer pads the link up to that layer's rate for this long, unless the
 /// estimate has risen to carry it by then.
 const PROBE_TRIAL: Duration = Duration::from_secs(5);
@@ -324,6 +335,8 @@ pub struct Peer {
     loss_ignored_until: Option<Instant>,
     /// The highest rate this peer lately received without loss, and when.
     proven: Option<(u64, Instant)>,
+    /// Round trips to this peer, for the delay its link queues.
+    round_trips: RoundTrips,
     probe: ProbeState,
     /// What str0m's stats said about this peer's connection.
     link: LinkStats,
@@ -496,6 +509,7 @@ impl Room {
             transport_loss: 0.0,
             loss_ignored_until: None,
             proven: None,
+            round_trips: RoundTrips::default(),
             probe: ProbeState {
                 trial: None,
                 next_trial_at: None,
@@ -830,6 +844,9 @@ impl Room {
             Event::PeerStats(stats) => {
                 let peer = &mut self.peers[idx];
                 peer.link.on_peer_stats(&stats);
+                if let Some(rtt) = stats.rtt {
+                    peer.round_trips.record(rtt, now);
+                }
                 // The worse of what transport-wide feedback and the receiver's reports say (the
                 // feedback can miss a link that drops nearly everything), smoothed: one bad
                 // second of random loss is not yet a saturated link.
@@ -909,6 +926,7 @@ impl Room {
                     peer.egress_loss = 0.0;
                     peer.reported_loss = ReportedLoss::default();
                     peer.transport_loss = 0.0;
+                    peer.round_trips = RoundTrips::default();
                     peer.loss_ignored_until = Some(now + OUTAGE_REPORTS);
                     let before = peer.proven.map_or(0, |(bps, _)| bps);
                     let restart_at = Bitrate::bps(before.max(INITIAL_ESTIMATE.as_u64()));
@@ -1295,10 +1313,11 @@ impl Room {
             }
             if peer.connected {
                 let was_trial = peer.probe.trial.is_some();
+                let queue_delay = peer.round_trips.queue_delay();
                 let plan = peer.probe.plan(
                     now,
                     estimate,
-                    congested || peer.transport_loss > LOSS_NOTICED,
+                    congested || peer.transport_loss > LOSS_NOTICED || queue_delay > STANDING_QUEUE,
                     upgrade_wanted,
                     chosen,
                     next,
@@ -1314,6 +1333,7 @@ impl Room {
                         sent = sent as u64,
                         loss = peer.egress_loss,
                         congested,
+                        queue_delay_ms = queue_delay.as_millis() as u64,
                         chosen,
                         next,
                         "bandwidth trial"
@@ -1487,6 +1507,37 @@ fn is_audio(rtc: &Rtc, mid: Mid) -> bool {
     rtc.media(mid).is_some_and(|m| m.kind() == MediaKind::Audio)
 }
 
+/// A peer's round trips (from transport-wide feedback): the latest, and the lowest in the last
+/// one or two [`RTT_FLOOR_WINDOW`]s, which is the path's own delay with an empty queue.
+#[derive(Debug, Default)]
+struct RoundTrips {
+    latest: Option<Duration>,
+    lowest: Option<Duration>,
+    lowest_before: Option<Duration>,
+    window_started: Option<Instant>,
+}
+
+impl RoundTrips {
+    fn record(&mut self, rtt: Duration, now: Instant) {
+        let started = *self.window_started.get_or_insert(now);
+        if now.saturating_duration_since(started) >= RTT_FLOOR_WINDOW {
+            self.lowest_before = self.lowest.take();
+            self.window_started = Some(now);
+        }
+        self.lowest = Some(self.lowest.map_or(rtt, |l| l.min(rtt)));
+        self.latest = Some(rtt);
+    }
+
+    /// How much longer the latest round trip took than the path's lowest: time in a queue.
+    fn queue_delay(&self) -> Duration {
+        let floor = self.lowest.into_iter().chain(self.lowest_before).min();
+        match (self.latest, floor) {
+            (Some(latest), Some(floor)) => latest.saturating_sub(floor),
+            _ => Duration::ZERO,
+        }
+    }
+}
+
 impl ProbeState {
     /// The link could not take more: no trial for a while, a longer while each time.
     fn back_off(&mut self, now: Instant) {
@@ -1502,9 +1553,10 @@ impl ProbeState {
     /// falls (the link is full). A failed trial backs off before the next, so a poor link is not
     /// pushed into loss again and again; outside trials only the chosen layers are sustained.
     ///
-    /// `strained`: the link is congested or losing packets. No trial starts on such a link (a
-    /// link that already drops some of what it carries drops more of what is added), and one
-    /// under way ends: every extra packet there costs the audio its share.
+    /// `strained`: the link is congested, losing packets or queueing ([`STANDING_QUEUE`]). No
+    /// trial starts on such a link (a link that already drops some of what it carries drops more
+    /// of what is added), and one under way ends: every extra packet there costs the audio its
+    /// share.
     ///
     /// A trial that ran its whole time without strain while the estimate did not move at all
     /// found an estimator that is holding, not measuring: str0m's loss-based estimator keeps its
@@ -1639,7 +1691,8 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::{
-        ESTIMATOR_RESTART_INTERVAL, PROBE_BACKOFF_MIN, PROBE_TRIAL, ProbeState, with_opus_dtx,
+        ESTIMATOR_RESTART_INTERVAL, PROBE_BACKOFF_MIN, PROBE_TRIAL, ProbeState, RTT_FLOOR_WINDOW,
+        RoundTrips, with_opus_dtx,
     };
 
     fn idle_probe() -> ProbeState {
@@ -1712,5 +1765,32 @@ mod tests {
         assert!(out.contains("a=fmtp:63 111/111\r\n"));
         assert!(out.contains("a=fmtp:96 x=1\r\n"));
         assert_eq!(with_opus_dtx(&out), out, "added once");
+    }
+
+    #[test]
+    fn queue_delay_is_the_latest_round_trip_above_the_lowest_of_the_last_windows() {
+        let ms = Duration::from_millis;
+        let t0 = Instant::now();
+        let mut rtts = RoundTrips::default();
+        assert_eq!(rtts.queue_delay(), Duration::ZERO, "nothing known yet");
+        rtts.record(ms(30), t0);
+        rtts.record(ms(25), t0 + ms(1000));
+        rtts.record(ms(220), t0 + ms(2000));
+        assert_eq!(rtts.queue_delay(), ms(195), "a full 200 ms buffer");
+        rtts.record(ms(40), t0 + ms(3000));
+        assert_eq!(rtts.queue_delay(), ms(15), "drained");
+
+        // The path got longer (another route): its new lowest counts once the old one has aged
+        // out of both windows.
+        let mut at = t0 + ms(3000) + RTT_FLOOR_WINDOW;
+        rtts.record(ms(120), at);
+        assert_eq!(
+            rtts.queue_delay(),
+            ms(95),
+            "the old lowest is one window back"
+        );
+        at += RTT_FLOOR_WINDOW;
+        rtts.record(ms(120), at);
+        assert_eq!(rtts.queue_delay(), Duration::ZERO, "the path's new lowest");
     }
 }
