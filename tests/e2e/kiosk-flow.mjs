@@ -330,8 +330,12 @@ export async function walkKiosk(o) {
       assert.equal(calls.body.length, 1, `one open help call: ${JSON.stringify(calls.body)}`);
       assert.equal(calls.body[0].reason, 'identification');
       assert.equal(calls.body[0].booth_name, 'Mötesrum 1');
-      const answered = await apiCall(guide.page, 'POST', `/api/v1/help-calls/${calls.body[0].id}/answer`);
-      assert.equal(answered.status, 200, JSON.stringify(answered.body));
+      // On the console, first on the page; "Jag går dit" answers it.
+      const call = guide.page.locator('#help-list li', { hasText: 'Mötesrum 1: Medborgaren har inget BankID' });
+      await call.waitFor({ timeout: 10_000 });
+      await call.getByRole('button', { name: /Jag går dit/ }).click();
+      await call.waitFor({ state: 'detached', timeout: 10_000 });
+      assert.deepEqual((await apiCall(guide.page, 'GET', '/api/v1/help-calls')).body, [], 'answered');
       await row.getByRole('button', { name: /Kontrollera ID-handling/ }).click();
       const dialog = guide.page.getByRole('dialog', { name: 'Kontrollera ID-handling' });
       await dialog.getByLabel('Typ av ID-handling').selectOption({ label: ASSISTED_ID.type });
