@@ -7,8 +7,8 @@
  * 2. identify: BankID here, or "I have no BankID", which calls the guide to check an ID document
  *    at the counter;
  * 3. the waiting room: whom the citizen meets, when, and how they were identified;
- * 4. the meeting, joined on its own as soon as the guide starts it, so the citizen never has to
- *    find a button;
+ * 4. the meeting, joined on its own as soon as the guide starts it (once a language is chosen), so
+ *    the citizen never has to find a button;
  * 5. the end: two questions and a way to leave a complaint or suggestion (codes only);
  * 6. the reset, by "Klar" or after a while without a touch: every trace of this citizen is wiped
  *    (media stopped, storage emptied, readable cookies but the kiosk's own dropped) and the page
@@ -32,7 +32,7 @@ import { enterMeeting } from './meeting-view.js';
 
 const POLL_MS = 2000;
 /** Seconds without a touch after which a screen starts over for the next citizen. */
-const RESET_AFTER_S = /** @type {Record<string, number>} */ ({ ended: 90, idle: 120 });
+const RESET_AFTER_S = /** @type {Record<string, number>} */ ({ ended: 90, idle: 120, welcome: 300 });
 /** The one cookie scripts can read that belongs to the kiosk, not the citizen: its CSRF token. */
 const KIOSK_COOKIES = new Set(['narvaro_csrf']);
 
@@ -162,7 +162,11 @@ async function poll() {
     kiosk = /** @type {Kiosk} */ (await api('/api/v1/booth-device', { reloadOn401: false }));
     show(kiosk.next);
     const next = kiosk.next;
-    if (next && next.identified && next.state === 'started' && next.booking_id !== leftBooking) await join(next);
+    // Not from the language screen: the citizen meets their officer in the language they chose,
+    // and a reset never carries the kiosk back into a meeting someone left running.
+    if (!choosing && next && next.identified && next.state === 'started' && next.booking_id !== leftBooking) {
+      await join(next);
+    }
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
       // No longer enrolled: the page asks for a code.
@@ -193,7 +197,6 @@ async function join(next) {
   } catch (e) {
     inMeeting = false;
     joining = false;
-    if (choosing) return;
     showPanel('waiting');
     status.textContent = t('waiting-join-failed');
     console.error('joining the meeting failed', e);
