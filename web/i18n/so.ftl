@@ -23,7 +23,7 @@ booth-offline = Xiriirka server-ka waa go'ay. Mar kale ayaa la isku dayayaa…
 ## Identification
 
 identify-heading = Soo dhawoow
-identify-meeting = Ballantaada { $agency } saacadda { $time }
+identify-meeting = Ballantaada aad la leedahay { $agency } saacadda { $time }
 identify-question = Caddee cidda aad tahay ka hor kulanka.
 identify-bankid = Ku aqoonsiiso BankID
 identify-guide = BankID ma haysto
@@ -41,7 +41,7 @@ help-called = Hagaha adeeggu dhowaan wuu imanayaa.
 ## BankID
 
 bankid-heading = Ku aqoonsiiso BankID
-bankid-meeting = Ballantaada { $agency } saacadda { $time }
+bankid-meeting = Ballantaada aad la leedahay { $agency } saacadda { $time }
 bankid-instruction = Fur barnaamijka BankID ee taleefankaaga oo iskaan garee koodhka QR.
 bankid-qr-alt = Koodhka QR ee lagu iskaan gareeyo barnaamijka BankID. Ilbiriqsi kasta wuu is beddelaa.
 bankid-retry = Isku day mar kale
