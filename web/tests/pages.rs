@@ -365,6 +365,16 @@ async fn booth_asks_to_be_enrolled_until_it_is_that_booths_kiosk() {
         &arabic.body.replace(r#"lang="ar""#, r#"lang="sv""#),
         "the kiosk in Arabic",
     );
+    // Every language renders the kiosk in itself, with its direction.
+    for lang in web::i18n::Lang::ALL {
+        let page = app
+            .get(&format!("{path}?lang={}", lang.code()), Some(&kiosk))
+            .await;
+        let html = format!(r#"<html lang="{}" dir="{}">"#, lang.code(), lang.dir());
+        assert!(page.body.contains(&html), "{html}");
+        let bankid = web::i18n::Tr::new(lang).t("identify-bankid");
+        assert!(page.body.contains(&bankid), "{}: {bankid}", lang.code());
+    }
     // An unknown language is no language: the language screen.
     let unknown = app.get(&format!("{path}?lang=xx"), Some(&kiosk)).await;
     assert!(unknown.body.contains(r#"data-choosing="true""#));
