@@ -92,6 +92,10 @@ uuid_id!(
     TicketId
 );
 uuid_id!(
+    /// A booth's call for the guide.
+    HelpCallId
+);
+uuid_id!(
     /// A message in the outbox; the SMS provider gets it as a reference to deduplicate by.
     MessageId
 );

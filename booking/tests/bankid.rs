@@ -325,16 +325,22 @@ async fn every_hint_code_gets_bankids_message(db: &TestDb) {
                     .is_none()
             );
         } else {
-            assert_eq!(
-                post(
-                    &k.app,
-                    "/api/v1/bankid/cancel",
-                    Some(&s.cookie),
-                    Some(json!({"order_ref": s.order_ref}))
-                )
-                .await
-                .status,
-                StatusCode::OK
+            let cancelled = post(
+                &k.app,
+                "/api/v1/bankid/cancel",
+                Some(&s.cookie),
+                Some(json!({"order_ref": s.order_ref})),
+            )
+            .await;
+            assert_eq!(cancelled.status, StatusCode::OK);
+            // The order is over: its binding cookie goes, nothing of it stays on the kiosk.
+            assert!(
+                cancelled
+                    .headers
+                    .get_all(axum::http::header::SET_COOKIE)
+                    .iter()
+                    .any(|c| c.to_str().unwrap().starts_with("narvaro_bankid=;")),
+                "cancel clears the binding cookie"
             );
         }
     }

@@ -195,7 +195,7 @@ test('the booth identifies a citizen with BankID through a live QR code', { time
     assert.equal(approve.status, 200, JSON.stringify(approve.body));
     await page.getByRole('heading', { name: /Väntar på ditt möte/ }).waitFor({ timeout: 15_000 });
     await page.locator('#next-officer', { hasText: 'Anna Lindqvist' }).waitFor({ timeout: 10_000 });
-    await page.locator('#next-identified', { hasText: 'Identifierad: BankID' }).waitFor();
+    await page.locator('#next-identified', { hasText: 'Du är identifierad med BankID.' }).waitFor();
     // The identification is the booking's: the guide sees it, and the kiosk holds no session.
     await row.locator('td.identified', { hasText: 'BankID' }).waitFor({ timeout: 10_000 });
     const cookies = (await booth.context.cookies()).map((c) => c.name);

@@ -67,14 +67,17 @@ export function collector() {
  * @param {string} name artifacts are `<name>-console.log` and so on
  * @param {string} baseUrl
  * @param {Collected} collected
+ * @param {import('playwright-core').BrowserContextOptions} [contextOptions] e.g. another
+ *   viewport, or `hasTouch` for a kiosk's touch screen
  * @returns {Promise<OpenPage>}
  */
-export async function openPage(browser, name, baseUrl, collected) {
+export async function openPage(browser, name, baseUrl, collected, contextOptions = {}) {
   const context = await browser.newContext({
     viewport: { width: 1280, height: 800 },
     locale: 'sv-SE',
     permissions: ['camera', 'microphone'],
     baseURL: baseUrl,
+    ...contextOptions,
   });
   const page = await context.newPage();
   const consoleLog = fs.createWriteStream(path.join(ARTIFACTS, `${name}-console.log`));
@@ -172,14 +175,20 @@ export const ASSISTED_ID = {
   label: 'ID-handling (pass, nr …1234) kontrollerad av Maria Svensson',
 };
 
+/** What the booth says once the guide has checked the citizen's ID document. */
+export const ASSISTED_ID_ON_BOOTH = 'Du är identifierad. Servicevägledaren har kontrollerat din ID-handling.';
+
 /**
- * Makes the page booth 1's kiosk, enrolled without a code (the development profile's button).
+ * Makes the page booth 1's kiosk, enrolled without a code (the development profile's button),
+ * and chooses Swedish on its language screen.
  * @param {import('playwright-core').Page} booth
  * @param {string} boothHref
  */
 export async function enrolBooth(booth, boothHref) {
   await booth.goto(boothHref);
   await booth.getByRole('button', { name: /utan kod \(utvecklingsläge\)/ }).click();
+  await booth.getByRole('link', { name: 'Svenska' }).click();
+  await booth.waitForURL(/\?lang=sv$/);
   await booth.locator('#welcome:not([hidden]), #waiting:not([hidden]), #idle:not([hidden])').first().waitFor({ timeout: 10_000 });
 }
 
@@ -194,7 +203,7 @@ export async function enrolBooth(booth, boothHref) {
 export async function bookMeeting(guide, booth) {
   const { row, boothHref } = await bookBooth1(guide);
   await enrolBooth(booth, boothHref);
-  await booth.locator('#welcome .js-agency', { hasText: 'Försäkringskassan' }).waitFor({ timeout: 10_000 });
+  await booth.locator('#welcome-meeting', { hasText: 'Försäkringskassan' }).waitFor({ timeout: 10_000 });
   await row.getByRole('button', { name: /Kontrollera ID-handling/ }).click();
   const dialog = guide.getByRole('dialog', { name: 'Kontrollera ID-handling' });
   await dialog.getByLabel('Typ av ID-handling').selectOption({ label: ASSISTED_ID.type });
@@ -203,7 +212,7 @@ export async function bookMeeting(guide, booth) {
   await row.locator('td.identified', { hasText: ASSISTED_ID.label }).waitFor({ timeout: 10_000 });
   await booth.getByRole('heading', { name: /Väntar på ditt möte/ }).waitFor({ timeout: 10_000 });
   await booth.locator('#next-officer', { hasText: 'Anna Lindqvist' }).waitFor({ timeout: 10_000 });
-  await booth.locator('#next-identified', { hasText: ASSISTED_ID.label }).waitFor();
+  await booth.locator('#next-identified', { hasText: ASSISTED_ID_ON_BOOTH }).waitFor();
   return row;
 }
 

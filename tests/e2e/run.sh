@@ -26,7 +26,8 @@ npx --no-install tsc -p tsconfig.json
 echo "tsc --checkJs: web/static type-checks"
 npx --no-install tsc -p tsconfig.node.json
 echo "tsc --checkJs: the browser tests type-check"
-node --test --test-concurrency=1 privacy-scan.test.mjs meeting.test.mjs bankid.test.mjs oidc.test.mjs impair-proxy.test.mjs
+node --test --test-concurrency=1 privacy-scan.test.mjs meeting.test.mjs bankid.test.mjs oidc.test.mjs impair-proxy.test.mjs \
+  booth-kiosk.test.mjs
 # The network lab (README.md): root only, else each test says why it skips.
 node --test --test-concurrency=1 netlab.test.mjs netlab-handover.test.mjs network-loss.test.mjs \
   network-cap.test.mjs network-udp-blocked.test.mjs \

@@ -26,6 +26,7 @@ const ASSETS: &[Asset] = &[
     asset!("style.css", "text/css; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),
     asset!("api.js", "text/javascript; charset=utf-8"),
+    asset!("i18n.js", "text/javascript; charset=utf-8"),
     asset!("meeting.js", "text/javascript; charset=utf-8"),
     asset!("meeting-view.js", "text/javascript; charset=utf-8"),
     asset!("quality.js", "text/javascript; charset=utf-8"),

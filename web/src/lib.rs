@@ -2,12 +2,18 @@
 //!
 //! This crate owns what a browser loads as a document or a static asset: the start page, the
 //! service guide's console (`/guide`), the case officer's agenda and meeting view (`/officer`), the
-//! booth kiosk (`/booth/{booth_id}`), the choice of how to sign in (`/sign-in`), the development
-//! e-ID page (`/dev-eid`), the stylesheet and
-//! the small ES modules behind them, among them the meeting client (`static/meeting.js`). Pages are
-//! askama templates checked at compile time, Swedish first; every asset is embedded in the binary;
-//! every response carries a strict Content-Security-Policy, so no page runs inline script or style
-//! and nothing is loaded from a third party.
+//! booth kiosk (`/booth/{booth_id}`: language, identification, waiting room, meeting, survey,
+//! and the reset for the next citizen), the choice of how to sign in (`/sign-in`), the development
+//! e-ID page (`/dev-eid`), the stylesheet and the small ES modules behind them, among them the
+//! meeting client (`static/meeting.js`). Pages are askama templates checked at compile time,
+//! Swedish first; every asset is embedded in the binary; every response carries a strict
+//! Content-Security-Policy, so no page runs inline script or style and nothing is loaded from a
+//! third party.
+//!
+//! It owns the translations of the citizen's screens too ([`i18n`]): Fluent files for Swedish,
+//! English, Arabic, Finnish, Somali and Persian (`i18n/*.ftl`), rendered into the templates and
+//! handed to the pages' scripts as a JSON data block, with `<html lang dir>` set for the language.
+//! Staff pages (guide console, officer's agenda) are Swedish only.
 //!
 //! It does not own any API: bookings, directory, sessions, dev e-ID login and join tokens are
 //! booking's HTTP API, which the pages' scripts call (`/api/v1/...`). The only thing this crate asks
@@ -16,6 +22,7 @@
 //! meeting client speaks signalling's WebSocket protocol and sends media to the SFU.
 
 mod assets;
+pub mod i18n;
 mod pages;
 mod security;
 

@@ -16,6 +16,8 @@ use booking::Booking;
 use booking::config::OidcPurpose;
 use booking::identity::is_safe_return_to;
 
+use crate::i18n::{Lang, Tr};
+
 /// The kinds of person the development e-ID signs in, as named in URLs and in booking's API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PersonKind {
@@ -448,18 +450,58 @@ pub(crate) async fn guide(State(booking): State<Booking>, headers: HeaderMap) ->
 #[template(path = "officer.html")]
 struct OfficerPage {
     visitor: Option<Visitor>,
+    /// The officer's desk is in Swedish; the shared meeting view reads its words from Fluent.
+    tr: Tr,
 }
 
 pub(crate) async fn officer(State(booking): State<Booking>, headers: HeaderMap) -> Response {
     match require(&booking, &headers, PersonKind::Officer, "/officer").await {
-        Ok(v) => render(&OfficerPage { visitor: Some(v) }, StatusCode::OK),
+        Ok(v) => render(
+            &OfficerPage {
+                visitor: Some(v),
+                tr: Tr::new(Lang::Sv),
+            },
+            StatusCode::OK,
+        ),
         Err(redirect) => redirect,
     }
+}
+
+/// A language on the booth's first screen: named in itself, its "choose" in itself.
+struct LanguageChoice {
+    code: &'static str,
+    dir: &'static str,
+    name: String,
+    prompt: String,
+    href: String,
+}
+
+/// One of the five faces of the satisfaction question.
+struct Face {
+    value: u8,
+    label: String,
+    /// The SVG path of the mouth, from a deep frown to a broad smile.
+    mouth: &'static str,
+}
+
+/// A code of the feedback form with its words.
+struct Choice {
+    code: &'static str,
+    label: String,
 }
 
 #[derive(Template)]
 #[template(path = "booth.html")]
 struct BoothPage {
+    tr: Tr,
+    /// No language chosen yet: the first screen. The next citizen always starts here.
+    choosing: bool,
+    languages: Vec<LanguageChoice>,
+    /// Back to the first screen.
+    language_href: String,
+    faces: Vec<Face>,
+    feedback_kinds: Vec<Choice>,
+    feedback_categories: Vec<Choice>,
     booth_id: String,
     booth_name: String,
     /// This device is the booth's enrolled kiosk. Otherwise the page asks for an enrolment code.
@@ -469,12 +511,20 @@ struct BoothPage {
     dev_eid: bool,
 }
 
-/// The booth kiosk: a device in a room, not a person. An enrolled kiosk shows its booth's next
-/// meeting and lets the citizen identify for it; any other device is asked to enrol.
+#[derive(Deserialize)]
+pub(crate) struct BoothQuery {
+    /// The citizen's language (`sv`, `ar`, …); none or unknown: the language screen, in Swedish.
+    lang: Option<String>,
+}
+
+/// The booth kiosk: a device in a room, not a person. An enrolled kiosk first asks for a
+/// language (`?lang=` then carries it), then shows its booth's next meeting and lets the citizen
+/// identify for it; any other device is asked to enrol.
 pub(crate) async fn booth(
     State(booking): State<Booking>,
     headers: HeaderMap,
     Path(booth_id): Path<String>,
+    Query(query): Query<BoothQuery>,
 ) -> Response {
     let no_such_booth = || {
         let page = ErrorPage {
@@ -506,7 +556,39 @@ pub(crate) async fn booth(
         }
     };
     // A kiosk never shows who is signed in on it: the template leaves out the header.
+    let chosen = query.lang.as_deref().and_then(Lang::parse);
+    let tr = Tr::new(chosen.unwrap_or(Lang::Sv));
+    let here = format!("/booth/{}", path_segment(&id.to_string()));
     let page = BoothPage {
+        tr,
+        choosing: chosen.is_none(),
+        languages: Lang::ALL
+            .into_iter()
+            .map(|l| LanguageChoice {
+                code: l.code(),
+                dir: l.dir(),
+                name: Tr::new(l).t("language-name"),
+                prompt: Tr::new(l).t("language-choose"),
+                href: format!("{here}?lang={}", l.code()),
+            })
+            .collect(),
+        language_href: here,
+        faces: faces(&tr),
+        feedback_kinds: vec![
+            Choice {
+                code: "complaint",
+                label: tr.t("feedback-complaint"),
+            },
+            Choice {
+                code: "suggestion",
+                label: tr.t("feedback-suggestion"),
+            },
+            Choice {
+                code: "praise",
+                label: tr.t("feedback-praise"),
+            },
+        ],
+        feedback_categories: feedback_categories(&tr),
         kiosk: device.is_some_and(|d| d.booth_id == id),
         booth_id: id.to_string(),
         booth_name: booth.name,
@@ -517,6 +599,66 @@ pub(crate) async fn booth(
         dev_eid: dev_eid_enabled(&booking),
     };
     render(&page, StatusCode::OK)
+}
+
+fn faces(tr: &Tr) -> Vec<Face> {
+    vec![
+        Face {
+            value: 1,
+            label: tr.t("survey-face-1"),
+            mouth: "M18 48 Q32 34 46 48",
+        },
+        Face {
+            value: 2,
+            label: tr.t("survey-face-2"),
+            mouth: "M20 46 Q32 40 44 46",
+        },
+        Face {
+            value: 3,
+            label: tr.t("survey-face-3"),
+            mouth: "M20 44 L44 44",
+        },
+        Face {
+            value: 4,
+            label: tr.t("survey-face-4"),
+            mouth: "M20 42 Q32 50 44 42",
+        },
+        Face {
+            value: 5,
+            label: tr.t("survey-face-5"),
+            mouth: "M18 40 Q32 56 46 40",
+        },
+    ]
+}
+
+/// What feedback can be about, as the codes booking stores (`category`) with their words.
+fn feedback_categories(tr: &Tr) -> Vec<Choice> {
+    vec![
+        Choice {
+            code: "waiting_time",
+            label: tr.t("feedback-waiting-time"),
+        },
+        Choice {
+            code: "accessibility",
+            label: tr.t("feedback-accessibility"),
+        },
+        Choice {
+            code: "technical",
+            label: tr.t("feedback-technical"),
+        },
+        Choice {
+            code: "treatment",
+            label: tr.t("feedback-treatment"),
+        },
+        Choice {
+            code: "premises",
+            label: tr.t("feedback-premises"),
+        },
+        Choice {
+            code: "other",
+            label: tr.t("feedback-other"),
+        },
+    ]
 }
 
 /// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).

@@ -7,6 +7,7 @@
  * signed in as nobody), and the kiosk moves on to the waiting room.
  */
 import { ApiError, api, byId, timeOfDay } from './api.js';
+import { pageLang, t } from './i18n.js';
 
 /**
  * @typedef {{code: string, sv: string, en: string}} UserMessage
@@ -20,6 +21,23 @@ const QR_EVERY_MS = 1000;
 /** What to say when BankID cannot be reached: its RFA5. */
 const UNREACHABLE = { code: 'RFA5', sv: 'Något gick fel. Försök igen.', en: 'Something went wrong. Please try again.' };
 
+/** BankID's recommended messages by RFA code, in the page's language. */
+const RFA = /** @type {Record<string, () => string>} */ ({
+  RFA1: () => t('bankid-rfa1'),
+  RFA3: () => t('bankid-rfa3'),
+  RFA4: () => t('bankid-rfa4'),
+  RFA5: () => t('bankid-rfa5'),
+  RFA6: () => t('bankid-rfa6'),
+  RFA8: () => t('bankid-rfa8'),
+  RFA9: () => t('bankid-rfa9'),
+  RFA15B: () => t('bankid-rfa15b'),
+  RFA16: () => t('bankid-rfa16'),
+  RFA17B: () => t('bankid-rfa17b'),
+  RFA21: () => t('bankid-rfa21'),
+  RFA22: () => t('bankid-rfa22'),
+  RFA23: () => t('bankid-rfa23'),
+});
+
 const panel = byId('bankid', HTMLElement);
 const qr = byId('bankid-qr', HTMLImageElement);
 const retry = byId('bankid-retry', HTMLButtonElement);
@@ -29,10 +47,13 @@ let order = null;
 /** What the kiosk does around BankID: hide its other panels, go back, move on. */
 let hooks = { show: () => {}, back: () => {}, identified: () => {} };
 
-/** @param {UserMessage} m */
+/**
+ * Shows BankID's message; a code BankID added after this client was written shows in booking's
+ * Swedish (or, on any other page, its English).
+ * @param {UserMessage} m
+ */
 function say(m) {
-  byId('bankid-message', HTMLElement).textContent = m.sv;
-  byId('bankid-message-en', HTMLElement).textContent = m.en;
+  byId('bankid-message', HTMLElement).textContent = RFA[m.code]?.() ?? (pageLang() === 'sv' ? m.sv : m.en);
   panel.dataset.rfa = m.code;
 }
 
@@ -60,7 +81,7 @@ async function start() {
     started = await api('/api/v1/bankid/start', { method: 'POST', body: {} });
   } catch (e) {
     say(e instanceof ApiError && e.code === 'bankid_already_in_progress'
-      ? { code: 'RFA4', sv: 'En identifiering eller underskrift pågår redan för ditt personnummer. Försök igen.', en: e.message }
+      ? { code: 'RFA4', sv: '', en: e.message }
       : UNREACHABLE);
     retry.hidden = false;
     return;
@@ -69,8 +90,7 @@ async function start() {
   const meeting = byId('bankid-meeting', HTMLElement);
   meeting.hidden = !started.meeting;
   if (started.meeting) {
-    byId('bankid-agency', HTMLElement).textContent = started.meeting.agency;
-    byId('bankid-time', HTMLElement).textContent = timeOfDay(started.meeting.starts_at);
+    meeting.textContent = t('bankid-meeting', { agency: started.meeting.agency, time: timeOfDay(started.meeting.starts_at) });
   }
   const current = { orderRef: started.order_ref, qrTimer: 0, collectTimer: 0, frame: 0 };
   order = current;
@@ -138,6 +158,14 @@ async function cancel() {
 /** Whether a BankID order is on screen (the kiosk then leaves its panels alone). */
 export function bankIdActive() {
   return !panel.hidden;
+}
+
+/**
+ * Ends an order still on screen (the kiosk resets for the next citizen): BankID forgets it and
+ * booking clears its cookie, so nothing of this citizen's order stays on the kiosk.
+ */
+export async function cancelBankId() {
+  if (order || !panel.hidden) await cancel();
 }
 
 /**

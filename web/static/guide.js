@@ -3,7 +3,9 @@
  * The service guide's console: today's bookings with their state and how each citizen was
  * identified, the check of a citizen's ID document (assisted identification, under the guide's
  * own name), a form to book a meeting on a citizen's behalf, "Starta mötet" to open a booked
- * meeting so the booth and officer can join, and one-time codes to enrol the booths' kiosks.
+ * meeting so the booth and officer can join, one-time codes to enrol the booths' kiosks, and the
+ * booths' open help calls ("call the guide", or a citizen without BankID who needs their ID
+ * document checked), each answered with "Jag går dit".
  */
 import { ApiError, api, byId, el, isToday, stateLabel, timeOfDay } from './api.js';
 
@@ -21,6 +23,13 @@ const STARTABLE = new Set(['booked', 'checked_in']);
 /** States in which the citizen can be identified for the meeting. */
 const IDENTIFIABLE = new Set(['booked', 'checked_in', 'started']);
 const REFRESH_MS = 5000;
+
+/** What a help call asks of the guide, by its reason code. */
+const HELP_REASONS = /** @type {Record<string, string>} */ ({
+  identification: 'Medborgaren har inget BankID: kontrollera ID-handlingen vid disken',
+  meeting: 'Hjälp behövs i mötet',
+  other: 'Hjälp behövs',
+});
 
 const status = byId('guide-status', HTMLElement);
 const form = byId('booking-form', HTMLFormElement);
@@ -234,7 +243,45 @@ function renderKiosks() {
   }));
 }
 
+/**
+ * @typedef {{id: string, booth_id: string, booth_name: string, reason: string, called_at: string}} HelpCall
+ */
+
+/** The calls on screen, so a refresh that finds the same ones leaves the buttons alone. */
+let lastHelpCalls = '';
+
+async function refreshHelpCalls() {
+  /** @type {HelpCall[]} */
+  const calls = await api('/api/v1/help-calls');
+  const key = JSON.stringify(calls.map((c) => c.id));
+  if (key === lastHelpCalls) return;
+  lastHelpCalls = key;
+  const list = byId('help-list', HTMLUListElement);
+  byId('help-calls', HTMLElement).hidden = calls.length === 0;
+  list.replaceChildren(...calls.map((call) => {
+    const item = el('li', undefined, 'help-call');
+    item.dataset.helpCallId = call.id;
+    const what = el('span', `${call.booth_name}: ${HELP_REASONS[call.reason] ?? HELP_REASONS.other} (${timeOfDay(call.called_at)})`);
+    const go = el('button', 'Jag går dit', 'primary');
+    go.type = 'button';
+    go.setAttribute('aria-label', `Jag går dit: ${call.booth_name}`);
+    go.addEventListener('click', async () => {
+      go.disabled = true;
+      try {
+        await api(`/api/v1/help-calls/${encodeURIComponent(call.id)}/answer`, { method: 'POST' });
+      } catch (e) {
+        // Another guide was quicker (409): the list is refreshed either way.
+        if (!(e instanceof ApiError && e.status === 409)) status.textContent = `Kunde inte svara: ${e instanceof Error ? e.message : String(e)}`;
+      }
+      await refreshHelpCalls();
+    });
+    item.append(what, ' ', go);
+    return item;
+  }));
+}
+
 async function refresh() {
+  refreshHelpCalls().catch((e) => console.error('help calls', e));
   try {
     renderBookings(await api('/api/v1/bookings'));
   } catch (e) {

@@ -1,9 +1,11 @@
 // @ts-check
 /**
  * The meeting view shared by the booth and the officer's page (templates/meeting.html): shows the
- * section, joins through meeting.js, and wires the mute, camera, sound and leave buttons.
+ * section, joins through meeting.js, and wires the mute, camera, sound and leave buttons. Words
+ * come from the page's messages (i18n.js), so the booth shows them in the citizen's language.
  */
 import { byId } from './api.js';
+import { t } from './i18n.js';
 import { joinMeeting } from './meeting.js';
 
 /**
@@ -19,7 +21,10 @@ import { joinMeeting } from './meeting.js';
 
 /**
  * @param {JoinGrant} grant
- * @param {{onLeft?: () => void, onFailed?: (text: string) => void}} [hooks]
+ * @param {{onLeft?: (why: 'left' | 'ended') => void, onFailed?: (text: string) => void,
+ *   closeWhenEnded?: boolean}} [hooks] `closeWhenEnded`: when the meeting is ended for everyone
+ *   (the officer ended it), close the view at once rather than offer "Stäng" (the booth moves on
+ *   to its end screen by itself)
  * @returns {Promise<import('./meeting.js').Meeting>}
  */
 export async function enterMeeting(grant, hooks = {}) {
@@ -35,22 +40,25 @@ export async function enterMeeting(grant, hooks = {}) {
   document.body.classList.add('in-meeting');
   status.textContent = '';
   status.classList.remove('error');
-  setPressed(audioButton, false, 'Stäng av mikrofonen', 'Slå på mikrofonen');
-  setPressed(videoButton, false, 'Stäng av kameran', 'Slå på kameran');
+  setPressed(audioButton, false, t('meeting-mic-off'), t('meeting-mic-on'));
+  setPressed(videoButton, false, t('meeting-camera-off'), t('meeting-camera-on'));
   playButton.hidden = true;
   for (const b of [audioButton, videoButton, leaveButton]) b.disabled = false;
-  leaveButton.textContent = 'Lämna mötet';
+  leaveButton.textContent = t('meeting-leave');
 
   /** @type {import('./meeting.js').Meeting | null} */
   let meeting = null;
   let finished = false;
-  const finish = () => {
+  /** The server ended the meeting for everyone (not this participant leaving). */
+  let ended = false;
+  /** @param {'left' | 'ended'} why */
+  const finish = (why) => {
     if (finished) return;
     finished = true;
     section.hidden = true;
     document.body.classList.remove('in-meeting');
     audioButton.onclick = videoButton.onclick = playButton.onclick = leaveButton.onclick = null;
-    hooks.onLeft?.();
+    hooks.onLeft?.(why);
   };
 
   try {
@@ -70,16 +78,18 @@ export async function enterMeeting(grant, hooks = {}) {
         status.classList.toggle('error', state.phase === 'failed');
         if (state.phase === 'failed' || state.phase === 'ended') {
           for (const b of [audioButton, videoButton]) b.disabled = true;
-          leaveButton.textContent = 'Stäng';
+          leaveButton.textContent = t('meeting-close');
         }
         if (state.phase === 'failed') hooks.onFailed?.(state.text);
+        if (state.phase === 'ended') ended = true;
+        if (state.phase === 'ended' && hooks.closeWhenEnded) finish('ended');
       },
       onAutoplayBlocked: (blocked) => { playButton.hidden = !blocked; },
     });
   } catch (e) {
     // joinMeeting has already put the reason in the status line; let the person close the view.
-    leaveButton.textContent = 'Stäng';
-    leaveButton.onclick = finish;
+    leaveButton.textContent = t('meeting-close');
+    leaveButton.onclick = () => finish('left');
     throw e;
   }
 
@@ -87,20 +97,20 @@ export async function enterMeeting(grant, hooks = {}) {
   audioButton.onclick = () => {
     const muted = !m.muted.audio;
     m.setMuted('audio', muted);
-    setPressed(audioButton, muted, 'Stäng av mikrofonen', 'Slå på mikrofonen');
+    setPressed(audioButton, muted, t('meeting-mic-off'), t('meeting-mic-on'));
   };
   videoButton.onclick = () => {
     const muted = !m.muted.video;
     m.setMuted('video', muted);
-    setPressed(videoButton, muted, 'Stäng av kameran', 'Slå på kameran');
+    setPressed(videoButton, muted, t('meeting-camera-off'), t('meeting-camera-on'));
   };
   playButton.onclick = () => { m.playRemoteAudio().catch(() => {}); };
   leaveButton.onclick = async () => {
     leaveButton.disabled = true;
     await m.leave();
     leaveButton.disabled = false;
-    leaveButton.textContent = 'Lämna mötet';
-    finish();
+    leaveButton.textContent = t('meeting-leave');
+    finish(ended ? 'ended' : 'left');
   };
   return m;
 }

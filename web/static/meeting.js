@@ -10,6 +10,7 @@
  *
  * No framework, no build step: the page imports this module as it is.
  */
+import { t } from './i18n.js';
 import { showQuality, showSpeaker } from './quality.js';
 
 /** @typedef {'citizen' | 'officer' | 'guide' | 'interpreter'} Role */
@@ -80,7 +81,7 @@ import { showQuality, showSpeaker } from './quality.js';
  */
 
 /**
- * Where the meeting is, for the page to show. `text` is Swedish, for people.
+ * Where the meeting is, for the page to show. `text` is for people, in the page's language.
  * @typedef {object} MeetingState
  * @property {'media' | 'connecting' | 'joined' | 'connected' | 'interrupted' | 'left' | 'ended' | 'failed'} phase
  * @property {string} text
@@ -120,26 +121,26 @@ import { showQuality, showSpeaker } from './quality.js';
  * @property {() => Promise<void>} leave
  */
 
-/** Swedish texts for the numbered signalling errors (signalling/src/protocol.rs). */
-const ERROR_TEXTS = /** @type {Record<number, string>} */ ({
-  4000: 'Klienten skickade ett felaktigt meddelande.',
-  4001: 'Klienten skickade ett okänt meddelande.',
-  4002: 'Meddelandet var för stort.',
-  4003: 'Klienten är inte ansluten till mötet.',
-  4004: 'Klienten är redan ansluten.',
-  4005: 'Förhandlingen av ljud och bild kom i otakt.',
-  4006: 'Ljud och bild kunde inte förhandlas.',
-  4010: 'Inbjudan till mötet saknas.',
-  4011: 'Inbjudan till mötet är ogiltig.',
-  4012: 'Inbjudan till mötet har gått ut.',
-  4013: 'Inbjudan gäller ett annat möte.',
-  4014: 'Inbjudan har redan använts.',
-  4015: 'Inbjudan till mötet godtas inte.',
-  4016: 'Inbjudan till mötet gäller för länge.',
-  4017: 'Mötet kunde inte återupptas. Anslut igen.',
-  4090: 'Mötet är fullt.',
-  4091: 'Mötet är avslutat.',
-  5000: 'Tekniskt fel på servern. Försök igen om en stund.',
+/** Texts for the numbered signalling errors (signalling/src/protocol.rs), in the page's language. */
+const ERROR_TEXTS = /** @type {Record<number, () => string>} */ ({
+  4000: () => t('signalling-4000'),
+  4001: () => t('signalling-4001'),
+  4002: () => t('signalling-4002'),
+  4003: () => t('signalling-4003'),
+  4004: () => t('signalling-4004'),
+  4005: () => t('signalling-4005'),
+  4006: () => t('signalling-4006'),
+  4010: () => t('signalling-4010'),
+  4011: () => t('signalling-4011'),
+  4012: () => t('signalling-4012'),
+  4013: () => t('signalling-4013'),
+  4014: () => t('signalling-4014'),
+  4015: () => t('signalling-4015'),
+  4016: () => t('signalling-4016'),
+  4017: () => t('signalling-4017'),
+  4090: () => t('signalling-4090'),
+  4091: () => t('signalling-4091'),
+  5000: () => t('signalling-5000'),
 });
 
 /** Seconds between keep-alive pings; proxies close idle WebSockets after a minute or so. */
@@ -174,8 +175,8 @@ export function resolveSignallingUrl(url, base = window.location) {
  * @returns {string}
  */
 export function errorText(error) {
-  const text = ERROR_TEXTS[error.code] ?? error.message;
-  return `${text} (fel ${error.code})`;
+  const text = ERROR_TEXTS[error.code]?.() ?? error.message;
+  return t('meeting-error', { text, code: error.code });
 }
 
 /**
@@ -212,7 +213,7 @@ export async function joinMeeting(options) {
   const onState = options.onState ?? (() => {});
   const startedAt = performance.now();
 
-  onState({ phase: 'media', text: 'Startar kamera och mikrofon…' });
+  onState({ phase: 'media', text: t('meeting-starting-media') });
   /** @type {MediaStream} */
   let localStream;
   try {
@@ -221,15 +222,15 @@ export async function joinMeeting(options) {
     );
   } catch (e) {
     const text = e instanceof DOMException && e.name === 'NotAllowedError'
-      ? 'Kameran och mikrofonen får inte användas. Tillåt dem i webbläsaren och försök igen.'
-      : 'Kameran eller mikrofonen kunde inte startas.';
+      ? t('meeting-media-denied')
+      : t('meeting-media-failed');
     onState({ phase: 'failed', text });
     throw e;
   }
   localVideo.muted = true;
   localVideo.srcObject = localStream;
 
-  onState({ phase: 'connecting', text: 'Ansluter till mötet…' });
+  onState({ phase: 'connecting', text: t('meeting-connecting') });
   const signallingUrl = resolveSignallingUrl(options.signallingUrl);
 
   /** Tiles by participant id: the figure, its video element, and the mid its video arrives on. */
@@ -326,7 +327,7 @@ export async function joinMeeting(options) {
     clearInterval(pingTimer);
     if (closedByUs) return;
     if (fatalError || resumeToken === null) {
-      if (!fatalError) report({ phase: 'failed', text: `Förbindelsen med mötet bröts (${event.code}).` });
+      if (!fatalError) report({ phase: 'failed', text: t('meeting-dropped', { code: event.code }) });
       teardown();
       return;
     }
@@ -334,12 +335,12 @@ export async function joinMeeting(options) {
       reconnecting = { closedAt: performance.now(), resumedAt: null };
       meeting.timings.resumes.push(reconnecting);
       resumeTries = 0;
-      report({ phase: 'interrupted', text: 'Förbindelsen med mötet bröts. Återansluter…' });
+      report({ phase: 'interrupted', text: t('meeting-reconnecting') });
     }
     const delay = RESUME_DELAYS_MS[resumeTries];
     resumeTries += 1;
     if (delay === undefined) {
-      report({ phase: 'failed', text: 'Förbindelsen med mötet kunde inte återställas.' });
+      report({ phase: 'failed', text: t('meeting-reconnect-failed') });
       teardown();
       return;
     }
@@ -381,11 +382,11 @@ export async function joinMeeting(options) {
    * @param {ParticipantInfo | undefined} info
    */
   function labelTile(tile, info) {
-    const name = info?.display_name ?? 'Deltagare';
+    const name = info?.display_name ?? t('meeting-participant');
     const notes = [];
-    if (info?.audio_muted) notes.push('mikrofon av');
-    if (info?.video_muted) notes.push('kamera av');
-    if (tile.figure.classList.contains('video-paused')) notes.push('video pausad – dålig anslutning');
+    if (info?.audio_muted) notes.push(t('meeting-mic-is-off'));
+    if (info?.video_muted) notes.push(t('meeting-camera-is-off'));
+    if (tile.figure.classList.contains('video-paused')) notes.push(t('meeting-video-paused-note'));
     const line = document.createElement('span');
     line.className = 'tile-name';
     line.textContent = notes.length ? `${name} (${notes.join(', ')})` : name;
@@ -394,10 +395,10 @@ export async function joinMeeting(options) {
       // Every participant sees how each other one was identified.
       const how = document.createElement('span');
       how.className = 'tile-identified';
-      how.textContent = `Identifierad: ${info.identified}`;
+      how.textContent = t('meeting-identified', { how: info.identified });
       tile.caption.append(how);
     }
-    tile.video.setAttribute('aria-label', `Video: ${name}`);
+    tile.video.setAttribute('aria-label', t('meeting-video-of', { name }));
     tile.figure.dataset.role = info?.role ?? '';
     tile.figure.classList.toggle('video-muted', Boolean(info?.video_muted));
   }
@@ -468,7 +469,7 @@ export async function joinMeeting(options) {
   function enqueue(step) {
     negotiation = negotiation.then(step).catch((e) => {
       console.error('negotiation failed', e);
-      report({ phase: 'failed', text: 'Ljud och bild kunde inte kopplas upp.' });
+      report({ phase: 'failed', text: t('meeting-negotiation-failed') });
     });
   }
 
@@ -572,12 +573,12 @@ export async function joinMeeting(options) {
     pc.onconnectionstatechange = () => {
       switch (pc.connectionState) {
         case 'connected':
-          if (!reconnecting) report({ phase: 'connected', text: 'Du är med i mötet.' });
+          if (!reconnecting) report({ phase: 'connected', text: t('meeting-connected') });
           break;
         case 'disconnected':
         case 'failed':
           // Not the end: an ICE restart is under way; the server gives up on us if it fails.
-          if (!closedByUs) report({ phase: 'interrupted', text: 'Anslutningen är störd. Försöker igen…' });
+          if (!closedByUs) report({ phase: 'interrupted', text: t('meeting-interrupted') });
           break;
       }
     };
@@ -593,7 +594,7 @@ export async function joinMeeting(options) {
         meeting.role = message.role;
         resumeToken = message.resume_token;
         meeting.timings.joinedAt = performance.now();
-        report({ phase: 'joined', text: 'Ansluten. Kopplar upp ljud och bild…' });
+        report({ phase: 'joined', text: t('meeting-joined') });
         createPeerConnection(message.participants);
         break;
       case 'resumed': {
@@ -615,8 +616,8 @@ export async function joinMeeting(options) {
         restartIce('signalling reconnected');
         const connected = meeting.pc?.connectionState === 'connected';
         report(connected
-          ? { phase: 'connected', text: 'Du är med i mötet.' }
-          : { phase: 'interrupted', text: 'Anslutningen är störd. Försöker igen…' });
+          ? { phase: 'connected', text: t('meeting-connected') }
+          : { phase: 'interrupted', text: t('meeting-interrupted') });
         break;
       }
       case 'answer':
@@ -658,7 +659,7 @@ export async function joinMeeting(options) {
         const tile = tiles.get(message.participant_id);
         if (!tile) break;
         tile.figure.classList.toggle('video-paused', message.paused);
-        tile.notice.textContent = message.paused ? 'Videon är pausad – dålig anslutning' : '';
+        tile.notice.textContent = message.paused ? t('meeting-video-paused') : '';
         labelTile(tile, meeting.participants.get(message.participant_id));
         break;
       }
@@ -688,7 +689,7 @@ export async function joinMeeting(options) {
         // The server closes the connection next: not a drop to resume from.
         closedByUs = true;
         teardown();
-        report({ phase: 'ended', text: message.reason === 'cancelled' ? 'Mötet har ställts in.' : 'Mötet är avslutat.' });
+        report({ phase: 'ended', text: message.reason === 'cancelled' ? t('meeting-cancelled') : t('meeting-ended') });
         break;
       case 'pong':
       case 'left':
@@ -713,7 +714,7 @@ export async function joinMeeting(options) {
     ws.addEventListener('error', () => {
       if (opened) return; // the close event that follows reports it
       closedByUs = true;
-      report({ phase: 'failed', text: 'Mötesservern kunde inte nås.' });
+      report({ phase: 'failed', text: t('meeting-unreachable') });
       teardown();
       reject(new Error('signalling connection failed'));
     }, { once: true });
@@ -766,7 +767,7 @@ export async function joinMeeting(options) {
     }
     ws.close(1000);
     teardown();
-    report({ phase: 'left', text: 'Du har lämnat mötet.' });
+    report({ phase: 'left', text: t('meeting-left') });
   }
 
   return meeting;

@@ -8,7 +8,11 @@
  * Neither relies on colour alone: the indicator says the level in words, the speaker's tile gets
  * the word "Talar" as well as a frame. Only a change of level is announced to a screen reader;
  * who speaks is not (the listener hears it, and an announcement would talk over them).
+ *
+ * The level and the word are in the page's language (i18n.js); the figures in the tooltip stay
+ * Swedish: they are for the guide or support who helps at the booth, not for the citizen.
  */
+import { t } from './i18n.js';
 
 /** @typedef {'good' | 'fair' | 'poor'} QualityLevel */
 
@@ -27,10 +31,11 @@
  *   30 ms; good otherwise
  */
 
-const LEVEL_TEXT = /** @type {Record<QualityLevel, string>} */ ({
-  good: 'bra',
-  fair: 'godtagbar',
-  poor: 'dålig',
+/** The indicator's words for each level. */
+const LEVEL_TEXT = /** @type {Record<QualityLevel, () => string>} */ ({
+  good: () => t('quality-good'),
+  fair: () => t('quality-fair'),
+  poor: () => t('quality-poor'),
 });
 
 /**
@@ -51,7 +56,7 @@ export function showQuality(localVideo, report) {
   }
   if (indicator.dataset.level !== report.level) {
     indicator.dataset.level = report.level;
-    indicator.textContent = `Anslutning: ${LEVEL_TEXT[report.level] ?? report.level}`;
+    indicator.textContent = LEVEL_TEXT[report.level]?.() ?? report.level;
   }
   indicator.title = figures(report);
 }
@@ -127,5 +132,5 @@ function mark(figure, speaking) {
     badge.setAttribute('aria-live', 'off');
     figure.append(badge);
   }
-  badge.textContent = speaking ? 'Talar' : '';
+  badge.textContent = speaking ? t('meeting-speaking') : '';
 }

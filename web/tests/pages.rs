@@ -129,13 +129,15 @@ fn assert_security_headers(headers: &HeaderMap, what: &str) {
     );
 }
 
-/// What the CSP forbids must not be in the markup in the first place.
+/// What the CSP forbids must not be in the markup in the first place. A JSON data block (the
+/// page's messages) is not code: the browser never runs a script of that type.
 fn assert_no_inline_code(html: &str, what: &str) {
     let lower = html.to_lowercase();
     for (i, _) in lower.match_indices("<script") {
         let tag_end = lower[i..].find('>').unwrap() + i;
+        let tag = &lower[i..tag_end];
         assert!(
-            lower[i..tag_end].contains(" src="),
+            tag.contains(" src=") || tag.contains(r#" type="application/json""#),
             "{what}: inline <script> at {i}"
         );
     }
@@ -151,7 +153,7 @@ fn assert_no_inline_code(html: &str, what: &str) {
     ] {
         assert!(!lower.contains(attr), "{what}: {attr}");
     }
-    assert!(lower.contains(r#"<html lang="sv">"#), "{what}: lang");
+    assert!(lower.contains(r#"<html lang="sv""#), "{what}: lang");
 }
 
 #[tokio::test]
@@ -333,6 +335,49 @@ async fn booth_asks_to_be_enrolled_until_it_is_that_booths_kiosk() {
     assert!(page.body.contains("/static/booth.js"), "{}", page.body);
     assert!(page.body.contains("Identifiera dig med BankID"));
     assert!(page.body.contains("Väntar på ditt möte"));
+    assert_no_inline_code(&page.body, "the kiosk");
+    // First the language screen, in Swedish, each language named in itself and marked as such.
+    assert!(page.body.contains(r#"<html lang="sv" dir="ltr">"#));
+    assert!(page.body.contains(r#"data-choosing="true""#));
+    for (code, dir, name) in [
+        ("sv", "ltr", "Svenska"),
+        ("en", "ltr", "English"),
+        ("ar", "rtl", "العربية"),
+        ("fi", "ltr", "Suomi"),
+        ("so", "ltr", "Soomaali"),
+        ("fa", "rtl", "فارسی"),
+    ] {
+        let link = format!(r#"href="{path}?lang={code}" lang="{code}" dir="{dir}">{name}</a>"#);
+        assert!(page.body.contains(&link), "{link}");
+    }
+    // A chosen language: the page in it, right to left for Arabic, its scripts' words too.
+    let arabic = app.get(&format!("{path}?lang=ar"), Some(&kiosk)).await;
+    assert!(arabic.body.contains(r#"<html lang="ar" dir="rtl">"#));
+    assert!(!arabic.body.contains(r#"data-choosing"#));
+    assert!(arabic.body.contains("أثبت هويتك باستخدام BankID"));
+    assert!(
+        arabic
+            .body
+            .contains(r#"<script type="application/json" id="messages">"#)
+    );
+    assert!(arabic.body.contains(r#""quality-good":"الاتصال: جيد""#));
+    assert_no_inline_code(
+        &arabic.body.replace(r#"lang="ar""#, r#"lang="sv""#),
+        "the kiosk in Arabic",
+    );
+    // Every language renders the kiosk in itself, with its direction.
+    for lang in web::i18n::Lang::ALL {
+        let page = app
+            .get(&format!("{path}?lang={}", lang.code()), Some(&kiosk))
+            .await;
+        let html = format!(r#"<html lang="{}" dir="{}">"#, lang.code(), lang.dir());
+        assert!(page.body.contains(&html), "{html}");
+        let bankid = web::i18n::Tr::new(lang).t("identify-bankid");
+        assert!(page.body.contains(&bankid), "{}: {bankid}", lang.code());
+    }
+    // An unknown language is no language: the language screen.
+    let unknown = app.get(&format!("{path}?lang=xx"), Some(&kiosk)).await;
+    assert!(unknown.body.contains(r#"data-choosing="true""#));
     // The kiosk of booth 1 is not booth 2's.
     let other = app
         .get(&format!("/booth/{}", booking::demo::BOOTH_2), Some(&kiosk))

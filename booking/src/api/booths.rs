@@ -188,6 +188,8 @@ pub(crate) struct KioskMeetingJson {
 pub(crate) struct KioskJson {
     booth_id: BoothId,
     booth_name: String,
+    /// Where the kiosk's feedback goes (`POST /api/v1/feedback`).
+    centre_id: CentreId,
     /// The booth's next meeting today; the citizen's name is not on a public screen.
     next: Option<KioskMeetingJson>,
 }
@@ -230,6 +232,7 @@ pub(crate) async fn status(
     Ok(Json(KioskJson {
         booth_id: device.booth_id,
         booth_name: booth.name,
+        centre_id: device.centre_id,
         next,
     }))
 }

@@ -8,8 +8,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::slots::day_of;
-use super::{Actor, ApiError, json_body, parse_path_id};
+use super::{Actor, ApiError, Caller, json_body, parse_path_id};
 use crate::Booking;
+use crate::identity::Subject;
 use crate::ids::*;
 use crate::schedule::local_to_utc;
 use crate::store::{FeedbackKind, FollowUp, FollowUpFilter, NewFeedback, StoreError, SurveyAnswer};
@@ -17,9 +18,11 @@ use crate::store::{FeedbackKind, FollowUp, FollowUpFilter, NewFeedback, StoreErr
 /// Most days one follow-up query covers.
 const MAX_PERIOD_DAYS: i64 = 366;
 
+/// The meeting's citizen answers, on their own device or at the kiosk of the meeting's booth (the
+/// booth's end screen, right after the meeting: the answers are still the citizen's).
 pub(crate) async fn survey(
     State(booking): State<Booking>,
-    actor: Actor,
+    caller: Caller,
     Path(id): Path<String>,
     body: Result<Json<SurveyAnswer>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
@@ -36,15 +39,25 @@ pub(crate) async fn survey(
         .booking(id)
         .await?
         .ok_or_else(|| ApiError::not_found("booking_not_found", "no such booking"))?;
-    if !matches!(actor, Actor::Citizen(c) if c == record.citizen_id) {
+    let answered_here = match &caller {
+        Caller::Person(Actor::Citizen(c)) => *c == record.citizen_id,
+        Caller::Booth(device) => device.booth_id == record.booth_id,
+        Caller::Person(_) => false,
+    };
+    if !answered_here {
         return Err(ApiError::forbidden(
             "not_a_participant",
-            "only the meeting's citizen answers its survey",
+            "only the meeting's citizen answers its survey, here or at its booth",
         ));
     }
     booking
         .store()
-        .record_survey(id, &answer, actor.subject(), booking.clock().now())
+        .record_survey(
+            id,
+            &answer,
+            Subject::Citizen(record.citizen_id),
+            booking.clock().now(),
+        )
         .await
         .map_err(|e| match e {
             StoreError::Conflict(_) => {
@@ -70,12 +83,29 @@ pub(crate) struct FeedbackBody {
     category: String,
 }
 
+/// A kiosk gives feedback for its own centre only, and about its own booth's bookings.
 pub(crate) async fn feedback(
     State(booking): State<Booking>,
-    _by: Actor,
+    by: Caller,
     body: Result<Json<FeedbackBody>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
     let req = json_body(body)?;
+    if let Caller::Booth(device) = &by {
+        let booking_elsewhere = match req.booking_id {
+            Some(id) => booking
+                .store()
+                .booking(id)
+                .await?
+                .is_none_or(|b| b.booth_id != device.booth_id),
+            None => false,
+        };
+        if req.centre_id != device.centre_id || booking_elsewhere {
+            return Err(ApiError::forbidden(
+                "not_your_centre",
+                "a kiosk gives feedback about its own centre and booth",
+            ));
+        }
+    }
     if !super::bookings::is_category_code(&req.category) {
         return Err(ApiError::unprocessable(
             "invalid_category",

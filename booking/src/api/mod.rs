@@ -6,6 +6,7 @@ mod booths;
 mod drop_in;
 mod error;
 mod follow_up;
+mod help;
 mod resources;
 pub mod routes;
 mod slots;

@@ -18,7 +18,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{
-    Actor, ApiError, Caller, access_log, bookings, booths, drop_in, follow_up, resources, slots,
+    Actor, ApiError, Caller, access_log, bookings, booths, drop_in, follow_up, help, resources,
+    slots,
 };
 use crate::Booking;
 use crate::limits::{self, Limit};
@@ -109,8 +110,16 @@ const PARTICIPANTS: &[Role] = &[
     Role::AgencyAdmin,
 ];
 const BOOTH_DEVICES: &[Role] = &[Role::BoothDevice];
-const CITIZENS: &[Role] = &[Role::Citizen];
-const CITIZENS_AND_GUIDES: &[Role] = &[Role::Citizen, Role::Guide, Role::CentreAdmin];
+/// The survey is the citizen's: on their own device, or at the booth's kiosk right after the
+/// meeting (the handler checks it is the kiosk's booth).
+const CITIZENS_AND_BOOTHS: &[Role] = &[Role::Citizen, Role::BoothDevice];
+/// Feedback comes from a citizen, from the guide on their behalf, or from the kiosk's end screen.
+const FEEDBACK_GIVERS: &[Role] = &[
+    Role::Citizen,
+    Role::Guide,
+    Role::CentreAdmin,
+    Role::BoothDevice,
+];
 const AGENCY_ADMINS: &[Role] = &[Role::AgencyAdmin];
 const CENTRE_ADMINS: &[Role] = &[Role::CentreAdmin];
 const ADMINS: &[Role] = &[Role::AgencyAdmin, Role::CentreAdmin];
@@ -209,9 +218,15 @@ pub fn table() -> Vec<RouteSpec> {
         route!(get "/api/v1/booth-device", "This kiosk's booth and its next meeting",
             Access::Roles(BOOTH_DEVICES, "booth_only"), booths::status),
         route!(post body "/api/v1/bookings/{id}/survey", "The citizen's two answers after the meeting",
-            Access::Roles(CITIZENS, "citizen_only"), follow_up::survey),
+            Access::Roles(CITIZENS_AND_BOOTHS, "citizen_only"), follow_up::survey),
         route!(post body "/api/v1/feedback", "A complaint, suggestion or praise, as codes",
-            Access::Roles(CITIZENS_AND_GUIDES, "citizen_or_guide_only"), follow_up::feedback),
+            Access::Roles(FEEDBACK_GIVERS, "citizen_or_guide_only"), follow_up::feedback),
+        route!(post body "/api/v1/booth-device/help", "Call the guide to this kiosk's booth",
+            Access::Roles(BOOTH_DEVICES, "booth_only"), help::call),
+        route!(get "/api/v1/help-calls", "Open help calls at the guide's centre",
+            Access::Roles(GUIDES, "guide_only"), help::open),
+        route!(post "/api/v1/help-calls/{id}/answer", "A guide is on the way to the calling booth",
+            Access::Roles(GUIDES, "guide_only"), help::answer),
         route!(get "/api/v1/follow-up", "Figures per centre, agency, service and period",
             Access::Roles(ADMINS, "admin_only"), follow_up::figures),
         route!(post body "/api/v1/drop-in", "A drop-in ticket at the guide's centre",

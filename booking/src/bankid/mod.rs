@@ -480,7 +480,7 @@ async fn collect(
         Err(RpError::Refused { code, .. }) if code == "invalidParameters" => {
             // BankID no longer knows the order (too old): it is over.
             store.delete_bankid_order(&order.order_ref).await?;
-            return Ok(Json(failed_out(None, messages::RFA22)).into_response());
+            return Ok(order_over(Json(failed_out(None, messages::RFA22))));
         }
         Err(e) => return Err(bankid_unavailable(e)),
     };
@@ -500,7 +500,10 @@ async fn collect(
             store.delete_bankid_order(&order.order_ref).await?;
             let hint = answer.hint_code.unwrap_or_default();
             tracing::info!(hint_code = %hint, "BankID order failed");
-            Ok(Json(failed_out(Some(hint.clone()), messages::failed(&hint))).into_response())
+            Ok(order_over(Json(failed_out(
+                Some(hint.clone()),
+                messages::failed(&hint),
+            ))))
         }
         Status::Complete => {
             let Some(data) = answer.completion_data else {
@@ -511,6 +514,17 @@ async fn collect(
             complete(&ctx, &order, data).await
         }
     }
+}
+
+/// The answer to the last call of an order (failed, cancelled): the browser's binding cookie
+/// goes with it, so a booth kiosk keeps nothing of the citizen's order for its next citizen.
+fn order_over(answer: impl IntoResponse) -> Response {
+    let mut res = answer.into_response();
+    res.headers_mut().append(
+        axum::http::header::SET_COOKIE,
+        HeaderValue::from_static(CLEAR_BINDING_COOKIE),
+    );
+    res
 }
 
 fn failed_out(hint_code: Option<String>, message: UserMessage) -> CollectOut {
@@ -534,7 +548,7 @@ async fn complete(
     let Ok(personnummer) = Personnummer::parse(&data.user.personal_number) else {
         tracing::error!("BankID completed with a personal number that does not validate");
         store.delete_bankid_order(&order.order_ref).await?;
-        return Ok(Json(failed_out(None, messages::RFA22)).into_response());
+        return Ok(order_over(Json(failed_out(None, messages::RFA22))));
     };
     let (citizen, _) = store
         .ensure_citizen(CitizenId::new(), &personnummer, &data.user.name, now)
@@ -637,5 +651,7 @@ async fn cancel(
         .store()
         .delete_bankid_order(&order.order_ref)
         .await?;
-    Ok(Json(json!({"status": "cancelled", "message": messages::RFA6})).into_response())
+    Ok(order_over(Json(
+        json!({"status": "cancelled", "message": messages::RFA6}),
+    )))
 }

@@ -7,6 +7,7 @@
 //! same transaction, so a read without a log row cannot happen.
 
 mod follow_up;
+mod help;
 mod resources;
 mod sql;
 
@@ -543,6 +544,49 @@ pub struct Ticket {
     pub officer_id: Option<OfficerId>,
     /// 1 = next; among waiting tickets at the centre for the same agency. `None` unless waiting.
     pub position: Option<i64>,
+}
+
+/// Why a booth calls the guide: a code, never words about the citizen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HelpReason {
+    /// The citizen has no BankID: the guide checks an ID document at the counter.
+    Identification,
+    /// Something in the meeting (sound, picture, the officer asks for the guide).
+    Meeting,
+    Other,
+}
+
+impl HelpReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HelpReason::Identification => "identification",
+            HelpReason::Meeting => "meeting",
+            HelpReason::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "identification" => Some(HelpReason::Identification),
+            "meeting" => Some(HelpReason::Meeting),
+            "other" => Some(HelpReason::Other),
+            _ => None,
+        }
+    }
+}
+
+/// A booth's call for the guide (migration 0012), open until a guide answers it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HelpCall {
+    pub id: HelpCallId,
+    pub booth_id: BoothId,
+    pub booth_name: String,
+    pub centre_id: CentreId,
+    pub reason: HelpReason,
+    pub called_at: i64,
+    pub answered_at: Option<i64>,
+    pub answered_by: Option<GuideId>,
 }
 
 /// Whose reservations to read: only what a slot search could pick, so its cost follows one
@@ -1223,6 +1267,25 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Ticket>, StoreError>;
     /// `waiting` or `called` -> `served` or `left`.
     async fn close_ticket(&self, id: TicketId, state: TicketState) -> Result<Ticket, StoreError>;
+
+    /// The booth's open help call, or a new one (then `true`): a second press while the guide
+    /// is on the way is the same call.
+    async fn call_help(
+        &self,
+        booth: BoothId,
+        reason: HelpReason,
+        at: i64,
+    ) -> Result<(HelpCall, bool), StoreError>;
+    /// The centre's unanswered help calls, oldest first.
+    async fn open_help_calls(&self, centre: CentreId) -> Result<Vec<HelpCall>, StoreError>;
+    async fn help_call(&self, id: HelpCallId) -> Result<Option<HelpCall>, StoreError>;
+    /// Marks an open call answered by the guide; `Invalid` when it was answered already.
+    async fn answer_help_call(
+        &self,
+        id: HelpCallId,
+        guide: GuideId,
+        at: i64,
+    ) -> Result<HelpCall, StoreError>;
 
     /// Pending messages due at `now`, at most `limit`, each leased until `lease_until` so that
     /// another worker does not send it meanwhile.

@@ -20,6 +20,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{Postgres, Sqlite};
 
 use super::follow_up::{COVERED, follow_up_methods};
+use super::help::{HELP_CALL_SELECT, HelpCallRow, help_call_methods, help_call_of};
 use super::resources::{self, by_id, group, hours, resource_methods, sql};
 use super::*;
 use crate::crypto::DataKey;
@@ -337,7 +338,7 @@ macro_rules! booking_view_sql {
 }
 
 /// Every table holding domain data (not sessions or the access log, which reads write to).
-const DATA_TABLES: [&str; 33] = [
+const DATA_TABLES: [&str; 34] = [
     "outbox",
     "bankid_orders",
     "oidc_logins",
@@ -371,6 +372,7 @@ const DATA_TABLES: [&str; 33] = [
     "feedback",
     "call_quality",
     "drop_in_tickets",
+    "help_calls",
 ];
 
 /// A value for an [`Insert`].
@@ -1597,6 +1599,22 @@ macro_rules! sql_store {
                 self.insert_survey(booking, answer, actor, at).await
             }
 
+            async fn call_help(&self, booth: BoothId, reason: HelpReason, at: i64) -> Result<(HelpCall, bool), StoreError> {
+                self.insert_help_call(booth, reason, at).await
+            }
+
+            async fn open_help_calls(&self, centre: CentreId) -> Result<Vec<HelpCall>, StoreError> {
+                self.select_open_help_calls(centre).await
+            }
+
+            async fn help_call(&self, id: HelpCallId) -> Result<Option<HelpCall>, StoreError> {
+                self.select_help_call(id).await
+            }
+
+            async fn answer_help_call(&self, id: HelpCallId, guide: GuideId, at: i64) -> Result<HelpCall, StoreError> {
+                self.update_help_call_answered(id, guide, at).await
+            }
+
             async fn record_feedback(&self, f: &NewFeedback) -> Result<(), StoreError> {
                 sqlx::query(
                     "INSERT INTO feedback (id, centre_id, agency_id, booking_id, kind, category, created_at) \
@@ -2351,6 +2369,8 @@ resource_methods!(SqliteStore, Sqlite);
 resource_methods!(PgStore, Postgres);
 follow_up_methods!(SqliteStore, Sqlite);
 follow_up_methods!(PgStore, Postgres);
+help_call_methods!(SqliteStore, Sqlite);
+help_call_methods!(PgStore, Postgres);
 
 sql_store!(
     SqliteStore,
