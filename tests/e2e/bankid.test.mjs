@@ -23,12 +23,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import jsQRModule from 'jsqr';
-import { PNG } from 'pngjs';
-
 import {
   bookBooth1, closePages, collector, demoPersonnummer, enrolBooth, launchChromium, openPage, scanLog,
 } from './meeting-flow.mjs';
+import { readQr } from './kiosk-flow.mjs';
 import { ARTIFACTS, startServer } from './server.mjs';
 
 /** BankID's recommended messages (RFA), Swedish, for a relying party showing a QR code. */
@@ -53,11 +51,6 @@ const EXPECTED = {
   },
 };
 
-/** jsqr is CommonJS with a `default` property: the same function at run time and for tsc. */
-const jsQR = jsQRModule.default;
-
-const QR_FORM = /^bankid\.([0-9a-f-]{36})\.(\d+)\.([0-9a-f]{64})$/;
-
 /** @type {import('./server.mjs').Server} */
 let server;
 /** @type {import('playwright-core').Browser} */
@@ -74,26 +67,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-/**
- * Reads the QR code off the booth's screen, as a phone would.
- * @param {import('playwright-core').Page} booth
- * @returns {Promise<{content: string, token: string, seconds: number}>}
- */
-async function readQr(booth) {
-  const qr = booth.locator('#bankid-qr');
-  await qr.waitFor({ state: 'visible', timeout: 10_000 });
-  await booth.waitForFunction(() => {
-    const img = /** @type {HTMLImageElement | null} */ (document.getElementById('bankid-qr'));
-    return Boolean(img?.complete && img.naturalWidth > 0);
-  });
-  const png = PNG.sync.read(await qr.screenshot());
-  const code = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
-  assert.ok(code, 'the booth shows a readable QR code');
-  const m = QR_FORM.exec(code.data);
-  assert.ok(m, `the QR code has BankID's form: ${code.data}`);
-  return { content: code.data, token: m[1], seconds: Number(m[2]) };
-}
 
 /**
  * What the citizen's phone does, through the simulator's phone API.

@@ -192,11 +192,15 @@ export async function axeViolations(page) {
     }));
 }
 
+/** BankID's animated QR code: `bankid.<qrStartToken>.<seconds since the order>.<HMAC-SHA256>`. */
+const QR_FORM = /^bankid\.([0-9a-f-]{36})\.(\d+)\.([0-9a-f]{64})$/;
+
 /**
  * Reads the QR code off the booth's screen, as a phone would.
  * @param {import('playwright-core').Page} booth
+ * @returns {Promise<{content: string, token: string, seconds: number}>}
  */
-async function readQr(booth) {
+export async function readQr(booth) {
   const qr = booth.locator('#bankid-qr');
   await qr.waitFor({ state: 'visible', timeout: 10_000 });
   await booth.waitForFunction(() => {
@@ -206,9 +210,9 @@ async function readQr(booth) {
   const png = PNG.sync.read(await qr.screenshot());
   const code = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
   assert.ok(code, 'the booth shows a readable QR code');
-  const m = /^bankid\.([0-9a-f-]{36})\./.exec(code.data);
+  const m = QR_FORM.exec(code.data);
   assert.ok(m, `the QR code has BankID's form: ${code.data}`);
-  return { content: code.data, token: m[1] };
+  return { content: code.data, token: m[1], seconds: Number(m[2]) };
 }
 
 /**
