@@ -75,6 +75,11 @@ const RTT_FLOOR_WINDOW: Duration = Duration::from_secs(30);
 /// estimate has risen to carry it by then.
 const PROBE_TRIAL: Duration = Duration::from_secs(5);
 
+/// A trial whose estimate carries the next layer, but not with the headroom the switch asks
+/// for, runs on at most this long: the switch would have come by then (it waits
+/// [`crate::layers::UPGRADE_HOLD`] once it fits), and an estimate that stays put is held.
+const PROBE_TRIAL_MAX: Duration = Duration::from_secs(10);
+
 /// After a failed probe the next waits this long, doubling up to [`PROBE_BACKOFF_MAX`]: a link
 /// that is really this poor should not be pushed into loss over and over.
 const PROBE_BACKOFF_MIN: Duration = Duration::from_secs(2);
@@ -1597,7 +1602,8 @@ impl ProbeState {
             } else if now.saturating_duration_since(trial.started) >= PROBE_TRIAL
                 // A trial whose estimate already carries the next layer runs on until the
                 // switch has waited out its hold.
-                && estimate < next
+                && (estimate < next
+                    || now.saturating_duration_since(trial.started) >= PROBE_TRIAL_MAX)
             {
                 let (low, high) = trial.estimates;
                 let held = (high - low) as f64 <= high as f64 * HELD_ESTIMATE_SPREAD;
@@ -1691,8 +1697,8 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::{
-        ESTIMATOR_RESTART_INTERVAL, PROBE_BACKOFF_MIN, PROBE_TRIAL, ProbeState, RTT_FLOOR_WINDOW,
-        RoundTrips, with_opus_dtx,
+        ESTIMATOR_RESTART_INTERVAL, PROBE_BACKOFF_MIN, PROBE_TRIAL, PROBE_TRIAL_MAX, ProbeState,
+        RTT_FLOOR_WINDOW, RoundTrips, with_opus_dtx,
     };
 
     fn idle_probe() -> ProbeState {
@@ -1726,6 +1732,29 @@ mod tests {
         assert!(clean_trial(&mut probe, t0, &[877_011]));
         assert!(probe.trial.is_some(), "the trial goes on after the restart");
         assert!(probe.next_trial_at.is_none(), "no back-off");
+    }
+
+    /// Seen in the downlink browser test on a clean link: the estimate held at exactly 512 183
+    /// bit/s, above the next layer's 479 564 but short of the switch's headroom, and the trial
+    /// padded on for 22 s without the switch or a restart.
+    #[test]
+    fn a_trial_held_just_above_the_next_layer_restarts_the_estimator_after_its_longest_time() {
+        let t0 = Instant::now();
+        let mut probe = idle_probe();
+        let mut restarted_at = None;
+        for round in 0..=(PROBE_TRIAL_MAX.as_millis() / 200) as u64 {
+            let now = t0 + Duration::from_millis(200 * round);
+            let plan = probe.plan(now, 512_183, false, true, 243_778, 479_564, 1_200_000);
+            if plan.restart_estimator {
+                restarted_at.get_or_insert(now - t0);
+            }
+        }
+        assert_eq!(
+            restarted_at,
+            Some(PROBE_TRIAL_MAX),
+            "restarted once the trial ran its longest"
+        );
+        assert!(probe.trial.is_some(), "and the trial goes on");
     }
 
     #[test]
