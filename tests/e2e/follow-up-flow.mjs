@@ -24,9 +24,10 @@ import assert from 'node:assert/strict';
 /**
  * @param {string} baseUrl
  * @param {string} displayName a demo person's name, as the development e-ID lists them
+ * @param {string[]} [secrets] where the session's cookie values go, for the log scan
  * @returns {Promise<Api>}
  */
-export async function signedIn(baseUrl, displayName) {
+export async function signedIn(baseUrl, displayName, secrets) {
   const people = await (await fetch(`${baseUrl}/api/v1/dev-eid/people`)).json();
   const person = /** @type {{person_id: string, display_name: string}[]} */ (people).find((p) => p.display_name === displayName);
   assert.ok(person, `the development e-ID lists ${displayName}`);
@@ -37,6 +38,7 @@ export async function signedIn(baseUrl, displayName) {
   });
   assert.equal(res.status, 200, `${displayName} signs in`);
   const cookies = res.headers.getSetCookie().map((c) => c.split(';')[0]);
+  secrets?.push(...cookies.map((c) => c.slice(c.indexOf('=') + 1)));
   const csrf = cookies.find((c) => c.startsWith('narvaro_csrf='))?.slice('narvaro_csrf='.length) ?? '';
   return async (method, path, body) => {
     /** @type {Record<string, string>} */
@@ -84,10 +86,11 @@ export const EXPECTED = {
 /**
  * Seeds the day described above.
  * @param {string} baseUrl
+ * @param {string[]} [secrets] where the sessions' cookie values go, for the log scan
  * @returns {Promise<{hudiksvall: string}>} the second centre's id
  */
-export async function seedFollowUp(baseUrl) {
-  const maria = await signedIn(baseUrl, 'Maria Svensson');
+export async function seedFollowUp(baseUrl, secrets) {
+  const maria = await signedIn(baseUrl, 'Maria Svensson', secrets);
   const directory = await ok(maria, 'GET', '/api/v1/directory');
   /** @param {any[]} list @param {string} name */
   const id = (list, name) => {
@@ -114,8 +117,8 @@ export async function seedFollowUp(baseUrl) {
   const skvHeld = await book('Deklaration', 'Sara Nilsson', 'Mötesrum 2', 1, pnr[1]);
   const fkAbsent = await book('Sjukpenning', 'Björn Eriksson', 'Mötesrum 1', 30, pnr[2]);
 
-  const anna = await signedIn(baseUrl, 'Anna Lindqvist');
-  const sara = await signedIn(baseUrl, 'Sara Nilsson');
+  const anna = await signedIn(baseUrl, 'Anna Lindqvist', secrets);
+  const sara = await signedIn(baseUrl, 'Sara Nilsson', secrets);
   for (const [booking, officer, outcome] of /** @type {const} */ ([[fkHeld, anna, 'resolved'], [skvHeld, sara, 'follow_up']])) {
     await ok(maria, 'POST', `/api/v1/bookings/${booking}/check-in`);
     await ok(maria, 'POST', `/api/v1/bookings/${booking}/start`);
@@ -123,8 +126,8 @@ export async function seedFollowUp(baseUrl) {
   }
   await ok(maria, 'POST', `/api/v1/bookings/${fkAbsent}/no-show`);
 
-  const tolvan = await signedIn(baseUrl, 'Tolvan Tolvansson');
-  const astrid = await signedIn(baseUrl, 'Astrid Provsson');
+  const tolvan = await signedIn(baseUrl, 'Tolvan Tolvansson', secrets);
+  const astrid = await signedIn(baseUrl, 'Astrid Provsson', secrets);
   await ok(tolvan, 'POST', `/api/v1/bookings/${fkHeld}/survey`, { satisfaction: 4, got_help: true });
   await ok(astrid, 'POST', `/api/v1/bookings/${skvHeld}/survey`, { satisfaction: 2, got_help: false });
   const ljusdal = id(directory.centres, 'Statligt servicekontor Ljusdal');

@@ -7,14 +7,15 @@
  * seed makes, and downloads the CSV by keyboard. axe-core finds no serious or critical WCAG 2.1 AA
  * violation on the dashboard in Swedish and in Arabic (which the analyst switches to with the
  * keyboard too; the page is then `lang="ar" dir="rtl"`). Skatteverket's analyst is refused
- * Försäkringskassan's figures with the API's stable code, and sees only Skatteverket's own.
+ * Försäkringskassan's figures with the API's stable code, and sees only Skatteverket's own. The
+ * server's log holds no personnummer or secret afterwards.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { closePages, collector, devEidSignIn, launchChromium, openPage } from './meeting-flow.mjs';
+import { closePages, collector, devEidSignIn, launchChromium, openPage, scanLog } from './meeting-flow.mjs';
 import { axeViolations } from './kiosk-flow.mjs';
 import { DASHBOARD_WORDS, EXPECTED, arrowToOption, seedFollowUp, signedIn, swedishToday, tabTo, tableValues, typeDate } from './follow-up-flow.mjs';
 import { ARTIFACTS, startServer } from './server.mjs';
@@ -37,7 +38,7 @@ test('an analyst filters the follow-up by keyboard alone, sees the seeded figure
   /** @type {import('./meeting-flow.mjs').OpenPage[]} */
   const pages = [];
   try {
-    await seedFollowUp(server.baseUrl);
+    await seedFollowUp(server.baseUrl, collected.cookies);
     const today = swedishToday();
 
     const opened = await openPage(browser, 'follow-up-analyst', server.baseUrl, collected, { acceptDownloads: true });
@@ -134,7 +135,7 @@ test('an analyst filters the follow-up by keyboard alone, sees the seeded figure
     assert.equal(pointers.length, pointersBefore, 'still not one pointer event');
 
     // Scope: Skatteverket's analyst asks for Försäkringskassan's figures and is refused.
-    const omar = await signedIn(server.baseUrl, 'Omar Said');
+    const omar = await signedIn(server.baseUrl, 'Omar Said', collected.cookies);
     const fk = (await (await signedIn(server.baseUrl, 'Maria Svensson'))('GET', '/api/v1/directory')).body.agencies
       .find((/** @type {{name: string}} */ a) => a.name === 'Försäkringskassan').id;
     for (const route of ['/api/v1/follow-up', '/api/v1/follow-up.csv']) {
@@ -151,4 +152,8 @@ test('an analyst filters the follow-up by keyboard alone, sees the seeded figure
     await closePages(pages, collected);
     await server.stop();
   }
+  // The seed booked citizens by personnummer and every step had a session: none of it in the log.
+  const { leaks, numbers } = scanLog(server.logPath, collected);
+  assert.deepEqual(leaks, [], 'no token or cookie secret in the server log');
+  assert.deepEqual(numbers, [], 'no personnummer in the server log');
 });
