@@ -128,11 +128,35 @@ pub fn parse_day(s: &str, field: &'static str) -> Result<i64, FollowUpError> {
     Ok(i64::from(date.to_julian_day()) - JULIAN_1970)
 }
 
-/// `YYYY-MM-DD` of a local day number.
-pub fn format_day(day: i64) -> String {
+fn date_of(day: i64) -> Option<Date> {
     i32::try_from(day + JULIAN_1970)
         .ok()
         .and_then(|j| Date::from_julian_day(j).ok())
+}
+
+/// The calendar months the period `[from_day, to_day]` touches, each cut to the period, as
+/// `(first, last)` local days: a follow-up is reported month by month.
+pub fn months(from_day: i64, to_day: i64) -> Vec<(i64, i64)> {
+    let mut out = Vec::new();
+    let mut first = from_day;
+    while first <= to_day {
+        let Some(date) = date_of(first) else { break };
+        let (year, month) = match date.month() {
+            time::Month::December => (date.year() + 1, time::Month::January),
+            m => (date.year(), m.next()),
+        };
+        let next = Date::from_calendar_date(year, month, 1)
+            .map(|d| i64::from(d.to_julian_day()) - JULIAN_1970)
+            .unwrap_or(to_day + 1);
+        out.push((first, (next - 1).min(to_day)));
+        first = next;
+    }
+    out
+}
+
+/// `YYYY-MM-DD` of a local day number.
+pub fn format_day(day: i64) -> String {
+    date_of(day)
         .map(|d| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()))
         .unwrap_or_default()
 }
@@ -154,6 +178,36 @@ pub async fn scope_of(booking: &Booking, subject: Subject) -> Result<Option<Scop
             .filter(|g| g.centre_admin || g.analyst)
             .map(|g| Scope::Centre(g.centre_id)),
     })
+}
+
+/// The filter `subject` may use for `request`: within their scope, or refused; a refusal is
+/// written to the access log as any other (whoever asks, the API or the dashboard).
+async fn allowed_filter(
+    booking: &Booking,
+    subject: Subject,
+    request: &Request,
+    what: &str,
+) -> Result<FollowUpFilter, FollowUpError> {
+    let scope = scope_of(booking, subject)
+        .await?
+        .ok_or(FollowUpError::NotAllowed)?;
+    let filter = within(scope, request);
+    if let Err(e @ FollowUpError::OutsideScope) = &filter {
+        let access = crate::store::StaffAccess {
+            actor: subject,
+            reason: format!("{}: {what}", e.code()),
+            at: booking.clock().now(),
+        };
+        // The refusal stands whether or not it could be written.
+        if let Err(error) = booking
+            .store()
+            .record_access(&access, "authz.refused", None)
+            .await
+        {
+            tracing::error!(%error, "could not write a refusal to the access log");
+        }
+    }
+    filter
 }
 
 /// The filter of `request` within `scope`: the scope's own agency or centre added, another one
@@ -179,16 +233,16 @@ pub async fn figures(
     subject: Subject,
     request: &Request,
 ) -> Result<FollowUp, FollowUpError> {
-    let scope = scope_of(booking, subject)
-        .await?
-        .ok_or(FollowUpError::NotAllowed)?;
-    let filter = within(scope, request)?;
+    let filter = allowed_filter(booking, subject, request, "follow-up figures").await?;
     Ok(booking.store().follow_up(&filter).await?)
 }
 
-/// The figures of one centre and service (and so one agency) in the period.
+/// The figures of one month (cut to the period), centre and service (and so one agency).
 #[derive(Debug, Clone)]
 pub struct Group {
+    /// Local days, both included.
+    pub period_from: i64,
+    pub period_until: i64,
     pub centre_id: CentreId,
     pub centre: String,
     pub agency_id: AgencyId,
@@ -198,56 +252,64 @@ pub struct Group {
     pub figures: FollowUp,
 }
 
-/// The request's figures split by centre and service, each within the scope; groups with no
-/// booking and no feedback are left out. Feedback given without a booking (about a centre, at
+/// The request's figures split by month, centre and service, each within the scope; groups
+/// with no booking and no feedback are left out. Feedback given without a booking (about a centre, at
 /// the counter) has no service, so it is in [`figures`] but in no group.
 pub async fn groups(
     booking: &Booking,
     subject: Subject,
     request: &Request,
 ) -> Result<Vec<Group>, FollowUpError> {
-    let scope = scope_of(booking, subject)
-        .await?
-        .ok_or(FollowUpError::NotAllowed)?;
-    let filter = within(scope, request)?;
+    let filter = allowed_filter(
+        booking,
+        subject,
+        request,
+        "follow-up per centre and service",
+    )
+    .await?;
     let directory = booking.store().directory().await?;
     let mut out = Vec::new();
-    for centre in directory
-        .centres
-        .iter()
-        .filter(|c| filter.centre.is_none_or(|id| id == c.id))
-    {
-        for service in directory.services.iter().filter(|s| {
-            filter.agency.is_none_or(|id| id == s.agency_id)
-                && filter.service.is_none_or(|id| id == s.id)
-        }) {
-            let one = FollowUpFilter {
-                centre: Some(centre.id),
-                agency: Some(service.agency_id),
-                service: Some(service.id),
-                ..filter
-            };
-            let figures = booking.store().follow_up(&one).await?;
-            if figures.bookings == 0
-                && figures.complaints + figures.suggestions + figures.praise == 0
-            {
-                continue;
+    for (month_first, month_last) in months(request.from_day, request.to_day) {
+        for centre in directory
+            .centres
+            .iter()
+            .filter(|c| filter.centre.is_none_or(|id| id == c.id))
+        {
+            for service in directory.services.iter().filter(|s| {
+                filter.agency.is_none_or(|id| id == s.agency_id)
+                    && filter.service.is_none_or(|id| id == s.id)
+            }) {
+                let one = FollowUpFilter {
+                    centre: Some(centre.id),
+                    agency: Some(service.agency_id),
+                    service: Some(service.id),
+                    from: local_to_utc(month_first, 0),
+                    until: local_to_utc(month_last + 1, 0),
+                };
+                let figures = booking.store().follow_up(&one).await?;
+                if figures.bookings == 0
+                    && figures.complaints + figures.suggestions + figures.praise == 0
+                {
+                    continue;
+                }
+                let agency = directory
+                    .agencies
+                    .iter()
+                    .find(|a| a.id == service.agency_id)
+                    .map(|a| a.name.clone())
+                    .unwrap_or_default();
+                out.push(Group {
+                    period_from: month_first,
+                    period_until: month_last,
+                    centre_id: centre.id,
+                    centre: centre.name.clone(),
+                    agency_id: service.agency_id,
+                    agency,
+                    service_id: service.id,
+                    service: service.name.clone(),
+                    figures,
+                });
             }
-            let agency = directory
-                .agencies
-                .iter()
-                .find(|a| a.id == service.agency_id)
-                .map(|a| a.name.clone())
-                .unwrap_or_default();
-            out.push(Group {
-                centre_id: centre.id,
-                centre: centre.name.clone(),
-                agency_id: service.agency_id,
-                agency,
-                service_id: service.id,
-                service: service.name.clone(),
-                figures,
-            });
         }
     }
     Ok(out)
@@ -292,20 +354,20 @@ pub const CSV_FIELDS: &[&str] = &[
     "mean_poor_seconds",
 ];
 
-/// RFC 4180: a header row, then one row per group, CRLF line ends, fields with a comma, quote or
+/// RFC 4180: a header row, then one row per group (month, centre, service), CRLF line ends, fields with a comma, quote or
 /// line break quoted with quotes doubled. A name that a spreadsheet would run as a formula
 /// (starting with `=`, `+`, `-`, `@`, tab or CR) gets a leading `'`, as OWASP advises for CSV
 /// opened in Excel or LibreOffice. Numbers use a full stop; a figure with nothing to count is
 /// empty.
-pub fn to_csv(request: &Request, groups: &[Group]) -> String {
+pub fn to_csv(groups: &[Group]) -> String {
     let mut out = String::new();
     push_row(&mut out, CSV_FIELDS.iter().map(|f| f.to_string()));
     let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for g in groups {
         let f = &g.figures;
         let mut row = vec![
-            request.from_date(),
-            request.to_date(),
+            format_day(g.period_from),
+            format_day(g.period_until),
             g.centre_id.to_string(),
             text(&g.centre),
             g.agency_id.to_string(),
@@ -375,6 +437,29 @@ fn push_row(out: &mut String, fields: impl Iterator<Item = String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_period_is_reported_month_by_month() {
+        let day = |s| parse_day(s, "from").unwrap();
+        let cut: Vec<_> = months(day("2026-01-20"), day("2026-03-05"))
+            .into_iter()
+            .map(|(a, b)| (format_day(a), format_day(b)))
+            .collect();
+        let want = [
+            ("2026-01-20", "2026-01-31"),
+            ("2026-02-01", "2026-02-28"),
+            ("2026-03-01", "2026-03-05"),
+        ];
+        assert_eq!(cut, want.map(|(a, b)| (a.to_owned(), b.to_owned())));
+        let year_end: Vec<_> = months(day("2026-12-31"), day("2027-01-01"));
+        assert_eq!(
+            year_end,
+            vec![
+                (day("2026-12-31"), day("2026-12-31")),
+                (day("2027-01-01"), day("2027-01-01"))
+            ]
+        );
+    }
 
     #[test]
     fn days_round_trip() {

@@ -281,6 +281,24 @@ async fn follow_up_figures_add_up_per_agency_and_centre(db: &TestDb) {
         "{}",
         a.text
     );
+    // The refusal is on record for Försäkringskassan's auditor.
+    let karin = login(&app, demo::OFFICER_KARIN_AUDITOR).await;
+    let period = format!(
+        "from={}&until={}",
+        at(-86_400).replace('+', "%2B").replace(':', "%3A"),
+        at(86_400).replace('+', "%2B").replace(':', "%3A")
+    );
+    let log = get(&app, &format!("/api/v1/access-log?{period}"), Some(&karin)).await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.text);
+    assert!(
+        log.body["entries"].as_array().unwrap().iter().any(|e| {
+            e["actor_id"] == demo::OFFICER_ANNA.to_string().as_str()
+                && e["action"] == "authz.refused"
+                && e["reason"] == "outside_your_scope: follow-up figures"
+        }),
+        "{}",
+        log.text
+    );
     let own = format!("&agency_id={}", demo::AGENCY_FORSAKRINGSKASSAN);
     assert_eq!(figures(&app, &anna, &own).await, fk);
     // Försäkringskassan's analyst sees the same; Skatteverket's is refused them.

@@ -68,6 +68,8 @@ pub(crate) struct Bar {
 
 /// One row of the per-centre-and-service table.
 pub(crate) struct GroupRow {
+    /// The month, cut to the chosen period.
+    period: String,
     centre: String,
     agency: String,
     service: String,
@@ -184,16 +186,7 @@ pub(crate) async fn dashboard(
 
     let mut status = StatusCode::OK;
     let mut problem = None;
-    let request = (|| {
-        Request::new(
-            &from,
-            &to,
-            centre.as_deref().map(str::parse).transpose().ok()?,
-            agency.as_deref().map(str::parse).transpose().ok()?,
-            service.as_deref().map(str::parse).transpose().ok()?,
-        )
-        .ok()
-    })();
+    let request = parse_request(&from, &to, &centre, &agency, &service);
     let mut report = None;
     match &request {
         None => {
@@ -201,15 +194,19 @@ pub(crate) async fn dashboard(
             problem = Some(tr.t("fu-invalid"));
         }
         Some(request) => {
-            let figures = follow_up::figures(&booking, identity.subject, request).await;
-            let groups = follow_up::groups(&booking, identity.subject, request).await;
-            match (figures, groups) {
-                (Ok(f), Ok(g)) => report = Some(build_report(&tr, &f, &g)),
-                (Err(FollowUpError::OutsideScope), _) | (_, Err(FollowUpError::OutsideScope)) => {
+            // The groups only after the totals were allowed: a refusal is logged once.
+            let both = async {
+                let f = follow_up::figures(&booking, identity.subject, request).await?;
+                let g = follow_up::groups(&booking, identity.subject, request).await?;
+                Ok::<_, FollowUpError>((f, g))
+            };
+            match both.await {
+                Ok((f, g)) => report = Some(build_report(&tr, &f, &g)),
+                Err(FollowUpError::OutsideScope) => {
                     status = StatusCode::FORBIDDEN;
                     problem = Some(tr.t("fu-refused"));
                 }
-                (Err(error), _) | (_, Err(error)) => {
+                Err(error) => {
                     tracing::error!(%error, "follow-up figures");
                     status = StatusCode::INTERNAL_SERVER_ERROR;
                     problem = Some(tr.t("fu-failed"));
@@ -344,6 +341,24 @@ pub(crate) async fn dashboard(
         report,
     };
     render(&page, status)
+}
+
+/// The request of the filters as typed; `None` for a date or id that does not read.
+fn parse_request(
+    from: &str,
+    to: &str,
+    centre: &Option<String>,
+    agency: &Option<String>,
+    service: &Option<String>,
+) -> Option<Request> {
+    Request::new(
+        from,
+        to,
+        centre.as_deref().map(str::parse).transpose().ok()?,
+        agency.as_deref().map(str::parse).transpose().ok()?,
+        service.as_deref().map(str::parse).transpose().ok()?,
+    )
+    .ok()
 }
 
 /// A number as the language writes it: a decimal comma in Swedish and Finnish.
@@ -553,6 +568,11 @@ fn build_report(tr: &Tr, f: &FollowUp, groups: &[follow_up::Group]) -> Report {
         groups: groups
             .iter()
             .map(|g| GroupRow {
+                period: format!(
+                    "{} – {}",
+                    follow_up::format_day(g.period_from),
+                    follow_up::format_day(g.period_until)
+                ),
                 centre: g.centre.clone(),
                 agency: g.agency.clone(),
                 service: g.service.clone(),

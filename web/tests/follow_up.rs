@@ -907,6 +907,37 @@ async fn dashboard_csv_and_api_show_the_figures_of_the_seeded_meetings() {
         }
     }
 
+    // A period over two months is reported month by month: May holds nothing, so every row is
+    // June's, cut to the period's end, and the rows are the one-day rows again.
+    let two_months = call(
+        &app,
+        "GET",
+        "/api/v1/follow-up.csv?from=2026-05-20&to=2026-06-20",
+        Some(&lena),
+        None,
+    )
+    .await;
+    let rows = parse_csv(&two_months.text);
+    let one_day = parse_csv(
+        &call(
+            &app,
+            "GET",
+            &format!("/api/v1/follow-up.csv?{period}"),
+            Some(&lena),
+            None,
+        )
+        .await
+        .text,
+    );
+    assert_eq!(rows.len(), one_day.len());
+    for (row, same) in rows[1..].iter().zip(&one_day[1..]) {
+        assert_eq!(
+            (row[0].as_str(), row[1].as_str()),
+            ("2026-06-01", "2026-06-20")
+        );
+        assert_eq!(row[2..], same[2..], "the same figures");
+    }
+
     // Scope: Skatteverket's analyst is refused Försäkringskassan's figures, by API, CSV and page;
     // Ljusdal's analyst is refused Hudiksvall's.
     for (cookie, extra) in [

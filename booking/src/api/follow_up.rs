@@ -9,7 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{Actor, ApiError, Caller, json_body, log_refusal, parse_path_id};
+use super::{Actor, ApiError, Caller, json_body, parse_path_id};
 use crate::identity::Subject;
 use crate::ids::*;
 use crate::store::{FeedbackKind, FollowUp, NewFeedback, StoreError, SurveyAnswer};
@@ -192,18 +192,9 @@ pub(crate) async fn figures(
     query: Result<Query<FollowUpQuery>, QueryRejection>,
 ) -> Result<Json<FollowUp>, ApiError> {
     let request = request_of(query)?;
-    let figures = follow_up::figures(&booking, actor.subject(), &request).await;
-    if let Err(follow_up::FollowUpError::OutsideScope) = &figures {
-        log_refusal(
-            &booking,
-            &actor,
-            "outside_your_scope",
-            "GET /api/v1/follow-up",
-            None,
-        )
-        .await;
-    }
-    Ok(Json(figures?))
+    Ok(Json(
+        follow_up::figures(&booking, actor.subject(), &request).await?,
+    ))
 }
 
 /// The same figures per centre and service, as CSV (RFC 4180, UTF-8), to download.
@@ -213,18 +204,8 @@ pub(crate) async fn csv(
     query: Result<Query<FollowUpQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let request = request_of(query)?;
-    let groups = follow_up::groups(&booking, actor.subject(), &request).await;
-    if let Err(follow_up::FollowUpError::OutsideScope) = &groups {
-        log_refusal(
-            &booking,
-            &actor,
-            "outside_your_scope",
-            "GET /api/v1/follow-up.csv",
-            None,
-        )
-        .await;
-    }
-    let body = follow_up::to_csv(&request, &groups?);
+    let groups = follow_up::groups(&booking, actor.subject(), &request).await?;
+    let body = follow_up::to_csv(&groups);
     let disposition = format!(
         "attachment; filename=\"narvaro-uppfoljning-{}-{}.csv\"",
         request.from_date(),
