@@ -973,6 +973,16 @@ async fn dashboard_csv_and_api_show_the_figures_of_the_seeded_meetings() {
             "no figures on a refused page"
         );
     }
+    // A date that does not exist, or an id that is not one, is said on the page, with no figures.
+    for bad in [
+        "from=2026-02-30&to=2026-03-01",
+        "from=2026-06-15&to=2026-06-15&centre_id=x'--",
+    ] {
+        let page = call(&app, "GET", &format!("/follow-up?{bad}"), Some(&lena), None).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert!(page.text.contains("id=\"follow-up-problem\""), "{bad}");
+        assert!(!page.text.contains("id=\"figures\""), "{bad}");
+    }
     // An officer without the flag has no dashboard: sent to sign in as an analyst.
     let bjorn = &login(&app, demo::OFFICER_BJORN).await;
     let a = call(&app, "GET", "/follow-up", Some(bjorn), None).await;
