@@ -40,6 +40,14 @@ pub const OFFICER_SARA: OfficerId = OfficerId::from_u128(0x6e617276_6172_4f00_80
 /// takes no meetings.
 pub const OFFICER_KARIN_AUDITOR: OfficerId =
     OfficerId::from_u128(0x6e617276_6172_4f00_8000_00000000f004);
+/// Lena Berg, Försäkringskassan's analyst: reads the agency's follow-up figures, every centre's,
+/// and takes no meetings.
+pub const OFFICER_LENA_ANALYST: OfficerId =
+    OfficerId::from_u128(0x6e617276_6172_4f00_8000_00000000f005);
+/// Omar Said, Skatteverket's analyst.
+pub const OFFICER_OMAR_ANALYST: OfficerId =
+    OfficerId::from_u128(0x6e617276_6172_4f00_8000_00000000f006);
+pub const OFFICER_LENA_EMAIL: &str = "lena.berg@fk.example";
 /// Work addresses, by which staff single sign-on finds people (Sara has none). The `.example`
 /// domain (RFC 2606) is nobody's.
 pub const OFFICER_ANNA_EMAIL: &str = "anna.lindqvist@fk.example";
@@ -55,6 +63,9 @@ pub const INTERPRETER_SIGN: InterpreterId =
 /// Maria Svensson, servicevägledare in Ljusdal (and the centre's admin).
 pub const GUIDE: GuideId = GuideId::from_u128(0x6e617276_6172_4f00_8000_00000000d001);
 pub const GUIDE_EMAIL: &str = "maria.svensson@ljusdal.example";
+/// Per Holm, Ljusdal kommun's analyst for the service centre: reads every agency's figures for
+/// meetings held at Ljusdal, and does no counter work.
+pub const GUIDE_PER_ANALYST: GuideId = GuideId::from_u128(0x6e617276_6172_4f00_8000_00000000d002);
 
 pub const CITIZEN_1: CitizenId = CitizenId::from_u128(0x6e617276_6172_4f00_8000_000000000c01);
 pub const CITIZEN_2: CitizenId = CitizenId::from_u128(0x6e617276_6172_4f00_8000_000000000c02);
@@ -68,7 +79,7 @@ pub const CITIZEN_2_NAME: &str = "Astrid Provsson";
 pub const CITIZEN_3_NAME: &str = "Elsa Testsson";
 
 /// Every person the demo can sign in as.
-pub fn people() -> [Subject; 7] {
+pub fn people() -> [Subject; 10] {
     [
         Subject::Citizen(CITIZEN_1),
         Subject::Citizen(CITIZEN_2),
@@ -76,7 +87,10 @@ pub fn people() -> [Subject; 7] {
         Subject::Officer(OFFICER_ANNA),
         Subject::Officer(OFFICER_BJORN),
         Subject::Officer(OFFICER_SARA),
+        Subject::Officer(OFFICER_LENA_ANALYST),
+        Subject::Officer(OFFICER_OMAR_ANALYST),
         Subject::Guide(GUIDE),
+        Subject::Guide(GUIDE_PER_ANALYST),
     ]
 }
 
@@ -151,7 +165,7 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
             }))
             .await?;
     }
-    for (id, agency_id, name, email, services, languages, agency_admin, auditor) in [
+    for (id, agency_id, name, email, services, languages, agency_admin, auditor, analyst) in [
         (
             OFFICER_ANNA,
             AGENCY_FORSAKRINGSKASSAN,
@@ -161,6 +175,7 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
             vec!["sv", "en"],
             true,
             false,
+            false,
         ),
         (
             OFFICER_BJORN,
@@ -169,6 +184,7 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
             Some(OFFICER_BJORN_EMAIL),
             vec![SERVICE_FORALDRAPENNING, SERVICE_SJUKPENNING],
             vec!["sv", "ar"],
+            false,
             false,
             false,
         ),
@@ -181,6 +197,7 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
             vec!["sv"],
             true,
             false,
+            false,
         ),
         (
             OFFICER_KARIN_AUDITOR,
@@ -189,6 +206,29 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
             None,
             vec![],
             vec!["sv"],
+            false,
+            true,
+            false,
+        ),
+        (
+            OFFICER_LENA_ANALYST,
+            AGENCY_FORSAKRINGSKASSAN,
+            "Lena Berg",
+            Some(OFFICER_LENA_EMAIL),
+            vec![],
+            vec!["sv"],
+            false,
+            false,
+            true,
+        ),
+        (
+            OFFICER_OMAR_ANALYST,
+            AGENCY_SKATTEVERKET,
+            "Omar Said",
+            None,
+            vec![],
+            vec!["sv"],
+            false,
             false,
             true,
         ),
@@ -201,6 +241,7 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
                 email: email.map(str::to_owned),
                 agency_admin,
                 auditor,
+                analyst,
                 services,
                 languages: languages.into_iter().map(str::to_owned).collect(),
                 skills: vec![],
@@ -216,6 +257,17 @@ async fn seed_inner(store: &Arc<dyn Store>, now: i64) -> Result<(), StoreError> 
             display_name: "Maria Svensson".to_owned(),
             centre_admin: true,
             email: Some(GUIDE_EMAIL.to_owned()),
+            analyst: false,
+        }))
+        .await?;
+    store
+        .create_resource(&Resource::Guide(Guide {
+            id: GUIDE_PER_ANALYST,
+            centre_id: CENTRE_LJUSDAL,
+            display_name: "Per Holm".to_owned(),
+            centre_admin: false,
+            email: None,
+            analyst: true,
         }))
         .await?;
     for (id, name, languages) in [

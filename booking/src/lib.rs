@@ -5,7 +5,8 @@
 //! with a simulator of that API for development; OpenID Connect for Freja eID and staff single
 //! sign-on), the issuing of join tokens
 //! for meetings, the outbox of invitations and reminders (email, SMS) with its delivery worker,
-//! and the HTTP API under `/api/v1` (plus the JWKS at `/.well-known/jwks.json`). It
+//! the follow-up figures and whose an admin or analyst may read ([`follow_up`], also behind web's
+//! dashboard), and the HTTP API under `/api/v1` (plus the JWKS at `/.well-known/jwks.json`). It
 //! does not own media (the `sfu` crate), the WebSocket protocol or token verification
 //! (`signalling`), or HTML pages (the `web` crate renders pages and calls [`Booking`] to guard
 //! them). Start with [`Booking::open`]; mount [`Booking::router`].
@@ -20,6 +21,7 @@ pub mod crypto;
 pub mod csrf;
 pub mod demo;
 pub mod dev_eid;
+pub mod follow_up;
 pub mod http_client;
 pub mod identity;
 pub mod ids;

@@ -110,6 +110,7 @@ pub async fn generate(
             display_name: format!("Vägledare {c}"),
             centre_admin: true,
             email: None,
+            analyst: false,
         };
         store
             .create_resource(&Resource::Guide(guide.clone()))
@@ -145,6 +146,7 @@ pub async fn generate(
             display_name: format!("Handläggare {o}"),
             agency_admin: false,
             auditor: false,
+            analyst: false,
             email: None,
             services: services.clone(),
             languages: if o % 7 == 0 {

@@ -269,8 +269,67 @@ async fn follow_up_figures_add_up_per_agency_and_centre(db: &TestDb) {
     ] {
         expect(&fk, field, want);
     }
-    let asked_for_other = format!("&agency_id={}", demo::AGENCY_SKATTEVERKET);
-    assert_eq!(figures(&app, &anna, &asked_for_other).await, fk);
+    // Asking for another agency's figures is refused, not quietly answered with one's own.
+    let asked_for_other = format!(
+        "/api/v1/follow-up?from=2026-06-15&to=2026-06-15&agency_id={}",
+        demo::AGENCY_SKATTEVERKET
+    );
+    let a = get(&app, &asked_for_other, Some(&anna)).await;
+    assert_eq!(
+        (a.status, a.code()),
+        (StatusCode::FORBIDDEN, "outside_your_scope"),
+        "{}",
+        a.text
+    );
+    // The refusal is on record for Försäkringskassan's auditor.
+    let karin = login(&app, demo::OFFICER_KARIN_AUDITOR).await;
+    let period = format!(
+        "from={}&until={}",
+        at(-86_400).replace('+', "%2B").replace(':', "%3A"),
+        at(86_400).replace('+', "%2B").replace(':', "%3A")
+    );
+    let log = get(&app, &format!("/api/v1/access-log?{period}"), Some(&karin)).await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.text);
+    assert!(
+        log.body["entries"].as_array().unwrap().iter().any(|e| {
+            e["actor_id"] == demo::OFFICER_ANNA.to_string().as_str()
+                && e["action"] == "authz.refused"
+                && e["reason"] == "outside_your_scope: follow-up figures"
+        }),
+        "{}",
+        log.text
+    );
+    let own = format!("&agency_id={}", demo::AGENCY_FORSAKRINGSKASSAN);
+    assert_eq!(figures(&app, &anna, &own).await, fk);
+    // Försäkringskassan's analyst sees the same; Skatteverket's is refused them.
+    let lena = login(&app, demo::OFFICER_LENA_ANALYST).await;
+    assert_eq!(figures(&app, &lena, "").await, fk);
+    let omar = login(&app, demo::OFFICER_OMAR_ANALYST).await;
+    let a = get(
+        &app,
+        &asked_for_other.replace(
+            &demo::AGENCY_SKATTEVERKET.to_string(),
+            &demo::AGENCY_FORSAKRINGSKASSAN.to_string(),
+        ),
+        Some(&omar),
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.code()),
+        (StatusCode::FORBIDDEN, "outside_your_scope"),
+        "{}",
+        a.text
+    );
+    // The wait figures: one wait of 300 s.
+    expect(&fk, "waits_measured", json!(1));
+    expect(&fk, "median_wait_seconds", json!(300.0));
+    expect(&fk, "p90_wait_seconds", json!(300.0));
+    expect(&fk, "satisfaction_counts", json!([0, 1, 0, 1, 0]));
+    expect(
+        &fk,
+        "feedback_by_category",
+        json!([{"kind": "complaint", "category": "waiting_time", "count": 1}]),
+    );
     // Sara, Skatteverket: one meeting, follow-up, no answers.
     let tax_figures = figures(&app, &sara, "").await;
     expect(&tax_figures, "meetings", json!(1));
@@ -278,6 +337,9 @@ async fn follow_up_figures_add_up_per_agency_and_centre(db: &TestDb) {
     expect(&tax_figures, "mean_satisfaction", Value::Null);
     // Maria, the centre: everything held there, both feedbacks.
     let centre = figures(&app, &guide, "").await;
+    // Per, Ljusdal's analyst, sees what the centre's admin sees.
+    let per = login(&app, demo::GUIDE_PER_ANALYST).await;
+    assert_eq!(figures(&app, &per, "").await, centre);
     expect(&centre, "bookings", json!(4));
     expect(&centre, "meetings", json!(3));
     expect(&centre, "complaints", json!(1));

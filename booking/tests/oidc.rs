@@ -486,6 +486,30 @@ async fn a_guide_signs_in_through_the_centre_provider(db: &TestDb) {
 }
 on_both_databases!(a_guide_signs_in_through_the_centre_provider);
 
+/// An agency's analyst signs in where its officers do, and has the follow-up figures and nothing
+/// of casework.
+async fn an_analyst_signs_in_through_the_agency_provider_to_the_follow_up(db: &TestDb) {
+    let Some(r) = rig(db).await else { return };
+    let answer = full_login(&r, OFFICERS, "lena", "/follow-up").await;
+    let session = assert_signed_in(&r, &answer, "/follow-up").await;
+    assert_eq!(session["person_id"], demo::OFFICER_LENA_ANALYST.to_string());
+    assert_eq!(session["method"], "staff_login");
+    let cookie = session_cookie(&answer.headers).expect("a session cookie");
+    let figures = get(
+        &r.app,
+        "/api/v1/follow-up?from=2026-06-15&to=2026-06-15",
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(figures.status, StatusCode::OK, "{}", figures.text);
+    let agenda = get(&r.app, "/api/v1/bookings", Some(&cookie)).await;
+    assert_eq!(
+        (agenda.status, agenda.code()),
+        (StatusCode::FORBIDDEN, "staff_only")
+    );
+}
+on_both_databases!(an_analyst_signs_in_through_the_agency_provider_to_the_follow_up);
+
 /// A citizen identifies with Freja eID through the broker: the personnummer claim finds demo
 /// citizen 1, at level of assurance 3, signed in with `freja_eid`.
 async fn a_citizen_signs_in_with_freja_eid_by_personnummer(db: &TestDb) {

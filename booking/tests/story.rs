@@ -21,7 +21,7 @@ async fn booking_story(db: &TestDb) {
     // Seeded demo people; no personnummer on the wire.
     let people = get(&app, "/api/v1/dev-eid/people", None).await;
     assert_eq!(people.status, StatusCode::OK);
-    assert_eq!(people.body.as_array().unwrap().len(), 8);
+    assert_eq!(people.body.as_array().unwrap().len(), 11);
     assert!(
         !people.text.contains("1212") && !people.text.contains("9812"),
         "{}",

@@ -14,6 +14,7 @@
  * | `anna` | officer Anna Lindqvist | her email, verified |
  * | `anna-unverified` | the same address | `email_verified: false` |
  * | `maria` | guide Maria Svensson | her email, verified |
+ * | `lena` | Lena Berg, Försäkringskassan's analyst | her email, verified |
  * | `okand` | nobody Närvaro knows | an address at the agency, verified |
  * | `tolvan` | demo citizen 1 (Freja eID) | personalIdentityNumber, names, acr loa3 |
  * | `tolvan-loa2` | the same citizen | acr loa2 |
@@ -80,6 +81,7 @@ export function accounts() {
     anna: { claims: { email: anna, email_verified: true, name: 'Anna Lindqvist', given_name: 'Anna', family_name: 'Lindqvist' } },
     'anna-unverified': { claims: { email: anna, email_verified: false, name: 'Anna Lindqvist' } },
     maria: { claims: { email: demoConstant('GUIDE_EMAIL'), email_verified: true, name: 'Maria Svensson' } },
+    lena: { claims: { email: demoConstant('OFFICER_LENA_EMAIL'), email_verified: true, name: 'Lena Berg' } },
     okand: { claims: { email: 'okand.person@fk.example', email_verified: true, name: 'Okänd Person' } },
     tolvan: { claims: citizen, acr: LOA3 },
     'tolvan-loa2': { claims: citizen, acr: LOA2 },

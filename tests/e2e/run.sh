@@ -27,7 +27,7 @@ echo "tsc --checkJs: web/static type-checks"
 npx --no-install tsc -p tsconfig.node.json
 echo "tsc --checkJs: the browser tests type-check"
 node --test --test-concurrency=1 privacy-scan.test.mjs meeting.test.mjs bankid.test.mjs oidc.test.mjs impair-proxy.test.mjs \
-  booth-kiosk.test.mjs
+  booth-kiosk.test.mjs follow-up.test.mjs
 # The network lab (README.md): root only, else each test says why it skips.
 node --test --test-concurrency=1 netlab.test.mjs netlab-handover.test.mjs network-loss.test.mjs \
   network-cap.test.mjs network-udp-blocked.test.mjs \

@@ -24,6 +24,8 @@ pub(crate) enum PersonKind {
     Citizen,
     Officer,
     Guide,
+    /// Reads follow-up figures: an officer or a guide flagged as an analyst (or an admin).
+    Analyst,
 }
 
 impl PersonKind {
@@ -32,6 +34,7 @@ impl PersonKind {
             "citizen" => Some(Self::Citizen),
             "officer" => Some(Self::Officer),
             "guide" => Some(Self::Guide),
+            "analyst" => Some(Self::Analyst),
             _ => None,
         }
     }
@@ -41,6 +44,7 @@ impl PersonKind {
             Self::Citizen => "citizen",
             Self::Officer => "officer",
             Self::Guide => "guide",
+            Self::Analyst => "analyst",
         }
     }
 
@@ -49,6 +53,7 @@ impl PersonKind {
             Self::Citizen => "medborgare",
             Self::Officer => "handläggare",
             Self::Guide => "servicevägledare",
+            Self::Analyst => "analytiker",
         }
     }
 }
@@ -101,16 +106,18 @@ pub(crate) struct SignInLink {
 /// The OpenID providers configured for `kind`, each linked to its login coming back to
 /// `return_to`.
 fn oidc_logins(booking: &Booking, kind: PersonKind, return_to: &str) -> Vec<SignInLink> {
-    let purpose = match kind {
-        PersonKind::Citizen => OidcPurpose::Citizen,
-        PersonKind::Officer => OidcPurpose::Officer,
-        PersonKind::Guide => OidcPurpose::Guide,
+    // Analysts are staff of an agency or a centre: they sign in where its officers or guides do.
+    let purposes: &[OidcPurpose] = match kind {
+        PersonKind::Citizen => &[OidcPurpose::Citizen],
+        PersonKind::Officer => &[OidcPurpose::Officer],
+        PersonKind::Guide => &[OidcPurpose::Guide],
+        PersonKind::Analyst => &[OidcPurpose::Officer, OidcPurpose::Guide],
     };
     booking
         .config()
         .oidc_providers
         .iter()
-        .filter(|p| p.purpose == purpose)
+        .filter(|p| purposes.contains(&p.purpose))
         .map(|p| SignInLink {
             href: booking::oidc::login_path(&p.name, return_to),
             label: p.display_name().to_owned(),
@@ -124,7 +131,21 @@ pub(crate) fn dev_eid_href(kind: PersonKind, return_to: &str) -> String {
     format!("/dev-eid?{query}")
 }
 
-fn render(template: &impl Template, status: StatusCode) -> Response {
+/// A redirect to sign in as `kind`, coming back to `here`.
+pub(crate) fn sign_in_redirect(booking: &Booking, kind: PersonKind, here: &str) -> Response {
+    Redirect::to(&sign_in_href(booking, kind, here)).into_response()
+}
+
+/// The error page, with nobody named on it.
+pub(crate) fn error_page(heading: &'static str, detail: &'static str) -> impl Template {
+    ErrorPage {
+        visitor: None,
+        heading,
+        detail,
+    }
+}
+
+pub(crate) fn render(template: &impl Template, status: StatusCode) -> Response {
     match template.render() {
         Ok(body) => (
             status,
@@ -306,7 +327,7 @@ fn sign_in_target(
         let page = ErrorPage {
             visitor,
             heading: "Okänd typ av person",
-            detail: "Parametern kind måste vara citizen, officer eller guide.",
+            detail: "Parametern kind måste vara citizen, officer, guide eller analyst.",
         };
         return Err(render(&page, StatusCode::BAD_REQUEST));
     };
@@ -375,7 +396,11 @@ pub(crate) async fn dev_eid(
     let people = match booking.store().people().await {
         Ok(people) => people
             .into_iter()
-            .filter(|p| p.subject.kind() == kind.as_str())
+            // Analysts are listed apart: they sign in to the follow-up, not to a desk or counter.
+            .filter(|p| match kind {
+                PersonKind::Analyst => p.analyst,
+                _ => !p.analyst && p.subject.kind() == kind.as_str(),
+            })
             .map(|p| DemoPerson {
                 person_id: p.subject.id_string(),
                 display_name: p.display_name,

@@ -153,7 +153,13 @@ fn assert_no_inline_code(html: &str, what: &str) {
     ] {
         assert!(!lower.contains(attr), "{what}: {attr}");
     }
-    assert!(lower.contains(r#"<html lang="sv""#), "{what}: lang");
+    // Swedish first; a page asked for in Arabic is in Arabic, right to left.
+    let html_tag = if what.contains("lang=ar") {
+        r#"<html lang="ar" dir="rtl""#
+    } else {
+        r#"<html lang="sv""#
+    };
+    assert!(lower.contains(html_tag), "{what}: lang");
 }
 
 #[tokio::test]
@@ -162,9 +168,13 @@ async fn every_page_and_asset_carries_the_security_headers_and_no_inline_code() 
     let guide = app.sign_in(booking::demo::GUIDE).await;
     let officer = app.sign_in(booking::demo::OFFICER_ANNA).await;
     let citizen = app.sign_in(booking::demo::CITIZEN_1).await;
+    let analyst = app.sign_in(booking::demo::OFFICER_LENA_ANALYST).await;
     let booth = format!("/booth/{}", booking::demo::BOOTH_1);
     let pages = [
         ("/", None),
+        ("/follow-up", Some(analyst.as_str())),
+        ("/follow-up?lang=ar", Some(analyst.as_str())),
+        ("/dev-eid?kind=analyst&return_to=%2Ffollow-up", None),
         ("/dev-eid?kind=officer&return_to=%2Fofficer", None),
         ("/guide", Some(guide.as_str())),
         ("/officer", Some(officer.as_str())),
@@ -218,6 +228,7 @@ async fn staff_pages_send_a_visitor_without_the_right_session_to_the_e_id_page()
     for (path, expected) in [
         ("/guide", "/dev-eid?kind=guide&return_to=%2Fguide"),
         ("/officer", "/dev-eid?kind=officer&return_to=%2Fofficer"),
+        ("/follow-up", "/dev-eid?kind=analyst&return_to=%2Ffollow-up"),
     ] {
         for cookie in [None, Some(citizen.as_str()), Some("narvaro_session=forged")] {
             let res = app.get(path, cookie).await;
@@ -268,6 +279,16 @@ async fn dev_eid_lists_only_people_of_the_asked_kind() {
     assert!(res.body.contains(&booking::demo::OFFICER_ANNA.to_string()));
     assert!(!res.body.contains(booking::demo::CITIZEN_1_NAME));
     assert!(res.body.contains(r#"data-return-to="/officer""#));
+    // Analysts sign in to the follow-up, not to a desk: listed apart, officers or guides alike.
+    assert!(!res.body.contains("Lena Berg"));
+    let res = app
+        .get("/dev-eid?kind=analyst&return_to=%2Ffollow-up", None)
+        .await;
+    for name in ["Lena Berg", "Omar Said", "Per Holm"] {
+        assert!(res.body.contains(name), "{name}");
+    }
+    assert!(!res.body.contains("Anna Lindqvist"));
+    assert!(!res.body.contains("Maria Svensson"));
 }
 
 #[tokio::test]

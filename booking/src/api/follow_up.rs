@@ -1,22 +1,19 @@
 //! Follow-up: the citizen's survey after a meeting, feedback (synpunkter) as codes, and the
-//! figures per centre, agency, service and period for the admins who answer for them.
+//! figures per centre, agency, service and period for the admins and analysts who answer for
+//! them (JSON, and CSV per centre and service).
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::slots::day_of;
 use super::{Actor, ApiError, Caller, json_body, parse_path_id};
-use crate::Booking;
 use crate::identity::Subject;
 use crate::ids::*;
-use crate::schedule::local_to_utc;
-use crate::store::{FeedbackKind, FollowUp, FollowUpFilter, NewFeedback, StoreError, SurveyAnswer};
-
-/// Most days one follow-up query covers.
-const MAX_PERIOD_DAYS: i64 = 366;
+use crate::store::{FeedbackKind, FollowUp, NewFeedback, StoreError, SurveyAnswer};
+use crate::{Booking, follow_up};
 
 /// The meeting's citizen answers, on their own device or at the kiosk of the meeting's booth (the
 /// booth's end screen, right after the meeting: the answers are still the citizen's).
@@ -145,37 +142,81 @@ pub(crate) struct FollowUpQuery {
     service_id: Option<ServiceId>,
 }
 
-/// An agency admin sees their agency's figures, a centre admin their centre's: the filter is
-/// narrowed to it whatever was asked.
-pub(crate) async fn figures(
-    State(booking): State<Booking>,
-    actor: Actor,
+impl From<follow_up::FollowUpError> for ApiError {
+    fn from(e: follow_up::FollowUpError) -> ApiError {
+        use follow_up::FollowUpError as E;
+        match e {
+            E::InvalidDate(field) => ApiError::unprocessable(
+                "invalid_date",
+                format!("{field} must be a date, YYYY-MM-DD"),
+            ),
+            E::InvalidRange => {
+                ApiError::unprocessable("invalid_range", E::InvalidRange.to_string())
+            }
+            E::NotAllowed => ApiError::forbidden(
+                "admin_or_analyst_only",
+                "only admins and analysts read follow-up figures",
+            ),
+            E::OutsideScope => ApiError::forbidden(
+                "outside_your_scope",
+                "you read the figures of your own agency or centre only",
+            ),
+            E::Store(e) => e.into(),
+        }
+    }
+}
+
+fn request_of(
     query: Result<Query<FollowUpQuery>, QueryRejection>,
-) -> Result<Json<FollowUp>, ApiError> {
+) -> Result<follow_up::Request, ApiError> {
     let Query(q) = query.map_err(|_| {
         ApiError::unprocessable(
             "invalid_request",
             "from and to (YYYY-MM-DD) are needed; ids must be UUIDs",
         )
     })?;
-    let (first, last) = (day_of(&q.from, "from")?, day_of(&q.to, "to")?);
-    if last < first || last - first >= MAX_PERIOD_DAYS {
-        return Err(ApiError::unprocessable(
-            "invalid_range",
-            format!("to must be on or after from, at most {MAX_PERIOD_DAYS} days"),
-        ));
-    }
-    let mut filter = FollowUpFilter {
-        centre: q.centre_id,
-        agency: q.agency_id,
-        service: q.service_id,
-        from: local_to_utc(first, 0),
-        until: local_to_utc(last + 1, 0),
-    };
-    match &actor {
-        Actor::Officer(o) => filter.agency = Some(o.agency_id),
-        Actor::Guide(g) => filter.centre = Some(g.centre_id),
-        Actor::Citizen(_) => return Err(ApiError::forbidden("admin_only", "for admins")),
-    }
-    Ok(Json(booking.store().follow_up(&filter).await?))
+    Ok(follow_up::Request::new(
+        &q.from,
+        &q.to,
+        q.centre_id,
+        q.agency_id,
+        q.service_id,
+    )?)
+}
+
+/// The figures of the caller's agency or centre (see [`crate::follow_up`] for the rule); a
+/// filter naming another is refused with 403 `outside_your_scope`.
+pub(crate) async fn figures(
+    State(booking): State<Booking>,
+    actor: Actor,
+    query: Result<Query<FollowUpQuery>, QueryRejection>,
+) -> Result<Json<FollowUp>, ApiError> {
+    let request = request_of(query)?;
+    Ok(Json(
+        follow_up::figures(&booking, actor.subject(), &request).await?,
+    ))
+}
+
+/// The same figures per centre and service, as CSV (RFC 4180, UTF-8), to download.
+pub(crate) async fn csv(
+    State(booking): State<Booking>,
+    actor: Actor,
+    query: Result<Query<FollowUpQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let request = request_of(query)?;
+    let groups = follow_up::groups(&booking, actor.subject(), &request).await?;
+    let body = follow_up::to_csv(&groups);
+    let disposition = format!(
+        "attachment; filename=\"narvaro-uppfoljning-{}-{}.csv\"",
+        request.from_date(),
+        request.to_date()
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -5,9 +5,11 @@
 //!
 //! Roles are what a caller is: a citizen, a guide, an officer; an agency admin is an officer and a
 //! centre admin a guide flagged as such; an auditor is an officer flagged as one, and only that
-//! (no casework); a booth device is an enrolled kiosk (no session, its own
-//! credential). Interpreters and analysts have roles here but no sign-in yet, so no route admits
-//! them. Handlers still check scope (your centre, your booking, your booth) after the role check.
+//! (no casework); an analyst is an officer or a guide flagged as one, and only that (follow-up
+//! figures of their agency or centre, nothing of casework or the counter); a booth device is an
+//! enrolled kiosk (no session, its own credential). Interpreters have a role here but no sign-in
+//! yet, so no route admits them. Handlers still check scope (your centre, your booking, your
+//! booth, the figures of your agency or centre) after the role check.
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -100,6 +102,7 @@ const SIGNED_IN: &[Role] = &[
     Role::AgencyAdmin,
     Role::CentreAdmin,
     Role::Auditor,
+    Role::Analyst,
 ];
 /// A join is for the booking's citizen (on their own device or at the booth's kiosk) and officers;
 /// the handler checks which booking.
@@ -123,6 +126,9 @@ const FEEDBACK_GIVERS: &[Role] = &[
 const AGENCY_ADMINS: &[Role] = &[Role::AgencyAdmin];
 const CENTRE_ADMINS: &[Role] = &[Role::CentreAdmin];
 const ADMINS: &[Role] = &[Role::AgencyAdmin, Role::CentreAdmin];
+/// Follow-up figures: the admins who answer for an agency or a centre, and their analysts; the
+/// handler narrows to the caller's agency or centre.
+const FOLLOW_UP_READERS: &[Role] = &[Role::AgencyAdmin, Role::CentreAdmin, Role::Analyst];
 const AUDITORS: &[Role] = &[Role::Auditor];
 
 macro_rules! route {
@@ -228,7 +234,9 @@ pub fn table() -> Vec<RouteSpec> {
         route!(post "/api/v1/help-calls/{id}/answer", "A guide is on the way to the calling booth",
             Access::Roles(GUIDES, "guide_only"), help::answer),
         route!(get "/api/v1/follow-up", "Figures per centre, agency, service and period",
-            Access::Roles(ADMINS, "admin_only"), follow_up::figures),
+            Access::Roles(FOLLOW_UP_READERS, "admin_or_analyst_only"), follow_up::figures),
+        route!(get "/api/v1/follow-up.csv", "The figures as CSV, one row per centre and service of the period",
+            Access::Roles(FOLLOW_UP_READERS, "admin_or_analyst_only"), follow_up::csv),
         route!(post body "/api/v1/drop-in", "A drop-in ticket at the guide's centre",
             Access::Roles(GUIDES, "guide_only"), drop_in::join),
         route!(post body "/api/v1/drop-in/next", "Call the next citizen waiting for this officer",
@@ -262,6 +270,9 @@ pub(crate) fn roles_of(caller: &Caller) -> Vec<Role> {
         Actor::Citizen(_) => vec![Role::Citizen],
         // An auditor is kept apart from casework: no agenda, no meetings, no citizen's booking.
         Actor::Officer(o) if o.auditor => vec![Role::Auditor],
+        // So is an analyst: figures, never a meeting or a citizen.
+        Actor::Officer(o) if o.analyst => vec![Role::Analyst],
+        Actor::Guide(g) if g.analyst => vec![Role::Analyst],
         Actor::Officer(o) if o.agency_admin => vec![Role::Officer, Role::AgencyAdmin],
         Actor::Officer(_) => vec![Role::Officer],
         Actor::Guide(g) if g.centre_admin => vec![Role::Guide, Role::CentreAdmin],

@@ -11,7 +11,7 @@ pub(super) const COVERED: &str = "WITH covered AS ( \
        AND ($4 IS NULL OR s.agency_id = $4) AND ($5 IS NULL OR b.service_id = $5)) ";
 
 macro_rules! follow_up_methods {
-    ($store:ident, $db:ty) => {
+    ($store:ident, $db:ty, begin_write = $begin_write:literal) => {
         impl $store {
             async fn insert_survey(
                 &self,
@@ -20,7 +20,10 @@ macro_rules! follow_up_methods {
                 actor: Subject,
                 at: i64,
             ) -> Result<(), StoreError> {
-                let mut tx = self.pool.begin().await?;
+                // A write transaction from the start: it reads the state, then writes, and SQLite
+                // cannot turn a reader into a writer while another connection writes ("database
+                // is locked", which a kiosk's survey met while the officer's side was writing).
+                let mut tx = self.pool.begin_with($begin_write).await?;
                 let state: Option<String> = sqlx::query_scalar("SELECT state FROM bookings WHERE id = $1")
                     .bind(id.to_string())
                     .fetch_optional(&mut *tx)
@@ -78,6 +81,52 @@ macro_rules! follow_up_methods {
                      JOIN booking_events ci ON ci.booking_id = covered.id AND ci.kind = 'checked_in' \
                      JOIN booking_events st ON st.booking_id = covered.id AND st.kind = 'started'"
                 );
+                macro_rules! fetch_all {
+                    ($ty:ty, $q:expr) => {{
+                        let (text, from, until, centre, agency, service) = bind($q);
+                        sqlx::query_as::<_, $ty>(sql(text))
+                            .bind(from)
+                            .bind(until)
+                            .bind(centre)
+                            .bind(agency)
+                            .bind(service)
+                            .fetch_all(&self.pool)
+                            .await?
+                    }};
+                }
+                // Median and percentile are not portable SQL (SQLite has neither): the waits come
+                // out one per meeting and are ranked here.
+                let mut waits: Vec<i64> = fetch_all!(
+                    (i64,),
+                    "SELECT CAST(st.at - ci.at AS BIGINT) FROM covered \
+                     JOIN booking_events ci ON ci.booking_id = covered.id AND ci.kind = 'checked_in' \
+                     JOIN booking_events st ON st.booking_id = covered.id AND st.kind = 'started'"
+                )
+                .into_iter()
+                .map(|(w,)| w)
+                .collect();
+                let (median_wait_seconds, p90_wait_seconds) = median_and_p90(&mut waits);
+                let mut satisfaction_counts = [0i64; 5];
+                for (answer, n) in fetch_all!(
+                    (i64, i64),
+                    "SELECT CAST(a.satisfaction AS BIGINT), COUNT(*) FROM covered \
+                     JOIN survey_answers a ON a.booking_id = covered.id GROUP BY a.satisfaction"
+                ) {
+                    // The column's CHECK keeps answers within 1–5.
+                    if let Some(slot) = usize::try_from(answer - 1).ok().and_then(|i| satisfaction_counts.get_mut(i)) {
+                        *slot = n;
+                    }
+                }
+                let feedback_by_category: Vec<FeedbackCount> = fetch_all!(
+                    (String, String, i64),
+                    "SELECT kind, category, COUNT(*) FROM feedback WHERE created_at >= $1 AND created_at < $2 \
+                       AND ($3 IS NULL OR centre_id = $3) AND ($4 IS NULL OR agency_id = $4) \
+                       AND ($5 IS NULL OR booking_id IN (SELECT id FROM bookings WHERE service_id = $5)) \
+                     GROUP BY kind, category ORDER BY kind, category"
+                )
+                .into_iter()
+                .map(|(kind, category, count)| FeedbackCount { kind, category, count })
+                .collect();
                 let (survey_answers, mean_satisfaction, share_got_help): (i64, Option<f64>, Option<f64>) = fetch!(
                     (i64, Option<f64>, Option<f64>),
                     "SELECT COUNT(*), AVG(CAST(a.satisfaction AS DOUBLE PRECISION)), \
@@ -111,12 +160,17 @@ macro_rules! follow_up_methods {
                     referred,
                     share_resolved: (with_outcome > 0).then(|| resolved as f64 / with_outcome as f64),
                     mean_wait_seconds,
+                    waits_measured: waits.len() as i64,
+                    median_wait_seconds,
+                    p90_wait_seconds,
                     survey_answers,
+                    satisfaction_counts,
                     mean_satisfaction,
                     share_got_help,
                     complaints,
                     suggestions,
                     praise,
+                    feedback_by_category,
                     calls_reported,
                     mean_rtt_ms,
                     mean_loss_per_mille,

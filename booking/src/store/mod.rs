@@ -109,6 +109,10 @@ pub struct Officer {
     /// internal auditor); nothing else follows from it.
     #[serde(default)]
     pub auditor: bool,
+    /// Reads the agency's follow-up figures (at every centre), and nothing else: no meetings, no
+    /// citizen's data.
+    #[serde(default)]
+    pub analyst: bool,
     /// Work address for meeting invitations; none: not emailed.
     #[serde(default)]
     pub email: Option<String>,
@@ -180,6 +184,11 @@ pub struct Guide {
     /// Work address; the centre's single sign-on finds the guide by it.
     #[serde(default)]
     pub email: Option<String>,
+    /// Reads the centre's follow-up figures (every agency's meetings held there): the kommun's
+    /// analyst or manager, kept in the centre's staff list. Nothing else follows from it: no
+    /// counter work, no citizen's data.
+    #[serde(default)]
+    pub analyst: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -497,16 +506,54 @@ pub struct FollowUp {
     pub share_resolved: Option<f64>,
     /// From check-in to start, over meetings with both.
     pub mean_wait_seconds: Option<f64>,
+    /// How many meetings have both a check-in and a start: what the wait figures are over.
+    pub waits_measured: i64,
+    /// The middle wait, or the mean of the two middle ones.
+    pub median_wait_seconds: Option<f64>,
+    /// The 90th percentile by nearest rank: the smallest wait that at least 90 % of the waits
+    /// are at or below (with fewer than ten waits, that is the longest).
+    pub p90_wait_seconds: Option<f64>,
     pub survey_answers: i64,
+    /// How many answered 1, 2, 3, 4 and 5, in that order.
+    pub satisfaction_counts: [i64; 5],
     pub mean_satisfaction: Option<f64>,
     pub share_got_help: Option<f64>,
     pub complaints: i64,
     pub suggestions: i64,
     pub praise: i64,
+    /// The feedback counted above, by kind and category code (ordered by kind, then category).
+    pub feedback_by_category: Vec<FeedbackCount>,
     pub calls_reported: i64,
     pub mean_rtt_ms: Option<f64>,
     pub mean_loss_per_mille: Option<f64>,
     pub mean_poor_seconds: Option<f64>,
+}
+
+/// How many synpunkter of one kind and category.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FeedbackCount {
+    /// `complaint`, `suggestion` or `praise`.
+    pub kind: String,
+    pub category: String,
+    pub count: i64,
+}
+
+/// The median and the 90th percentile (nearest rank) of `values`, as [`FollowUp`] defines them;
+/// `None` for no values.
+pub fn median_and_p90(values: &mut [i64]) -> (Option<f64>, Option<f64>) {
+    if values.is_empty() {
+        return (None, None);
+    }
+    values.sort_unstable();
+    let n = values.len();
+    let median = if n % 2 == 1 {
+        values[n / 2] as f64
+    } else {
+        (values[n / 2 - 1] as f64 + values[n / 2] as f64) / 2.0
+    };
+    // Nearest rank: ceil(0.9 n), counted from 1.
+    let rank = (9 * n).div_ceil(10);
+    (Some(median), Some(values[rank - 1] as f64))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -875,6 +922,8 @@ pub struct Person {
     pub display_name: String,
     /// The agency of an officer, the centre of a guide.
     pub detail: String,
+    /// An analyst (officer or guide flagged as one): the development e-ID lists them apart.
+    pub analyst: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -122,8 +122,8 @@ macro_rules! resource_methods {
                         "UPDATE services SET agency_id = $2, name = $3, default_duration_minutes = $4 WHERE id = $1",
                     ),
                     Resource::Officer(_) => (
-                        "INSERT INTO officers (id, agency_id, display_name, agency_admin, email, auditor) VALUES ($1, $2, $3, $4, $5, $6)",
-                        "UPDATE officers SET agency_id = $2, display_name = $3, agency_admin = $4, email = $5, auditor = $6 WHERE id = $1",
+                        "INSERT INTO officers (id, agency_id, display_name, agency_admin, email, auditor, analyst) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        "UPDATE officers SET agency_id = $2, display_name = $3, agency_admin = $4, email = $5, auditor = $6, analyst = $7 WHERE id = $1",
                     ),
                     Resource::Centre(_) => (
                         "INSERT INTO centres (id, kommun, name, address) VALUES ($1, $2, $3, $4)",
@@ -134,8 +134,8 @@ macro_rules! resource_methods {
                         "UPDATE booths SET centre_id = $2, name = $3, wheelchair_accessible = $4, device_id = $5 WHERE id = $1",
                     ),
                     Resource::Guide(_) => (
-                        "INSERT INTO guides (id, centre_id, display_name, centre_admin, email) VALUES ($1, $2, $3, $4, $5)",
-                        "UPDATE guides SET centre_id = $2, display_name = $3, centre_admin = $4, email = $5 WHERE id = $1",
+                        "INSERT INTO guides (id, centre_id, display_name, centre_admin, email, analyst) VALUES ($1, $2, $3, $4, $5, $6)",
+                        "UPDATE guides SET centre_id = $2, display_name = $3, centre_admin = $4, email = $5, analyst = $6 WHERE id = $1",
                     ),
                     Resource::Interpreter(_) => (
                         "INSERT INTO interpreters (id, display_name, email) VALUES ($1, $2, $3)",
@@ -149,7 +149,7 @@ macro_rules! resource_methods {
                         q.bind(s.agency_id.to_string()).bind(&s.name).bind(s.default_duration_minutes)
                     }
                     Resource::Officer(o) => {
-                        q.bind(o.agency_id.to_string()).bind(&o.display_name).bind(o.agency_admin).bind(o.email.clone()).bind(o.auditor)
+                        q.bind(o.agency_id.to_string()).bind(&o.display_name).bind(o.agency_admin).bind(o.email.clone()).bind(o.auditor).bind(o.analyst)
                     }
                     Resource::Centre(c) => q.bind(&c.kommun).bind(&c.name).bind(&c.address),
                     Resource::Booth(b) => q
@@ -158,7 +158,7 @@ macro_rules! resource_methods {
                         .bind(b.wheelchair_accessible)
                         .bind(b.device_id.clone()),
                     Resource::Guide(g) => {
-                        q.bind(g.centre_id.to_string()).bind(&g.display_name).bind(g.centre_admin).bind(g.email.clone())
+                        q.bind(g.centre_id.to_string()).bind(&g.display_name).bind(g.centre_admin).bind(g.email.clone()).bind(g.analyst)
                     }
                     Resource::Interpreter(i) => q.bind(&i.display_name).bind(i.email.clone()),
                 };
@@ -246,8 +246,8 @@ macro_rules! resource_methods {
             }
 
             async fn load_officers(&self, filter: &'static str, key: Option<String>) -> Result<Vec<Officer>, StoreError> {
-                let rows: Vec<(String, String, String, bool, Option<String>, bool)> = sqlx::query_as(sql(format!(
-                    "SELECT r.id, r.agency_id, r.display_name, r.agency_admin, r.email, r.auditor FROM officers r WHERE {filter} \
+                let rows: Vec<(String, String, String, bool, Option<String>, bool, bool)> = sqlx::query_as(sql(format!(
+                    "SELECT r.id, r.agency_id, r.display_name, r.agency_admin, r.email, r.auditor, r.analyst FROM officers r WHERE {filter} \
                      ORDER BY r.display_name, r.id"
                 )))
                 .bind(key.clone())
@@ -302,12 +302,13 @@ macro_rules! resource_methods {
                     .collect(),
                 );
                 rows.into_iter()
-                    .map(|(id, agency, display_name, agency_admin, email, auditor)| {
+                    .map(|(id, agency, display_name, agency_admin, email, auditor, analyst)| {
                         Ok(Officer {
                             agency_id: parse_id(&agency)?,
                             display_name,
                             agency_admin,
                             auditor,
+                            analyst,
                             email,
                             services: services
                                 .remove(&id)
@@ -463,21 +464,22 @@ macro_rules! resource_methods {
                         self.load_booths(by_id, key).await?.into_iter().map(Resource::Booth).collect()
                     }
                     ResourceKind::Guide => {
-                        let rows: Vec<(String, String, String, bool, Option<String>)> = sqlx::query_as(sql(format!(
-                            "SELECT r.id, r.centre_id, r.display_name, r.centre_admin, r.email FROM guides r \
+                        let rows: Vec<(String, String, String, bool, Option<String>, bool)> = sqlx::query_as(sql(format!(
+                            "SELECT r.id, r.centre_id, r.display_name, r.centre_admin, r.email, r.analyst FROM guides r \
                              WHERE {by_id} ORDER BY r.display_name, r.id"
                         )))
                         .bind(key)
                         .fetch_all(pool)
                         .await?;
                         rows.into_iter()
-                            .map(|(id, centre, display_name, centre_admin, email)| {
+                            .map(|(id, centre, display_name, centre_admin, email, analyst)| {
                                 Ok(Resource::Guide(Guide {
                                     id: parse_id(&id)?,
                                     centre_id: parse_id(&centre)?,
                                     display_name,
                                     centre_admin,
                                     email,
+                                    analyst,
                                 }))
                             })
                             .collect::<Result<_, StoreError>>()?

@@ -1137,14 +1137,14 @@ macro_rules! sql_store {
             }
 
             async fn people(&self) -> Result<Vec<Person>, StoreError> {
-                let officers: Vec<(String, String, String)> = sqlx::query_as(
-                    "SELECT o.id, o.display_name, a.name FROM officers o JOIN agencies a ON a.id = o.agency_id \
+                let officers: Vec<(String, String, String, bool)> = sqlx::query_as(
+                    "SELECT o.id, o.display_name, a.name, o.analyst FROM officers o JOIN agencies a ON a.id = o.agency_id \
                      ORDER BY o.display_name, o.id",
                 )
                 .fetch_all(&self.pool)
                 .await?;
-                let guides: Vec<(String, String, String)> = sqlx::query_as(
-                    "SELECT g.id, g.display_name, c.name FROM guides g JOIN centres c ON c.id = g.centre_id \
+                let guides: Vec<(String, String, String, bool)> = sqlx::query_as(
+                    "SELECT g.id, g.display_name, c.name, g.analyst FROM guides g JOIN centres c ON c.id = g.centre_id \
                      ORDER BY g.display_name, g.id",
                 )
                 .fetch_all(&self.pool)
@@ -1160,13 +1160,14 @@ macro_rules! sql_store {
                         subject: Subject::Citizen(parse_id(&id)?),
                         display_name,
                         detail: "Testperson".to_owned(),
+                        analyst: false,
                     });
                 }
-                for (id, display_name, agency) in officers {
-                    people.push(Person { subject: Subject::Officer(parse_id(&id)?), display_name, detail: agency });
+                for (id, display_name, agency, analyst) in officers {
+                    people.push(Person { subject: Subject::Officer(parse_id(&id)?), display_name, detail: agency, analyst });
                 }
-                for (id, display_name, centre) in guides {
-                    people.push(Person { subject: Subject::Guide(parse_id(&id)?), display_name, detail: centre });
+                for (id, display_name, centre, analyst) in guides {
+                    people.push(Person { subject: Subject::Guide(parse_id(&id)?), display_name, detail: centre, analyst });
                 }
                 Ok(people)
             }
@@ -2367,8 +2368,8 @@ macro_rules! sql_store {
 
 resource_methods!(SqliteStore, Sqlite);
 resource_methods!(PgStore, Postgres);
-follow_up_methods!(SqliteStore, Sqlite);
-follow_up_methods!(PgStore, Postgres);
+follow_up_methods!(SqliteStore, Sqlite, begin_write = "BEGIN IMMEDIATE");
+follow_up_methods!(PgStore, Postgres, begin_write = "BEGIN");
 help_call_methods!(SqliteStore, Sqlite);
 help_call_methods!(PgStore, Postgres);
 
