@@ -51,8 +51,9 @@ macro_rules! follow_up_methods {
                     let text = format!("{COVERED}{q}");
                     (text, f.from, f.until, f.centre.map(|c| c.to_string()), f.agency.map(|a| a.to_string()), f.service.map(|s| s.to_string()))
                 };
+                // `fetch!(fetch_one | fetch_all, row type, query over "covered")`.
                 macro_rules! fetch {
-                    ($ty:ty, $q:expr) => {{
+                    ($how:ident, $ty:ty, $q:expr) => {{
                         let (text, from, until, centre, agency, service) = bind($q);
                         sqlx::query_as::<_, $ty>(sql(text))
                             .bind(from)
@@ -60,11 +61,12 @@ macro_rules! follow_up_methods {
                             .bind(centre)
                             .bind(agency)
                             .bind(service)
-                            .fetch_one(&self.pool)
+                            .$how(&self.pool)
                             .await?
                     }};
                 }
                 let (bookings, meetings, no_shows, cancelled, resolved, follow_up, referred): (i64, i64, i64, i64, i64, i64, i64) = fetch!(
+                    fetch_one,
                     (i64, i64, i64, i64, i64, i64, i64),
                     "SELECT COUNT(*), \
                             COALESCE(SUM(CASE WHEN state = 'ended' THEN 1 ELSE 0 END), 0), \
@@ -76,27 +78,16 @@ macro_rules! follow_up_methods {
                      FROM covered"
                 );
                 let (mean_wait_seconds,): (Option<f64>,) = fetch!(
+                    fetch_one,
                     (Option<f64>,),
                     "SELECT AVG(CAST(st.at - ci.at AS DOUBLE PRECISION)) FROM covered \
                      JOIN booking_events ci ON ci.booking_id = covered.id AND ci.kind = 'checked_in' \
                      JOIN booking_events st ON st.booking_id = covered.id AND st.kind = 'started'"
                 );
-                macro_rules! fetch_all {
-                    ($ty:ty, $q:expr) => {{
-                        let (text, from, until, centre, agency, service) = bind($q);
-                        sqlx::query_as::<_, $ty>(sql(text))
-                            .bind(from)
-                            .bind(until)
-                            .bind(centre)
-                            .bind(agency)
-                            .bind(service)
-                            .fetch_all(&self.pool)
-                            .await?
-                    }};
-                }
                 // Median and percentile are not portable SQL (SQLite has neither): the waits come
                 // out one per meeting and are ranked here.
-                let mut waits: Vec<i64> = fetch_all!(
+                let mut waits: Vec<i64> = fetch!(
+                    fetch_all,
                     (i64,),
                     "SELECT CAST(st.at - ci.at AS BIGINT) FROM covered \
                      JOIN booking_events ci ON ci.booking_id = covered.id AND ci.kind = 'checked_in' \
@@ -107,7 +98,8 @@ macro_rules! follow_up_methods {
                 .collect();
                 let (median_wait_seconds, p90_wait_seconds) = median_and_p90(&mut waits);
                 let mut satisfaction_counts = [0i64; 5];
-                for (answer, n) in fetch_all!(
+                for (answer, n) in fetch!(
+                    fetch_all,
                     (i64, i64),
                     "SELECT CAST(a.satisfaction AS BIGINT), COUNT(*) FROM covered \
                      JOIN survey_answers a ON a.booking_id = covered.id GROUP BY a.satisfaction"
@@ -117,7 +109,8 @@ macro_rules! follow_up_methods {
                         *slot = n;
                     }
                 }
-                let feedback_by_category: Vec<FeedbackCount> = fetch_all!(
+                let feedback_by_category: Vec<FeedbackCount> = fetch!(
+                    fetch_all,
                     (String, String, i64),
                     "SELECT kind, category, COUNT(*) FROM feedback WHERE created_at >= $1 AND created_at < $2 \
                        AND ($3 IS NULL OR centre_id = $3) AND ($4 IS NULL OR agency_id = $4) \
@@ -128,12 +121,14 @@ macro_rules! follow_up_methods {
                 .map(|(kind, category, count)| FeedbackCount { kind, category, count })
                 .collect();
                 let (survey_answers, mean_satisfaction, share_got_help): (i64, Option<f64>, Option<f64>) = fetch!(
+                    fetch_one,
                     (i64, Option<f64>, Option<f64>),
                     "SELECT COUNT(*), AVG(CAST(a.satisfaction AS DOUBLE PRECISION)), \
                             AVG(CAST(CASE WHEN a.got_help THEN 1 ELSE 0 END AS DOUBLE PRECISION)) \
                      FROM covered JOIN survey_answers a ON a.booking_id = covered.id"
                 );
                 let (calls_reported, mean_rtt_ms, mean_loss_per_mille, mean_poor_seconds): (i64, Option<f64>, Option<f64>, Option<f64>) = fetch!(
+                    fetch_one,
                     (i64, Option<f64>, Option<f64>, Option<f64>),
                     "SELECT COUNT(*), AVG(CAST(q.mean_rtt_ms AS DOUBLE PRECISION)), \
                             AVG(CAST(q.loss_per_mille AS DOUBLE PRECISION)), AVG(CAST(q.poor_seconds AS DOUBLE PRECISION)) \
@@ -141,6 +136,7 @@ macro_rules! follow_up_methods {
                 );
                 // Feedback is counted by when it was given, for the centre and agency asked for.
                 let (complaints, suggestions, praise): (i64, i64, i64) = fetch!(
+                    fetch_one,
                     (i64, i64, i64),
                     "SELECT COALESCE(SUM(CASE WHEN kind = 'complaint' THEN 1 ELSE 0 END), 0), \
                             COALESCE(SUM(CASE WHEN kind = 'suggestion' THEN 1 ELSE 0 END), 0), \
