@@ -35,6 +35,11 @@ struct Answer {
     json: Value,
 }
 
+/// A signed-in GET, the dashboard's and the figures' only kind of request.
+async fn get(app: &Router, uri: &str, cookie: &str) -> Answer {
+    call(app, "GET", uri, Some(cookie), None).await
+}
+
 async fn call(
     app: &Router,
     method: &str,
@@ -786,35 +791,19 @@ async fn dashboard_csv_and_api_show_the_figures_of_the_seeded_meetings() {
     ];
     for (what, cookie, extra, centre, agency, service) in &cases {
         let want = expected(&seeds, &feedback, *centre, *agency, *service);
-        let api = call(
-            &app,
-            "GET",
-            &format!("/api/v1/follow-up?{period}{extra}"),
-            Some(cookie),
-            None,
-        )
-        .await;
+        let api = get(&app, &format!("/api/v1/follow-up?{period}{extra}"), cookie).await;
         assert_eq!(api.status, StatusCode::OK, "{what}: {}", api.text);
         check_api(&want, &api.json, &format!("{what} (API)"));
-        let page = call(
-            &app,
-            "GET",
-            &format!("/follow-up?{period}{extra}"),
-            Some(cookie),
-            None,
-        )
-        .await;
+        let page = get(&app, &format!("/follow-up?{period}{extra}"), cookie).await;
         assert_eq!(page.status, StatusCode::OK, "{what}: {}", page.text);
         check_page(&want, &page.text, &format!("{what} (page)"));
 
         // The CSV: one row per centre and service with anything to count, each row what the
         // test expects of that group.
-        let csv = call(
+        let csv = get(
             &app,
-            "GET",
             &format!("/api/v1/follow-up.csv?{period}{extra}"),
-            Some(cookie),
-            None,
+            cookie,
         )
         .await;
         assert_eq!(csv.status, StatusCode::OK, "{what}: {}", csv.text);
@@ -909,25 +898,17 @@ async fn dashboard_csv_and_api_show_the_figures_of_the_seeded_meetings() {
 
     // A period over two months is reported month by month: May holds nothing, so every row is
     // June's, cut to the period's end, and the rows are the one-day rows again.
-    let two_months = call(
+    let two_months = get(
         &app,
-        "GET",
         "/api/v1/follow-up.csv?from=2026-05-20&to=2026-06-20",
-        Some(&lena),
-        None,
+        &lena,
     )
     .await;
     let rows = parse_csv(&two_months.text);
     let one_day = parse_csv(
-        &call(
-            &app,
-            "GET",
-            &format!("/api/v1/follow-up.csv?{period}"),
-            Some(&lena),
-            None,
-        )
-        .await
-        .text,
+        &get(&app, &format!("/api/v1/follow-up.csv?{period}"), &lena)
+            .await
+            .text,
     );
     assert_eq!(rows.len(), one_day.len());
     for (row, same) in rows[1..].iter().zip(&one_day[1..]) {
@@ -945,28 +926,14 @@ async fn dashboard_csv_and_api_show_the_figures_of_the_seeded_meetings() {
         (&per, format!("&centre_id={hudik_id}")),
     ] {
         for uri in ["/api/v1/follow-up", "/api/v1/follow-up.csv"] {
-            let a = call(
-                &app,
-                "GET",
-                &format!("{uri}?{period}{extra}"),
-                Some(cookie),
-                None,
-            )
-            .await;
+            let a = get(&app, &format!("{uri}?{period}{extra}"), cookie).await;
             assert_eq!(
                 (a.status, a.json["error"]["code"].as_str()),
                 (StatusCode::FORBIDDEN, Some("outside_your_scope")),
                 "{uri}{extra}"
             );
         }
-        let page = call(
-            &app,
-            "GET",
-            &format!("/follow-up?{period}{extra}"),
-            Some(cookie),
-            None,
-        )
-        .await;
+        let page = get(&app, &format!("/follow-up?{period}{extra}"), cookie).await;
         assert_eq!(page.status, StatusCode::FORBIDDEN);
         assert!(
             !page.text.contains("id=\"figures\""),
@@ -978,22 +945,15 @@ async fn dashboard_csv_and_api_show_the_figures_of_the_seeded_meetings() {
         "from=2026-02-30&to=2026-03-01",
         "from=2026-06-15&to=2026-06-15&centre_id=x'--",
     ] {
-        let page = call(&app, "GET", &format!("/follow-up?{bad}"), Some(&lena), None).await;
+        let page = get(&app, &format!("/follow-up?{bad}"), &lena).await;
         assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
         assert!(page.text.contains("id=\"follow-up-problem\""), "{bad}");
         assert!(!page.text.contains("id=\"figures\""), "{bad}");
     }
     // An officer without the flag has no dashboard: sent to sign in as an analyst.
     let bjorn = &login(&app, demo::OFFICER_BJORN).await;
-    let a = call(&app, "GET", "/follow-up", Some(bjorn), None).await;
+    let a = get(&app, "/follow-up", bjorn).await;
     assert_eq!(a.status, StatusCode::SEE_OTHER);
-    let a = call(
-        &app,
-        "GET",
-        &format!("/api/v1/follow-up?{period}"),
-        Some(bjorn),
-        None,
-    )
-    .await;
+    let a = get(&app, &format!("/api/v1/follow-up?{period}"), bjorn).await;
     assert_eq!(a.json["error"]["code"], "admin_or_analyst_only");
 }
